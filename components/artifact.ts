@@ -1,0 +1,64 @@
+// The custom resource each artifact kind publishes through.
+import * as pulumi from "@pulumi/pulumi";
+import { artifactProvider } from "./provider";
+import { DownloadSummary } from "./journal";
+
+export interface RegistryArgs {
+    host: string;
+    namespace: string;
+    insecure: boolean;
+    username?: string;
+    password?: pulumi.Output<string>;
+}
+
+export interface ArtifactArgs {
+    name: string;
+    kind: string;
+    key: pulumi.Input<string>;
+    registry: RegistryArgs;
+    repository: string;
+    tag: pulumi.Input<string>;
+    aliasTags: pulumi.Input<string[]>;
+    inputs: pulumi.Input<Record<string, string>>;
+    build: pulumi.Input<any>;
+}
+
+export class Artifact extends pulumi.dynamic.Resource {
+    declare readonly key: pulumi.Output<string>;
+    declare readonly ref: pulumi.Output<string>;
+    declare readonly digest: pulumi.Output<string>;
+    declare readonly pinned: pulumi.Output<string>;
+    declare readonly cacheHit: pulumi.Output<boolean>;
+    declare readonly buildSeconds: pulumi.Output<number>;
+    declare readonly downloads: pulumi.Output<DownloadSummary>;
+
+    constructor(name: string, args: ArtifactArgs, opts?: pulumi.CustomResourceOptions) {
+        const registry = {
+            host: args.registry.host,
+            insecure: args.registry.insecure,
+            ...(args.registry.username !== undefined ? { username: args.registry.username, password: args.registry.password } : {}),
+        };
+        super(
+            artifactProvider,
+            name,
+            { ...args, registry, ref: undefined, digest: undefined, pinned: undefined, cacheHit: undefined, buildSeconds: undefined, downloads: undefined },
+            // The registry block carries the password: keep it encrypted in outputs too.
+            { ...opts, additionalSecretOutputs: args.registry.password ? ["registry"] : [] },
+            "warmrun",
+            args.kind,
+        );
+    }
+}
+
+/** The outputs CI consumes, per artifact (DESIGN.md, "Outputs for CI"). */
+export function ciOutputs(a: Artifact) {
+    return {
+        ref: a.ref,
+        digest: a.digest,
+        pinned: a.pinned,
+        key: a.key,
+        cacheHit: a.cacheHit,
+        buildSeconds: a.buildSeconds,
+        downloads: a.downloads,
+    };
+}

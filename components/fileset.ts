@@ -1,0 +1,139 @@
+// File sets: globs under a root, Docker-style ignore rules, streamed parallel hashing with a stat cache.
+import * as fs from "fs";
+import * as path from "path";
+import { createHash } from "crypto";
+import fg from "fast-glob";
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const dockerignore: () => { add(p: string | string[]): any; ignores(p: string): boolean } = require("@balena/dockerignore");
+import { FileEntry } from "./keys";
+
+export interface FileSetSpec {
+    /** Directory the paths are relative to. */
+    root: string;
+    /** Globs of files to include, relative to root; default every file. */
+    include?: string[];
+    /** .dockerignore-style rules (later rules win, `!` re-includes). */
+    ignore?: string[];
+}
+
+/** Parses the text of a .dockerignore file into rules. */
+export function parseIgnoreFile(text: string): string[] {
+    return text
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== "" && !line.startsWith("#"));
+}
+
+export function makeIgnoreMatcher(rules: string[]): (relPath: string) => boolean {
+    if (rules.length === 0) return () => false;
+    const ig = dockerignore().add(rules);
+    return (relPath: string) => ig.ignores(relPath);
+}
+
+/** The sorted relative paths (forward slashes) of the regular files a spec selects. */
+export async function listFiles(spec: FileSetSpec): Promise<string[]> {
+    const include = spec.include && spec.include.length ? spec.include : ["**/*"];
+    const found = await fg(include, {
+        cwd: spec.root,
+        dot: true,
+        onlyFiles: true,
+        followSymbolicLinks: false,
+        unique: true,
+    });
+    const ignored = makeIgnoreMatcher(spec.ignore ?? []);
+    return found.filter((p) => !ignored(p)).sort();
+}
+
+interface StatRecord {
+    size: number;
+    mtimeMs: number;
+    ino: number;
+    sha256: string;
+}
+
+/**
+ * Remembers the sha256 of files by (path, size, mtime, inode), so an unchanged file is not read
+ * again. It lives in a cache directory; losing it costs a re-read, never a wrong key.
+ */
+export class StatCache {
+    private entries: Record<string, StatRecord> = {};
+    private dirty = false;
+    reads = 0;
+    hits = 0;
+
+    constructor(private readonly file?: string) {
+        if (file && fs.existsSync(file)) {
+            try {
+                this.entries = JSON.parse(fs.readFileSync(file, "utf8"));
+            } catch {
+                this.entries = {};
+            }
+        }
+    }
+
+    lookup(absPath: string, st: fs.Stats): string | undefined {
+        const r = this.entries[absPath];
+        if (r && r.size === st.size && r.mtimeMs === st.mtimeMs && r.ino === st.ino) {
+            this.hits++;
+            return r.sha256;
+        }
+        return undefined;
+    }
+
+    remember(absPath: string, st: fs.Stats, sha256: string): void {
+        this.entries[absPath] = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, sha256 };
+        this.dirty = true;
+    }
+
+    save(): void {
+        if (!this.file || !this.dirty) return;
+        fs.mkdirSync(path.dirname(this.file), { recursive: true });
+        const tmp = `${this.file}.${process.pid}.tmp`;
+        fs.writeFileSync(tmp, JSON.stringify(this.entries));
+        fs.renameSync(tmp, this.file);
+        this.dirty = false;
+    }
+}
+
+export function hashFileStream(absPath: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+        const h = createHash("sha256");
+        fs.createReadStream(absPath, { highWaterMark: 1 << 20 })
+            .on("data", (chunk) => h.update(chunk))
+            .on("error", reject)
+            .on("end", () => resolve(h.digest("hex")));
+    });
+}
+
+/** Runs fn over items with at most `limit` at a time, keeping the order of results. */
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+    const results: R[] = new Array(items.length);
+    let next = 0;
+    const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+        while (next < items.length) {
+            const i = next++;
+            results[i] = await fn(items[i]);
+        }
+    });
+    await Promise.all(workers);
+    return results;
+}
+
+/** Hashes relative paths under root into key entries; only content and the owner-exec bit count. */
+export async function hashFiles(root: string, relPaths: string[], cache: StatCache, concurrency = 8): Promise<FileEntry[]> {
+    return mapLimit(relPaths, concurrency, async (rel) => {
+        const abs = path.resolve(root, rel);
+        const st = await fs.promises.stat(abs);
+        let sha = cache.lookup(abs, st);
+        if (sha === undefined) {
+            sha = await hashFileStream(abs);
+            cache.reads++;
+            cache.remember(abs, st, sha);
+        }
+        return { path: rel.split(path.sep).join("/"), sha256: sha, executable: (st.mode & 0o100) !== 0 };
+    });
+}
+
+export async function hashFileSet(spec: FileSetSpec, cache: StatCache): Promise<FileEntry[]> {
+    return hashFiles(spec.root, await listFiles(spec), cache);
+}

@@ -1,0 +1,39 @@
+// An append-only record of what each run did to each artifact (build, adopt, gone), one JSON line each.
+import * as fs from "fs";
+import * as path from "path";
+
+export interface JournalEntry {
+    artifact: string;
+    kind: string;
+    key: string;
+    action: "build" | "adopt" | "gone" | "moved" | "delete";
+    digest?: string;
+    buildSeconds?: number;
+    downloads?: DownloadSummary;
+}
+
+export interface DownloadSummary {
+    count: number;
+    bytes: number;
+}
+
+export const NO_DOWNLOADS: DownloadSummary = { count: 0, bytes: 0 };
+
+export function journalPath(): string {
+    return process.env.WARMRUN_JOURNAL || path.join(".warmrun", "journal.jsonl");
+}
+
+export function appendJournal(entry: JournalEntry): void {
+    const file = journalPath();
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.appendFileSync(file, JSON.stringify({ time: new Date().toISOString(), ...entry }) + "\n");
+}
+
+export function readJournal(file = journalPath()): (JournalEntry & { time: string })[] {
+    if (!fs.existsSync(file)) return [];
+    return fs
+        .readFileSync(file, "utf8")
+        .split("\n")
+        .filter((l) => l.trim() !== "")
+        .map((l) => JSON.parse(l));
+}

@@ -1,0 +1,32 @@
+// What the dynamic provider runs: the lifecycle functions with the builders of every kind.
+import { ArtifactInputs, ArtifactOutputs, Builder, createArtifact, diffArtifact, readArtifact, updateArtifact, refOf } from "./lifecycle";
+import { appendJournal } from "./journal";
+import { buildBundle, BUNDLE_KIND } from "./builders/bundle";
+
+export const BUILDERS: Record<string, Builder> = {
+    [BUNDLE_KIND]: buildBundle,
+};
+
+export async function diff(_id: string, olds: ArtifactOutputs, news: ArtifactInputs) {
+    const d = diffArtifact(olds, news);
+    return { changes: d.changes, replaces: d.replaces, deleteBeforeReplace: false };
+}
+
+export async function create(inputs: ArtifactInputs) {
+    const outs = await createArtifact(inputs, { builders: BUILDERS, log: (m) => console.error(m) });
+    return { id: refOf(inputs), outs };
+}
+
+export async function read(id: string, props: ArtifactOutputs) {
+    const current = await readArtifact(props, { builders: BUILDERS });
+    return current ? { id, props: current } : { id: "", props: {} };
+}
+
+export async function update(_id: string, olds: ArtifactOutputs, news: ArtifactInputs) {
+    return { outs: await updateArtifact(olds, news, { builders: BUILDERS }) };
+}
+
+export async function remove(_id: string, props: ArtifactOutputs) {
+    // Registry content stays: other stacks and runners share it.
+    appendJournal({ artifact: props.name, kind: props.kind, key: props.key, action: "delete", digest: props.digest });
+}

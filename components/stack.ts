@@ -1,0 +1,35 @@
+// Wires the validated config into components, upstreams first, so keys chain (Merkle).
+import * as pulumi from "@pulumi/pulumi";
+import { WarmrunConfig } from "./config";
+import { StatCache } from "./fileset";
+import { FileBundle, KindArgs } from "./fileBundle";
+import { Artifact } from "./artifact";
+import { WarmrunError } from "./errors";
+
+export interface ArtifactComponent {
+    key: Promise<string>;
+    artifact: Artifact;
+}
+
+type KindConstructor = new (name: string, args: KindArgs, opts?: pulumi.ComponentResourceOptions) => ArtifactComponent & pulumi.ComponentResource;
+
+export const KINDS: Record<string, KindConstructor> = {
+    FileBundle,
+};
+
+export function buildStack(config: WarmrunConfig, statCache: StatCache, password?: pulumi.Output<string>): Record<string, ArtifactComponent> {
+    const built: Record<string, ArtifactComponent> = {};
+    const registry = { host: config.registry.host, namespace: config.registry.namespace, insecure: config.registry.insecure, username: config.registry.username, password };
+    for (const spec of config.artifacts) {
+        const Kind = KINDS[spec.kind];
+        if (!Kind) throw new WarmrunError(`warmrun:artifacts.${spec.name}: kind ${spec.kind} has no component`);
+        const upstreamKeys = Object.fromEntries(spec.upstream.map((u) => [u, built[u].key]));
+        const dependsOn = spec.upstream.map((u) => built[u].artifact);
+        built[spec.name] = new Kind(spec.name, { spec, registry, upstreamKeys, statCache }, { dependsOn });
+    }
+    Promise.all(Object.values(built).map((b) => b.key)).then(
+        () => statCache.save(),
+        () => undefined,
+    );
+    return built;
+}

@@ -1,0 +1,29 @@
+// warmrun: the stack's artifacts, keyed by content, built only on a miss.
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { validateConfig, WarmrunConfig, NAMESPACE } from "./components/config";
+import { StatCache } from "./components/fileset";
+import { ciOutputs } from "./components/artifact";
+import { buildStack } from "./components/stack";
+
+function secretKeys(): Set<string> {
+    const isSecret = (pulumi.runtime as any).isConfigSecret as ((k: string) => boolean) | undefined;
+    const keys = Object.keys(pulumi.runtime.allConfig());
+    return new Set(isSecret ? keys.filter((k) => isSecret(k)) : []);
+}
+
+const projectRoot = path.resolve(__dirname);
+let config: WarmrunConfig;
+try {
+    config = validateConfig(pulumi.runtime.allConfig(), { projectRoot, secretKeys: secretKeys() });
+} catch (e: any) {
+    // One clear message, without a stack trace.
+    throw new pulumi.RunError(e.message);
+}
+
+const statCache = new StatCache(path.join(config.cacheDir, "stat-cache.json"));
+const password = config.registry.hasPassword ? new pulumi.Config(NAMESPACE).requireSecret("registryPassword") : undefined;
+const artifacts = buildStack(config, statCache, password);
+
+export const registry = `${config.registry.host}${config.registry.namespace ? "/" + config.registry.namespace : ""}`;
+export const outputs = Object.fromEntries(Object.entries(artifacts).map(([name, a]) => [name, ciOutputs(a.artifact)]));

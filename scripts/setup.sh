@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what warmrun needs on a Debian/Ubuntu machine, skipping what is already there:
+# system packages, the npm dependencies (npm ci, from package-lock.json), the Pulumi engine.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$WARMRUN_ROOT"
+
+packages=(docker-registry curl git)
+missing=()
+for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  log "installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian's package starts a registry service where systemd runs; warmrun starts its own.
+fi
+
+# npm ci only when package-lock.json changed since the last install.
+stamp=node_modules/.warmrun-lock.sha256
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  log "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" >"$stamp"
+fi
+
+use_engine
+log "ready: $(pulumi version) at $(command -v pulumi)"
