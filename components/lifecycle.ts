@@ -167,7 +167,8 @@ export function diffArtifact(olds: ArtifactOutputs, news: ArtifactInputs): Artif
     if (olds.registry?.host !== news.registry.host) replaces.push("registry");
     if (replaces.length > 0) {
         const changes = diffInputs(olds.inputs ?? {}, news.inputs);
-        if (changes.added.length + changes.removed.length + changes.changed.length > 0) replaces.push("inputs");
+        // Each changed input by its path (inputs["file:Cargo.lock"]), so previews name the files.
+        for (const name of [...changes.changed, ...changes.added, ...changes.removed]) replaces.push(`inputs[${JSON.stringify(name)}]`);
         return { changes: true, replaces, reason: describeInputChanges(changes) };
     }
     const aliasesChanged = JSON.stringify(olds.aliasTags ?? []) !== JSON.stringify(news.aliasTags);
