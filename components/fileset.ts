@@ -44,6 +44,8 @@ export async function listFiles(spec: FileSetSpec): Promise<string[]> {
     return found.filter((p) => !ignored(p)).sort();
 }
 
+const RACY_WINDOW_MS = 2000;
+
 interface StatRecord {
     size: number;
     mtimeMs: number;
@@ -81,6 +83,9 @@ export class StatCache {
     }
 
     remember(absPath: string, st: fs.Stats, sha256: string): void {
+        // A file written within the last moments could change again within the same mtime tick
+        // and keep its size; such "racy" entries are not trusted (as git does).
+        if (Date.now() - st.mtimeMs < RACY_WINDOW_MS) return;
         this.entries[absPath] = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, sha256 };
         this.dirty = true;
     }
