@@ -8,7 +8,7 @@ import { BUNDLE_KIND, BUNDLE_RECIPE_VERSION, BundleBuildSpec } from "./builders/
 import { WarmrunError } from "./errors";
 import { ArtifactSpec } from "./config";
 import { repositoryFor } from "./registry";
-import { announceCacheStatus } from "./preview";
+import { announceCacheStatus, TagLookup } from "./preview";
 
 export interface FileBundleFields {
     root: string;
@@ -39,6 +39,8 @@ export interface KindArgs {
     /** Keys of this artifact's upstreams, by name. */
     upstreamKeys: Record<string, Promise<string>>;
     statCache: StatCache;
+    /** How to ask the registry for a tag at preview; the real registry when absent. */
+    lookup?: TagLookup;
 }
 
 export class FileBundle extends pulumi.ComponentResource {
@@ -56,7 +58,7 @@ export class FileBundle extends pulumi.ComponentResource {
         this.key = material.then(computeKey);
         const repository = repositoryFor(args.registry, name);
         const tag = this.key.then(shortKey);
-        const checkedKey = announceCacheStatus(this, name, args.registry, repository, this.key, tag);
+        const checkedKey = announceCacheStatus(this, name, args.registry, repository, this.key, tag, args.lookup);
         const build: Promise<BundleBuildSpec> = material.then((m) => ({
             root: fields.root,
             include: fields.include,

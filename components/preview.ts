@@ -11,12 +11,12 @@ export function announceCacheStatus(
     repository: string,
     key: Promise<string>,
     tag: Promise<string>,
+    lookup?: TagLookup,
 ): Promise<string> {
     return (async () => {
         const [k, t] = await Promise.all([key, tag]);
-        const password = registry.password ? await new Promise<string>((resolve) => registry.password!.apply((p) => { resolve(p); return p; })) : undefined;
-        const client = new RegistryClient({ host: registry.host, insecure: registry.insecure, username: registry.username, password });
-        const digest = await client.resolveTag(repository, t);
+        const resolve = lookup ?? (await registryLookup(registry));
+        const digest = await resolve(repository, t);
         const ref = `${registry.host}/${repository}:${t}`;
         pulumi.log.info(
             digest ? `${name}: ${ref} is in the registry (${digest}): a create adopts it, no build` : `${name}: ${ref} is not in the registry: a create builds it`,
@@ -24,4 +24,13 @@ export function announceCacheStatus(
         );
         return k;
     })();
+}
+
+/** Resolves repository:tag to a digest, or undefined when the registry lacks it. */
+export type TagLookup = (repository: string, tag: string) => Promise<string | undefined>;
+
+async function registryLookup(registry: RegistryArgs): Promise<TagLookup> {
+    const password = registry.password ? await new Promise<string>((resolve) => registry.password!.apply(resolve)) : undefined;
+    const client = new RegistryClient({ host: registry.host, insecure: registry.insecure, username: registry.username, password });
+    return (repository, tag) => client.resolveTag(repository, tag);
 }

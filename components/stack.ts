@@ -5,6 +5,7 @@ import { StatCache } from "./fileset";
 import { FileBundle, KindArgs } from "./fileBundle";
 import { Artifact } from "./artifact";
 import { WarmrunError } from "./errors";
+import { TagLookup } from "./preview";
 
 export interface ArtifactComponent {
     key: Promise<string>;
@@ -17,7 +18,12 @@ export const KINDS: Record<string, KindConstructor> = {
     FileBundle,
 };
 
-export function buildStack(config: WarmrunConfig, statCache: StatCache, password?: pulumi.Output<string>): Record<string, ArtifactComponent> {
+export function buildStack(
+    config: WarmrunConfig,
+    statCache: StatCache,
+    password?: pulumi.Output<string>,
+    lookup?: TagLookup,
+): Record<string, ArtifactComponent> {
     const built: Record<string, ArtifactComponent> = {};
     const registry = { host: config.registry.host, namespace: config.registry.namespace, insecure: config.registry.insecure, username: config.registry.username, password };
     for (const spec of config.artifacts) {
@@ -25,7 +31,7 @@ export function buildStack(config: WarmrunConfig, statCache: StatCache, password
         if (!Kind) throw new WarmrunError(`warmrun:artifacts.${spec.name}: kind ${spec.kind} has no component`);
         const upstreamKeys = Object.fromEntries(spec.upstream.map((u) => [u, built[u].key]));
         const dependsOn = spec.upstream.map((u) => built[u].artifact);
-        built[spec.name] = new Kind(spec.name, { spec, registry, upstreamKeys, statCache }, { dependsOn });
+        built[spec.name] = new Kind(spec.name, { spec, registry, upstreamKeys, statCache, lookup }, { dependsOn });
     }
     Promise.all(Object.values(built).map((b) => b.key)).then(
         () => statCache.save(),
