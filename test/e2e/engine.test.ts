@@ -1,0 +1,134 @@
+// End-to-end: the real Pulumi engine runs the real program (index.ts) on a throwaway stack against
+// a real registry, and warmrun's promises are checked on what the engine did.
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import YAML from "yaml";
+import { EngineSession, engineDir } from "../support/engine";
+import { startRegistry, TestRegistry } from "../support/registry";
+import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
+import { readJournal } from "../../components/journal";
+import { RegistryClient } from "../../components/registry";
+
+describe("pulumi up/preview/refresh/destroy of warmrun (real engine)", function () {
+    this.timeout(300_000);
+    let registry: TestRegistry;
+    let session: EngineSession;
+    let work: string;
+    let journal: string;
+    let client: RegistryClient;
+
+    const newEntries = (() => {
+        let seen = 0;
+        return () => {
+            const all = readJournal(journal);
+            const fresh = all.slice(seen);
+            seen = all.length;
+            return fresh;
+        };
+    })();
+    const builtNames = (entries: { action: string; artifact: string }[]) => entries.filter((e) => e.action === "build").map((e) => e.artifact).sort();
+
+    before(async () => {
+        engineDir(); // fails here, naming the setup command, when the engine is missing
+        registry = await startRegistry();
+        client = new RegistryClient({ host: registry.host, insecure: true });
+        work = tempDir("warmrun-e2e-");
+        journal = path.join(work, "journal.jsonl");
+        const inputs = path.join(work, "inputs");
+        writeTree(inputs, {
+            "base/os-release": "ID=debian\nVERSION_ID=13\n",
+            "base/packages.txt": "build-essential\npkg-config\n",
+            "app/run.sh": { content: "#!/bin/sh\nexec cargo test\n", mode: 0o755 },
+            "app/notes.tmp": "scratch, ignored\n",
+            "app/.dockerignore": "*.tmp\n",
+            "docs/README.md": "# docs\n",
+        });
+        const configFile = path.join(work, "Pulumi.e2e.yaml");
+        fs.writeFileSync(
+            configFile,
+            YAML.stringify({
+                config: {
+                    "warmrun:registry": `${registry.host}/e2e`,
+                    "warmrun:cacheDir": path.join(work, "cache"),
+                    "warmrun:artifacts": {
+                        base: { kind: "FileBundle", root: path.join(inputs, "base") },
+                        app: { kind: "FileBundle", root: path.join(inputs, "app"), upstream: ["base"] },
+                        docs: { kind: "FileBundle", root: path.join(inputs, "docs") },
+                    },
+                },
+            }),
+        );
+        session = new EngineSession(work, "e2e", configFile, { WARMRUN_JOURNAL: journal });
+        await session.init();
+    });
+    after(async () => {
+        await registry?.stop();
+        removeTempDirs();
+    });
+
+    it("a. the first up creates every artifact and builds each once", async () => {
+        await session.run(["up", "--yes", "--skip-preview"]);
+        assert.deepEqual(builtNames(newEntries()), ["app", "base", "docs"]);
+        const out = (await session.outputs()).outputs;
+        for (const name of ["base", "app", "docs"]) {
+            assert.equal(out[name].cacheHit, false);
+            assert.match(out[name].pinned, new RegExp(`^${registry.host}/e2e/${name}@sha256:[0-9a-f]{64}$`));
+            assert.equal(await client.resolveTag(`e2e/${name}`, out[name].ref.split(":").pop()), out[name].digest);
+        }
+    });
+
+    it("b. a second up changes nothing, builds nothing and downloads nothing", async () => {
+        const r = await session.run(["up", "--yes", "--expect-no-changes"]);
+        assert.match(r.stdout, /unchanged/);
+        assert.deepEqual(newEntries(), [], "no build, no adopt");
+        const out = (await session.outputs()).outputs;
+        for (const name of ["base", "app", "docs"]) assert.deepEqual(out[name].downloads, { count: 0, bytes: 0 });
+    });
+
+    it("c. after one file changes, preview names it and replaces exactly that artifact and its dependents; up rebuilds only those", async () => {
+        fs.writeFileSync(path.join(work, "inputs/base/packages.txt"), "build-essential\npkg-config\nlibssl-dev\n");
+        fs.writeFileSync(path.join(work, "inputs/app/notes.tmp"), "ignored edits do not count\n");
+        const preview = await session.run(["preview", "--json"]);
+        const steps = JSON.parse(preview.stdout).steps as any[];
+        const replaced = steps.filter((s) => s.op === "replace").map((s) => s.urn.split("::").pop()).sort();
+        assert.deepEqual(replaced, ["app", "base"]);
+        const base = steps.find((s) => s.op === "replace" && s.urn.endsWith("::base"));
+        assert.ok(base.replaceReasons.includes('inputs["file:packages.txt"]'), `reasons: ${base.replaceReasons}`);
+        const app = steps.find((s) => s.op === "replace" && s.urn.endsWith("::app"));
+        assert.ok(app.replaceReasons.includes('inputs["upstream:base"]'), `reasons: ${app.replaceReasons}`);
+        assert.deepEqual(newEntries(), [], "preview builds nothing");
+
+        await session.run(["up", "--yes", "--skip-preview"]);
+        assert.deepEqual(builtNames(newEntries()), ["app", "base"]);
+    });
+
+    it("d. after a tag is deleted from the registry, refresh then up rebuilds that artifact only", async () => {
+        const docs = (await session.outputs()).outputs.docs;
+        await client.deleteManifest("e2e/docs", docs.digest);
+        await session.run(["refresh", "--yes", "--skip-preview"]);
+        const refreshed = newEntries();
+        assert.deepEqual(refreshed.filter((e) => e.action === "gone").map((e) => e.artifact), ["docs"]);
+        await session.run(["up", "--yes", "--skip-preview"]);
+        assert.deepEqual(builtNames(newEntries()), ["docs"]);
+    });
+
+    it("e. destroy leaves the registry content in place", async () => {
+        const out = (await session.outputs()).outputs;
+        await session.run(["destroy", "--yes", "--skip-preview"]);
+        for (const name of ["base", "app", "docs"]) {
+            assert.equal(await client.resolveTag(`e2e/${name}`, out[name].ref.split(":").pop()), out[name].digest, `${name} still in the registry`);
+        }
+    });
+
+    it("bad config fails the preview with one clear message and creates nothing", async () => {
+        const bad = path.join(work, "Pulumi.bad.yaml");
+        fs.writeFileSync(bad, YAML.stringify({ config: { "warmrun:registry": `${registry.host}/e2e`, "warmrun:artifacts": { x: { kind: "FileBundle", root: "does/not/exist" } } } }));
+        const other = new EngineSession(work, "bad", bad, { WARMRUN_JOURNAL: journal });
+        await other.init();
+        const r = await other.run(["preview"], { allowFailure: true });
+        assert.notEqual(r.code, 0);
+        assert.match(r.stdout + r.stderr, /warmrun:artifacts\.x\.root: directory does\/not\/exist does not exist/);
+        assert.doesNotMatch(r.stdout + r.stderr, /at Object\.<anonymous>|\.ts:\d+:\d+/, "no stack trace");
+    });
+});
