@@ -1,14 +1,12 @@
 // FileBundle: a directory published as a single-layer OCI artifact, keyed by its files.
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
-import { Artifact, RegistryArgs } from "./artifact";
-import { computeKey, inputSummary, KeyMaterial, shortKey } from "./keys";
+import { Artifact } from "./artifact";
+import { KeyMaterial } from "./keys";
 import { hashFileSet, parseIgnoreFile, StatCache } from "./fileset";
 import { BUNDLE_KIND, BUNDLE_RECIPE_VERSION, BundleBuildSpec } from "./builders/bundle";
 import { WarmrunError } from "./errors";
-import { ArtifactSpec } from "./config";
-import { repositoryFor } from "./registry";
-import { announceCacheStatus, TagLookup } from "./preview";
+import { KindArgs, publish, upstreamKeysOf } from "./kind";
 
 export interface FileBundleFields {
     root: string;
@@ -33,16 +31,6 @@ export async function bundleKeyMaterial(name: string, fields: FileBundleFields, 
     return { kind: BUNDLE_KIND, recipeVersion: BUNDLE_RECIPE_VERSION, files, params: fields.params ?? {}, upstream };
 }
 
-export interface KindArgs {
-    spec: ArtifactSpec;
-    registry: RegistryArgs;
-    /** Keys of this artifact's upstreams, by name. */
-    upstreamKeys: Record<string, Promise<string>>;
-    statCache: StatCache;
-    /** How to ask the registry for a tag at preview; the real registry when absent. */
-    lookup?: TagLookup;
-}
-
 export class FileBundle extends pulumi.ComponentResource {
     readonly key: Promise<string>;
     readonly artifact: Artifact;
@@ -50,15 +38,7 @@ export class FileBundle extends pulumi.ComponentResource {
     constructor(name: string, args: KindArgs, opts?: pulumi.ComponentResourceOptions) {
         super("warmrun:index:FileBundle", name, {}, opts);
         const fields = args.spec.fields as FileBundleFields;
-        const material = (async () => {
-            const upstream: Record<string, string> = {};
-            for (const [n, k] of Object.entries(args.upstreamKeys)) upstream[n] = await k;
-            return bundleKeyMaterial(name, fields, upstream, args.statCache);
-        })();
-        this.key = material.then(computeKey);
-        const repository = repositoryFor(args.registry, name);
-        const tag = this.key.then(shortKey);
-        const checkedKey = announceCacheStatus(this, name, args.registry, repository, this.key, tag, args.lookup);
+        const material = upstreamKeysOf(args).then((upstream) => bundleKeyMaterial(name, fields, upstream, args.statCache));
         const build: Promise<BundleBuildSpec> = material.then((m) => ({
             root: fields.root,
             include: fields.include,
@@ -66,21 +46,7 @@ export class FileBundle extends pulumi.ComponentResource {
             params: m.params,
             upstream: m.upstream,
         }));
-        this.artifact = new Artifact(
-            name,
-            {
-                name,
-                kind: BUNDLE_KIND,
-                key: checkedKey,
-                registry: args.registry,
-                repository,
-                tag,
-                aliasTags: [],
-                inputs: material.then(inputSummary),
-                build,
-            },
-            { parent: this },
-        );
+        ({ key: this.key, artifact: this.artifact } = publish(this, name, BUNDLE_KIND, args, material, build));
         this.registerOutputs({});
     }
 }

@@ -2,7 +2,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { WarmrunConfig } from "./config";
 import { StatCache } from "./fileset";
-import { FileBundle, KindArgs } from "./fileBundle";
+import { FileBundle } from "./fileBundle";
+import { KindArgs } from "./kind";
 import { Artifact } from "./artifact";
 import { WarmrunError } from "./errors";
 import { TagLookup } from "./preview";
@@ -30,8 +31,9 @@ export function buildStack(
         const Kind = KINDS[spec.kind];
         if (!Kind) throw new WarmrunError(`warmrun:artifacts.${spec.name}: kind ${spec.kind} has no component`);
         const upstreamKeys = Object.fromEntries(spec.upstream.map((u) => [u, built[u].key]));
+        const upstreamRefs = Object.fromEntries(spec.upstream.map((u) => [u, built[u].artifact.pinned]));
         const dependsOn = spec.upstream.map((u) => built[u].artifact);
-        built[spec.name] = new Kind(spec.name, { spec, registry, upstreamKeys, statCache, lookup }, { dependsOn });
+        built[spec.name] = new Kind(spec.name, { spec, registry, upstreamKeys, upstreamRefs, statCache, lookup, builder: config.builder }, { dependsOn });
     }
     Promise.all(Object.values(built).map((b) => b.key)).then(
         () => statCache.save(),

@@ -16,7 +16,7 @@ set +e
 npx mocha --timeout 300000 'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts' 'test/e2e/**/*.test.ts' "$@" 2>&1 | tee "$out"
 status=${PIPESTATUS[0]}
 set -e
-passed=$(grep -oE '^ +[0-9]+ passing' "$out" | grep -oE '[0-9]+' | tail -n 1)
-failed=$(grep -oE '^ +[0-9]+ failing' "$out" | grep -oE '[0-9]+' | tail -n 1)
+passed=$(grep -oE '^ +[0-9]+ passing' "$out" | grep -oE '[0-9]+' | tail -n 1 || true)
+failed=$(grep -oE '^ +[0-9]+ failing' "$out" | grep -oE '[0-9]+' | tail -n 1 || true)
 echo "${passed:-0} passed, ${failed:-0} failed"
 exit "$status"

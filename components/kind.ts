@@ -1,0 +1,65 @@
+// What every artifact kind shares: from key material to a published Artifact resource.
+import * as pulumi from "@pulumi/pulumi";
+import { Artifact, RegistryArgs } from "./artifact";
+import { computeKey, inputSummary, KeyMaterial, shortKey } from "./keys";
+import { ArtifactSpec } from "./config";
+import { StatCache } from "./fileset";
+import { repositoryFor } from "./registry";
+import { announceCacheStatus, TagLookup } from "./preview";
+
+export interface KindArgs {
+    spec: ArtifactSpec;
+    registry: RegistryArgs;
+    /** Keys of this artifact's upstreams, by name. */
+    upstreamKeys: Record<string, Promise<string>>;
+    /** Pinned references (repo@digest) of this artifact's upstreams, by name. */
+    upstreamRefs: Record<string, pulumi.Output<string>>;
+    statCache: StatCache;
+    /** How to ask the registry for a tag at preview; the real registry when absent. */
+    lookup?: TagLookup;
+    /** Builder choice for image kinds. */
+    builder?: string;
+}
+
+export async function upstreamKeysOf(args: KindArgs): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const [n, k] of Object.entries(args.upstreamKeys)) out[n] = await k;
+    return out;
+}
+
+export interface Published {
+    key: Promise<string>;
+    artifact: Artifact;
+}
+
+/** Registers the Artifact of a kind's component: key, tag, preview look-up, build spec. */
+export function publish(
+    parent: pulumi.ComponentResource,
+    name: string,
+    kind: string,
+    args: KindArgs,
+    material: Promise<KeyMaterial>,
+    build: pulumi.Input<any>,
+    extraDependsOn: pulumi.Resource[] = [],
+): Published {
+    const key = material.then(computeKey);
+    const repository = repositoryFor(args.registry, name);
+    const tag = key.then(shortKey);
+    const checkedKey = announceCacheStatus(parent, name, args.registry, repository, key, tag, args.lookup);
+    const artifact = new Artifact(
+        name,
+        {
+            name,
+            kind,
+            key: checkedKey,
+            registry: args.registry,
+            repository,
+            tag,
+            aliasTags: [],
+            inputs: material.then(inputSummary),
+            build,
+        },
+        { parent, dependsOn: extraDependsOn },
+    );
+    return { key, artifact };
+}
