@@ -15,6 +15,8 @@ interface FieldSpec {
     type: FieldType;
     required?: boolean;
     description: string;
+    /** A path relative to the project that must exist; resolved to an absolute path. */
+    path?: "dir" | "file";
 }
 
 /** The top-level settings; Pulumi.yaml declares the same keys for `pulumi config`. */
@@ -31,11 +33,32 @@ export const SETTINGS: Record<string, FieldSpec> = {
 /** Fields of each artifact kind; `kind` and `upstream` are common to all. */
 export const KIND_FIELDS: Record<string, Record<string, FieldSpec>> = {
     FileBundle: {
-        root: { type: "string", required: true, description: "directory of the files, relative to the project" },
+        root: { type: "string", required: true, path: "dir", description: "directory of the files, relative to the project" },
         include: { type: "string[]", description: "globs of files to include (default: all)" },
         ignore: { type: "string[]", description: ".dockerignore-style rules" },
         ignoreFile: { type: "string", description: "file of ignore rules, relative to root (default: .dockerignore if present)" },
         params: { type: "object", description: "extra parameters that enter the key" },
+    },
+    DebianRootfs: {
+        suite: { type: "string", required: true, description: "Debian suite, e.g. trixie" },
+        variant: { type: "string", description: "debootstrap variant (default minbase)" },
+        packages: { type: "string[]", description: "extra packages to include" },
+        mirror: { type: "string", description: "Debian mirror URL (default: debootstrap's default)" },
+    },
+    BaseImage: {
+        containerfile: { type: "string", required: true, path: "file", description: "Containerfile/Dockerfile, relative to the project" },
+        context: { type: "string", path: "dir", description: "build context directory (default: the Containerfile's directory)" },
+        ignore: { type: "string[]", description: ".dockerignore-style rules, after context/.dockerignore" },
+        buildArgs: { type: "object", description: "build arguments (strings); BASE and UPSTREAM_<NAME> come from upstreams" },
+        target: { type: "string", description: "build stage to stop at" },
+    },
+    CargoDepsImage: {
+        workspace: { type: "string", required: true, path: "dir", description: "Cargo workspace root, relative to the project" },
+        dockerfile: { type: "string", path: "file", description: "your own cargo-chef style Dockerfile (default: warmrun's)" },
+        target: { type: "string", description: "build stage to stop at (e.g. your cook stage)" },
+        bin: { type: "string", description: "key only this package's or binary's dependency closure" },
+        buildArgs: { type: "object", description: "build arguments (strings)" },
+        cargoArgs: { type: "string[]", description: "arguments of `cargo build` in the default Dockerfile (default --locked)" },
     },
 };
 
@@ -222,18 +245,20 @@ export function validateConfig(raw: Record<string, string>, opts: ValidateOption
         for (const [field, fs_] of Object.entries(fieldsSpec)) {
             if (fs_.required && spec[field] === undefined) problems.push(`${where}.${field} is missing: ${fs_.description}`);
         }
-        if (kind === "FileBundle" && typeof fields.root === "string") {
-            const root = path.resolve(opts.projectRoot, fields.root);
-            if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) {
-                problems.push(`${where}.root: directory ${fields.root} does not exist: create it or fix the path (relative to the project)`);
-            } else {
-                fields.root = root;
-                if (typeof fields.ignoreFile === "string") {
-                    const ignoreFile = path.resolve(root, fields.ignoreFile);
-                    if (!fs.existsSync(ignoreFile)) problems.push(`${where}.ignoreFile: file ${fields.ignoreFile} does not exist under ${spec.root}`);
-                    else fields.ignoreFile = ignoreFile;
-                }
-            }
+        for (const [field, fs_] of Object.entries(fieldsSpec)) {
+            if (!fs_.path || typeof fields[field] !== "string") continue;
+            const abs = path.resolve(opts.projectRoot, fields[field]);
+            const ok = fs.existsSync(abs) && (fs_.path === "dir" ? fs.statSync(abs).isDirectory() : fs.statSync(abs).isFile());
+            if (!ok) problems.push(`${where}.${field}: ${fs_.path === "dir" ? "directory" : "file"} ${fields[field]} does not exist: create it or fix the path (relative to the project)`);
+            else fields[field] = abs;
+        }
+        if (kind === "FileBundle" && typeof fields.ignoreFile === "string" && path.isAbsolute(fields.root ?? "")) {
+            const ignoreFile = path.resolve(fields.root, fields.ignoreFile);
+            if (!fs.existsSync(ignoreFile)) problems.push(`${where}.ignoreFile: file ${fields.ignoreFile} does not exist under ${spec.root}`);
+            else fields.ignoreFile = ignoreFile;
+        }
+        if (fields.buildArgs && Object.values(fields.buildArgs).some((v) => typeof v !== "string")) {
+            problems.push(`${where}.buildArgs: every build argument must be a string (quote numbers)`);
         }
         artifacts.push({ name, kind, upstream: (fields.upstream as string[]) ?? [], fields });
     }

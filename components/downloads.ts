@@ -11,8 +11,9 @@ export interface DownloadRule {
 const UNITS: Record<string, number> = { B: 1, kB: 1e3, KB: 1e3, KiB: 1024, MB: 1e6, MiB: 1 << 20, GB: 1e9, GiB: 1 << 30 };
 
 export const DOWNLOAD_RULES: DownloadRule[] = [
-    // apt-get: "Get:12 http://deb.debian.org/debian trixie/main amd64 libc6 amd64 2.41-12 [2,851 kB]"
-    { tool: "apt", pattern: /^Get:\d+ \S+ \S+ (?<item>\S+) \S+ \S+ \[(?<size>[\d,.]+) (?<unit>[kKMG]?i?B)\]/ },
+    // apt-get: "Get:12 <mirror> trixie/main amd64 libc6 amd64 2.41-12 [2,851 kB]" (index files,
+    // "Get:1 <mirror> trixie InRelease [140 kB]", are not packages and do not match)
+    { tool: "apt", pattern: /^Get:\d+ \S+ \S+ \S+ (?<item>\S+) \S+ \S+ \[(?<size>[\d,.]+) (?<unit>[kKMG]?i?B)\]/ },
     // debootstrap: "I: Retrieving libc6 2.41-12"
     { tool: "debootstrap", pattern: /^I: Retrieving (?<item>\S+) \S+$/ },
     // cargo: "  Downloaded itoa v1.0.11"

@@ -19,6 +19,8 @@ export interface KindArgs {
     lookup?: TagLookup;
     /** Builder choice for image kinds. */
     builder?: string;
+    /** Scratch space of the program (cacheDir/work), e.g. for Docker build contexts. */
+    workDir: string;
 }
 
 export async function upstreamKeysOf(args: KindArgs): Promise<Record<string, string>> {

@@ -107,11 +107,13 @@ export async function createArtifact(inputs: ArtifactInputs, deps: LifecycleDeps
             );
         }
         await pushAliases(client, inputs, existing);
+        // A Docker build (through @pulumi/docker) pushed this very digest during this run.
+        const builtThisRun = inputs.build?.pushedDigest !== undefined && String(inputs.build.pushedDigest).endsWith(existing);
         if (deps.journal !== false) {
-            appendJournal({ artifact: inputs.name, kind: inputs.kind, key: inputs.key, action: "adopt", digest: existing, downloads: NO_DOWNLOADS });
+            appendJournal({ artifact: inputs.name, kind: inputs.kind, key: inputs.key, action: builtThisRun ? "build" : "adopt", digest: existing, downloads: NO_DOWNLOADS });
         }
-        log(`${inputs.name}: cache hit, adopted ${refOf(inputs)}@${existing}`);
-        return outputsOf(inputs, existing, true, 0, NO_DOWNLOADS);
+        log(`${inputs.name}: ${builtThisRun ? "recorded the Docker build of" : "cache hit, adopted"} ${refOf(inputs)}@${existing}`);
+        return outputsOf(inputs, existing, !builtThisRun, 0, NO_DOWNLOADS);
     }
     const builder = deps.builders[inputs.kind];
     if (!builder) throw new WarmrunError(`${inputs.name}: no builder for artifact kind ${inputs.kind}`);

@@ -29,7 +29,7 @@ export function announceCacheStatus(
 /** Resolves repository:tag to a digest, or undefined when the registry lacks it. */
 export type TagLookup = (repository: string, tag: string) => Promise<string | undefined>;
 
-async function registryLookup(registry: RegistryArgs): Promise<TagLookup> {
+export async function registryLookup(registry: RegistryArgs): Promise<TagLookup> {
     const password = registry.password ? await new Promise<string>((resolve) => registry.password!.apply(resolve)) : undefined;
     const client = new RegistryClient({ host: registry.host, insecure: registry.insecure, username: registry.username, password });
     return (repository, tag) => client.resolveTag(repository, tag);

@@ -2,9 +2,23 @@
 import { ArtifactInputs, ArtifactOutputs, Builder, createArtifact, diffArtifact, readArtifact, updateArtifact, refOf } from "./lifecycle";
 import { appendJournal } from "./journal";
 import { buildBundle, BUNDLE_KIND } from "./builders/bundle";
+import { buildRootfs, ROOTFS_KIND } from "./builders/rootfs";
+import { buildWithBuildah } from "./builders/buildah";
+import { WarmrunError } from "./errors";
+
+/** Image kinds build with buildah here; with Docker, @pulumi/docker built and pushed already. */
+const buildImage: Builder = async (ctx) => {
+    if (ctx.inputs.build?.builder === "docker") {
+        throw new WarmrunError(`${ctx.inputs.name}: the Docker build did not push ${refOf(ctx.inputs)}; see the ${ctx.inputs.name}-docker resource's output`);
+    }
+    return buildWithBuildah(ctx);
+};
 
 export const BUILDERS: Record<string, Builder> = {
     [BUNDLE_KIND]: buildBundle,
+    [ROOTFS_KIND]: buildRootfs,
+    BaseImage: buildImage,
+    CargoDepsImage: buildImage,
 };
 
 export async function diff(_id: string, olds: ArtifactOutputs, news: ArtifactInputs) {

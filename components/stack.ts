@@ -1,8 +1,11 @@
 // Wires the validated config into components, upstreams first, so keys chain (Merkle).
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { WarmrunConfig } from "./config";
 import { StatCache } from "./fileset";
 import { FileBundle } from "./fileBundle";
+import { DebianRootfs } from "./debianRootfs";
+import { BaseImage } from "./baseImage";
 import { KindArgs } from "./kind";
 import { Artifact } from "./artifact";
 import { WarmrunError } from "./errors";
@@ -17,6 +20,8 @@ type KindConstructor = new (name: string, args: KindArgs, opts?: pulumi.Componen
 
 export const KINDS: Record<string, KindConstructor> = {
     FileBundle,
+    DebianRootfs,
+    BaseImage,
 };
 
 export function buildStack(
@@ -33,7 +38,7 @@ export function buildStack(
         const upstreamKeys = Object.fromEntries(spec.upstream.map((u) => [u, built[u].key]));
         const upstreamRefs = Object.fromEntries(spec.upstream.map((u) => [u, built[u].artifact.pinned]));
         const dependsOn = spec.upstream.map((u) => built[u].artifact);
-        built[spec.name] = new Kind(spec.name, { spec, registry, upstreamKeys, upstreamRefs, statCache, lookup, builder: config.builder }, { dependsOn });
+        built[spec.name] = new Kind(spec.name, { spec, registry, upstreamKeys, upstreamRefs, statCache, lookup, builder: config.builder, workDir: path.join(config.cacheDir, "work") }, { dependsOn });
     }
     Promise.all(Object.values(built).map((b) => b.key)).then(
         () => statCache.save(),
