@@ -9,28 +9,7 @@ import { buildStack } from "../../components/stack";
 import { computeKey, shortKey } from "../../components/keys";
 import { bundleKeyMaterial } from "../../components/fileBundle";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
-
-interface Registered {
-    type: string;
-    name: string;
-    inputs: any;
-}
-
-let registered: Registered[] = [];
-
-pulumi.runtime.setMocks(
-    {
-        newResource(args: pulumi.runtime.MockResourceArgs) {
-            registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-            const digest = `sha256:${"d".repeat(64)}`;
-            return { id: `${args.name}-id`, state: { ...args.inputs, digest, cacheHit: false } };
-        },
-        call: () => ({}),
-    },
-    "warmrun",
-    "test",
-    false,
-);
+import { registered, resetRegistered } from "../support/mocks";
 
 /** Resolves once every artifact of the stack is registered (its id is known). */
 function registeredAll(stack: ReturnType<typeof buildStack>): Promise<unknown> {
@@ -71,7 +50,7 @@ describe("component graph (mocks)", () => {
     });
     after(removeTempDirs);
     beforeEach(() => {
-        registered = [];
+        resetRegistered();
         lookups.length = 0;
     });
 
@@ -96,7 +75,7 @@ describe("component graph (mocks)", () => {
 
     it("a changed upstream changes exactly its dependents' keys", async () => {
         const before = await artifactInputs(stackOf());
-        registered = [];
+        resetRegistered();
         fs.writeFileSync(path.join(project, "base/os-release"), "debian 14\n");
         const after = await artifactInputs(stackOf());
         assert.notEqual(after.base.key, before.base.key);
