@@ -1,0 +1,215 @@
+// Replays the history of a repository and says, per commit, whether its Rust dependencies image is rebuilt:
+// by the warmrun recipe key, and by the path-filter rule CI setups use today.
+//
+//   npm run replay -- <repo> <range> [--root DIR] [--bin NAME] [--dockerfile PATH] [--json]
+import { execFile } from "child_process";
+import * as path from "path";
+import { cargoDepsKeyMaterial, cargoRecipe, gitTreeSource } from "../components/cargoRecipe";
+import { computeKey, describeInputChanges, diffInputs, inputSummary, KeyMaterial } from "../components/keys";
+import { mapLimit } from "../components/fileset";
+import { WarmrunError } from "../components/errors";
+
+export interface ReplayOptions {
+    /** Directory of the Cargo workspace inside the repository (default its top level). */
+    root?: string;
+    bin?: string;
+    /** Dockerfile relative to the workspace root; part of the recipe and of the path filter. */
+    dockerfile?: string;
+}
+
+export type Decision = "rebuild" | "keep";
+
+export interface ReplayRow {
+    commit: string;
+    short: string;
+    subject: string;
+    /** The recipe key at this commit; absent when the recipe could not be computed. */
+    key?: string;
+    warmrun: Decision;
+    warmrunReason: string;
+    pathFilter: Decision;
+    pathFilterReason: string;
+}
+
+export interface ReplayTotals {
+    commits: number;
+    warmrunRebuilds: number;
+    pathFilterRebuilds: number;
+}
+
+export interface ReplayResult {
+    rows: ReplayRow[];
+    totals: ReplayTotals;
+}
+
+type KeyOutcome = { key: string; material: KeyMaterial } | { error: string };
+
+const GIT_MAX_BUFFER = 256 * 1024 * 1024;
+
+function git(repoDir: string, args: string[]): Promise<string> {
+    return new Promise((resolve, reject) => {
+        execFile("git", ["-C", repoDir, ...args], { maxBuffer: GIT_MAX_BUFFER, encoding: "utf8" }, (err, stdout, stderr) => {
+            if (err) reject(new WarmrunError(`git ${args.join(" ")} failed in ${repoDir}: ${(stderr || err.message).trim()}`));
+            else resolve(stdout);
+        });
+    });
+}
+
+interface CommitInfo {
+    commit: string;
+    /** First parent: what CI compares a push with. */
+    parent?: string;
+    subject: string;
+}
+
+/** The commits of `git rev-list --reverse <range>`, with first parent and subject. */
+async function listCommits(repoDir: string, range: string): Promise<CommitInfo[]> {
+    const out = await git(repoDir, ["rev-list", "--reverse", "--format=%H%x00%P%x00%s", range, "--"]);
+    const commits: CommitInfo[] = [];
+    for (const line of out.split("\n")) {
+        if (line === "" || line.startsWith("commit ")) continue;
+        const [commit, parents, subject] = line.split("\0");
+        commits.push({ commit, parent: parents.split(" ").filter(Boolean)[0], subject: subject ?? "" });
+    }
+    return commits;
+}
+
+/** Changed paths between a commit and its first parent (every path for a root commit), renames as delete + add. */
+async function changedFiles(repoDir: string, info: CommitInfo): Promise<string[]> {
+    const out = info.parent
+        ? await git(repoDir, ["diff", "--name-only", "--no-renames", "-z", info.parent, info.commit, "--"])
+        : await git(repoDir, ["diff-tree", "--root", "--no-commit-id", "-r", "--name-only", "--no-renames", "-z", info.commit, "--"]);
+    return out.split("\0").filter(Boolean);
+}
+
+/** The rule of today's CI setups: rebuild when a manifest, the lock, Cargo config, the toolchain file or the Dockerfile changed. */
+export function pathFilterMatches(relPath: string, dockerfile?: string): boolean {
+    const base = path.posix.basename(relPath);
+    if (base === "Cargo.toml" || base === "Cargo.lock" || base === "rust-toolchain" || base === "rust-toolchain.toml") return true;
+    if (/(^|\/)\.cargo\/config(\.toml)?$/.test(relPath)) return true;
+    return dockerfile !== undefined && relPath === path.posix.normalize(dockerfile.replace(/\\/g, "/"));
+}
+
+function decideWarmrun(mine: KeyOutcome, parent: KeyOutcome | undefined): { warmrun: Decision; warmrunReason: string } {
+    if ("error" in mine) return { warmrun: "rebuild", warmrunReason: mine.error };
+    if (parent === undefined) return { warmrun: "rebuild", warmrunReason: "no parent commit to compare with" };
+    if ("error" in parent) return { warmrun: "rebuild", warmrunReason: "the parent commit has no recipe" };
+    if (parent.key === mine.key) return { warmrun: "keep", warmrunReason: "same key" };
+    return { warmrun: "rebuild", warmrunReason: describeInputChanges(diffInputs(inputSummary(parent.material), inputSummary(mine.material))) };
+}
+
+/**
+ * For each commit of `range`, whether the recipe key differs from its first parent's, and whether
+ * the path-filter rule fires. A commit whose recipe cannot be computed counts as a rebuild.
+ */
+export async function replay(repoDir: string, range: string, opts: ReplayOptions = {}): Promise<ReplayResult> {
+    const root = path.posix.normalize((opts.root ?? ".").replace(/\\/g, "/")).replace(/\/+$/, "");
+    const prefix = root === "." || root === "" ? "" : `${root}/`;
+    const commits = await listCommits(repoDir, range);
+    // Blobs are shared between commits: an unchanged manifest is read from git once per replay.
+    const blobCache = new Map<string, string>();
+    const keys = new Map<string, Promise<KeyOutcome>>();
+    const keyAt = (commit: string): Promise<KeyOutcome> => {
+        let outcome = keys.get(commit);
+        if (!outcome) {
+            outcome = cargoRecipe(gitTreeSource(repoDir, commit, { root: prefix, blobCache }), { bin: opts.bin, dockerfile: opts.dockerfile }).then(
+                (recipe) => {
+                    const material = cargoDepsKeyMaterial(recipe, { bin: opts.bin });
+                    return { key: computeKey(material), material };
+                },
+                (e) => {
+                    if (e instanceof WarmrunError) return { error: e.message };
+                    throw e;
+                },
+            );
+            keys.set(commit, outcome);
+        }
+        return outcome;
+    };
+
+    const rows = await mapLimit(commits, 4, async (info): Promise<ReplayRow> => {
+        const [mine, parent, changed] = await Promise.all([
+            keyAt(info.commit),
+            info.parent ? keyAt(info.parent) : Promise.resolve(undefined),
+            changedFiles(repoDir, info),
+        ]);
+        const matched = changed
+            .filter((p) => p.startsWith(prefix))
+            .map((p) => p.slice(prefix.length))
+            .filter((p) => pathFilterMatches(p, opts.dockerfile));
+        return {
+            commit: info.commit,
+            short: info.commit.slice(0, 7),
+            subject: info.subject,
+            ...("key" in mine ? { key: mine.key } : {}),
+            ...decideWarmrun(mine, parent),
+            pathFilter: matched.length ? "rebuild" : "keep",
+            pathFilterReason: matched.length ? `changed ${matched.join(", ")}` : "no dependency file changed",
+        };
+    });
+    return {
+        rows,
+        totals: {
+            commits: rows.length,
+            warmrunRebuilds: rows.filter((r) => r.warmrun === "rebuild").length,
+            pathFilterRebuilds: rows.filter((r) => r.pathFilter === "rebuild").length,
+        },
+    };
+}
+
+export function summaryLine(totals: ReplayTotals): string {
+    return `warmrun rebuilds ${totals.warmrunRebuilds} of ${totals.commits} commits; the path-filter rule rebuilds ${totals.pathFilterRebuilds}`;
+}
+
+function clip(text: string, width: number): string {
+    return text.length > width ? `${text.slice(0, width - 1)}…` : text;
+}
+
+/** A plain-text table, one commit a line, then the totals. */
+export function formatTable(result: ReplayResult): string {
+    const header = ["commit", "subject", "warmrun", "path filter", "why (warmrun)"];
+    const cells = result.rows.map((r) => [r.short, clip(r.subject, 48), r.warmrun, r.pathFilter, clip(r.warmrunReason, 100)]);
+    const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+    const line = (c: string[]): string => c.map((cell, i) => (i === c.length - 1 ? cell : cell.padEnd(widths[i]))).join("  ");
+    return [line(header), ...cells.map(line), "", summaryLine(result.totals)].join("\n");
+}
+
+const USAGE = "usage: npm run replay -- <repo> <range> [--root DIR] [--bin NAME] [--dockerfile PATH] [--json]";
+
+export function parseArgs(argv: string[]): { repo: string; range: string; opts: ReplayOptions; json: boolean } {
+    const positional: string[] = [];
+    const opts: ReplayOptions = {};
+    let json = false;
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i];
+        const value = (): string => {
+            const v = argv[++i];
+            if (v === undefined) throw new WarmrunError(`${arg} needs a value; ${USAGE}`);
+            return v;
+        };
+        if (arg === "--json") json = true;
+        else if (arg === "--root") opts.root = value();
+        else if (arg === "--bin") opts.bin = value();
+        else if (arg === "--dockerfile") opts.dockerfile = value();
+        else if (arg.startsWith("--")) throw new WarmrunError(`unknown option ${arg}; ${USAGE}`);
+        else positional.push(arg);
+    }
+    if (positional.length !== 2) throw new WarmrunError(USAGE);
+    return { repo: positional[0], range: positional[1], opts, json };
+}
+
+async function main(): Promise<void> {
+    try {
+        const args = parseArgs(process.argv.slice(2));
+        const result = await replay(args.repo, args.range, args.opts);
+        process.stdout.write(args.json ? `${JSON.stringify({ ...result, summary: summaryLine(result.totals) }, null, 2)}\n` : `${formatTable(result)}\n`);
+    } catch (e) {
+        if (!(e instanceof WarmrunError)) throw e;
+        process.stderr.write(`${e.message}\n`);
+        process.exitCode = 2;
+    }
+}
+
+if (require.main === module) {
+    void main();
+}
