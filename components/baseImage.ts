@@ -8,7 +8,7 @@ import { computeKey, KeyMaterial, sha256Hex, FileEntry } from "./keys";
 import { registryLookup } from "./preview";
 import { hashFileSet, parseIgnoreFile } from "./fileset";
 import { KindArgs, publish, upstreamKeysOf, Published } from "./kind";
-import { ImageBuildSpec } from "./builders/buildah";
+import { HOST_CA_BUNDLE, ImageBuildSpec } from "./builders/buildah";
 import { chooseBuilder, dockerBuildOnMiss, upstreamBuildArgs } from "./imageBuild";
 import { repositoryFor } from "./registry";
 import { shortKey } from "./keys";
@@ -59,7 +59,12 @@ export function publishImage(parent: pulumi.ComponentResource, name: string, kin
     const refs = pulumi.all(args.upstreamRefs);
     const spec: pulumi.Output<ImageBuildSpec & { builder: string; pushedDigest?: string }> = pulumi
         .all([refs, plan])
-        .apply(([r, p]) => ({ ...p.spec, buildArgs: { ...upstreamBuildArgs(r), ...p.spec.buildArgs }, builder }));
+        .apply(([r, p]) => ({
+            ...p.spec,
+            buildArgs: { ...upstreamBuildArgs(r), ...p.spec.buildArgs },
+            builder,
+            ...(args.trustHostCertificates !== false && fs.existsSync(HOST_CA_BUNDLE) ? { hostCaBundle: HOST_CA_BUNDLE } : {}),
+        }));
     if (builder === "buildah") return publish(parent, name, kind, args, plan.then((p) => p.material), spec);
 
     const repository = repositoryFor(args.registry, name);

@@ -27,6 +27,7 @@ export const SETTINGS: Record<string, FieldSpec> = {
     registryPassword: { type: "string", description: "password or token for the registry; must be set with --secret" },
     builder: { type: "string", description: "image builder: auto, docker or buildah" },
     cacheDir: { type: "string", description: "local cache directory (stat cache, journal), relative to the project" },
+    trustHostCertificates: { type: "boolean", description: "let image build steps use the host's CA bundle, for TLS-intercepting proxies (default true)" },
     artifacts: { type: "object", required: true, description: "the artifacts, by name" },
 };
 
@@ -79,6 +80,7 @@ export interface WarmrunConfig {
     registry: RegistryPrefix & { insecure: boolean; username?: string; hasPassword: boolean };
     builder: BuilderChoice;
     cacheDir: string;
+    trustHostCertificates: boolean;
     /** In dependency order: every artifact after its upstreams. */
     artifacts: ArtifactSpec[];
 }
@@ -289,6 +291,7 @@ export function validateConfig(raw: Record<string, string>, opts: ValidateOption
         },
         builder: (values.builder as BuilderChoice | undefined) ?? "auto",
         cacheDir: path.resolve(opts.projectRoot, (values.cacheDir as string | undefined) ?? ".warmrun"),
+        trustHostCertificates: (values.trustHostCertificates as boolean | undefined) ?? true,
         artifacts: order.map((n) => byName.get(n)!),
     };
 }

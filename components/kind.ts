@@ -19,6 +19,8 @@ export interface KindArgs {
     lookup?: TagLookup;
     /** Builder choice for image kinds. */
     builder?: string;
+    /** Bind-mount the host's CA bundle into image build steps. */
+    trustHostCertificates?: boolean;
     /** Scratch space of the program (cacheDir/work), e.g. for Docker build contexts. */
     workDir: string;
 }

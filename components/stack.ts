@@ -6,6 +6,7 @@ import { StatCache } from "./fileset";
 import { FileBundle } from "./fileBundle";
 import { DebianRootfs } from "./debianRootfs";
 import { BaseImage } from "./baseImage";
+import { CargoDepsImage } from "./cargoDepsImage";
 import { KindArgs } from "./kind";
 import { Artifact } from "./artifact";
 import { WarmrunError } from "./errors";
@@ -22,6 +23,7 @@ export const KINDS: Record<string, KindConstructor> = {
     FileBundle,
     DebianRootfs,
     BaseImage,
+    CargoDepsImage,
 };
 
 export function buildStack(
@@ -38,7 +40,7 @@ export function buildStack(
         const upstreamKeys = Object.fromEntries(spec.upstream.map((u) => [u, built[u].key]));
         const upstreamRefs = Object.fromEntries(spec.upstream.map((u) => [u, built[u].artifact.pinned]));
         const dependsOn = spec.upstream.map((u) => built[u].artifact);
-        built[spec.name] = new Kind(spec.name, { spec, registry, upstreamKeys, upstreamRefs, statCache, lookup, builder: config.builder, workDir: path.join(config.cacheDir, "work") }, { dependsOn });
+        built[spec.name] = new Kind(spec.name, { spec, registry, upstreamKeys, upstreamRefs, statCache, lookup, builder: config.builder, trustHostCertificates: config.trustHostCertificates, workDir: path.join(config.cacheDir, "work") }, { dependsOn });
     }
     Promise.all(Object.values(built).map((b) => b.key)).then(
         () => statCache.save(),

@@ -15,9 +15,13 @@ export interface ImageBuildSpec {
     containerfileText: string;
     buildArgs: Record<string, string>;
     target?: string;
+    /** The host's CA bundle, bind-mounted read-only into RUN steps (never into the image). */
+    hostCaBundle?: string;
 }
 
 export const BUILDAH_GLOBAL = ["--storage-driver", "vfs"];
+/** Debian's path of the system CA bundle, on the host and in Debian-based images. */
+export const HOST_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
 
 /** Writes the context: only the listed files, so the build sees what the key saw. */
 export function materializeContext(spec: ImageBuildSpec, dir: string): void {
@@ -38,6 +42,7 @@ export function budArgs(
     if (opts.insecure) args.push("--tls-verify=false");
     if (opts.authfile) args.push("--authfile", opts.authfile);
     if (spec.target) args.push("--target", spec.target);
+    if (spec.hostCaBundle) args.push("--volume", `${spec.hostCaBundle}:${HOST_CA_BUNDLE}:ro`);
     for (const [k, v] of Object.entries(spec.buildArgs).sort()) args.push("--build-arg", `${k}=${v}`);
     for (const [k, v] of Object.entries(opts.labels).sort()) args.push("--label", `${k}=${v}`, "--annotation", `${k}=${v}`);
     args.push(opts.contextDir);
