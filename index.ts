@@ -5,6 +5,7 @@ import { validateConfig, WarmrunConfig, NAMESPACE } from "./components/config";
 import { StatCache } from "./components/fileset";
 import { ciOutputs } from "./components/artifact";
 import { buildStack } from "./components/stack";
+import { readGitState } from "./components/gitState";
 
 function secretKeys(): Set<string> {
     const isSecret = (pulumi.runtime as any).isConfigSecret as ((k: string) => boolean) | undefined;
@@ -23,7 +24,7 @@ try {
 
 const statCache = new StatCache(path.join(config.cacheDir, "stat-cache.json"));
 const password = config.registry.hasPassword ? new pulumi.Config(NAMESPACE).requireSecret("registryPassword") : undefined;
-const artifacts = buildStack(config, statCache, password);
+const artifacts = buildStack(config, statCache, password, undefined, readGitState(projectRoot));
 
 export const registry = `${config.registry.host}${config.registry.namespace ? "/" + config.registry.namespace : ""}`;
 export const outputs = Object.fromEntries(Object.entries(artifacts).map(([name, a]) => [name, ciOutputs(a.artifact)]));

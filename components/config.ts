@@ -27,6 +27,8 @@ export const SETTINGS: Record<string, FieldSpec> = {
     registryPassword: { type: "string", description: "password or token for the registry; must be set with --secret" },
     builder: { type: "string", description: "image builder: auto, docker or buildah" },
     cacheDir: { type: "string", description: "local cache directory (stat cache, journal), relative to the project" },
+    latestBranch: { type: "string", description: "branch whose clean-tree runs also tag `latest` (default main; empty: never)" },
+    gitShaAlias: { type: "boolean", description: "also tag each artifact git-<commit> (default false)" },
     trustHostCertificates: { type: "boolean", description: "let image build steps use the host's CA bundle, for TLS-intercepting proxies (default true)" },
     artifacts: { type: "object", required: true, description: "the artifacts, by name" },
 };
@@ -81,6 +83,8 @@ export interface WarmrunConfig {
     builder: BuilderChoice;
     cacheDir: string;
     trustHostCertificates: boolean;
+    latestBranch: string;
+    gitShaAlias: boolean;
     /** In dependency order: every artifact after its upstreams. */
     artifacts: ArtifactSpec[];
 }
@@ -292,6 +296,8 @@ export function validateConfig(raw: Record<string, string>, opts: ValidateOption
         builder: (values.builder as BuilderChoice | undefined) ?? "auto",
         cacheDir: path.resolve(opts.projectRoot, (values.cacheDir as string | undefined) ?? ".warmrun"),
         trustHostCertificates: (values.trustHostCertificates as boolean | undefined) ?? true,
+        latestBranch: (values.latestBranch as string | undefined) ?? "main",
+        gitShaAlias: (values.gitShaAlias as boolean | undefined) ?? false,
         artifacts: order.map((n) => byName.get(n)!),
     };
 }

@@ -21,6 +21,8 @@ export interface KindArgs {
     builder?: string;
     /** Bind-mount the host's CA bundle into image build steps. */
     trustHostCertificates?: boolean;
+    /** Alias tags every artifact also gets (latest, git-<sha>). */
+    aliasTags?: string[];
     /** Scratch space of the program (cacheDir/work), e.g. for Docker build contexts. */
     workDir: string;
 }
@@ -59,7 +61,7 @@ export function publish(
             registry: args.registry,
             repository,
             tag,
-            aliasTags: [],
+            aliasTags: args.aliasTags ?? [],
             inputs: material.then(inputSummary),
             build,
         },

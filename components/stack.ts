@@ -11,6 +11,7 @@ import { KindArgs } from "./kind";
 import { Artifact } from "./artifact";
 import { WarmrunError } from "./errors";
 import { TagLookup } from "./preview";
+import { aliasTagsFor, GitState } from "./gitState";
 
 export interface ArtifactComponent {
     key: Promise<string>;
@@ -31,7 +32,9 @@ export function buildStack(
     statCache: StatCache,
     password?: pulumi.Output<string>,
     lookup?: TagLookup,
+    git: GitState = { clean: false },
 ): Record<string, ArtifactComponent> {
+    const aliasTags = aliasTagsFor(git, config);
     const built: Record<string, ArtifactComponent> = {};
     const registry = { host: config.registry.host, namespace: config.registry.namespace, insecure: config.registry.insecure, username: config.registry.username, password };
     for (const spec of config.artifacts) {
@@ -40,7 +43,7 @@ export function buildStack(
         const upstreamKeys = Object.fromEntries(spec.upstream.map((u) => [u, built[u].key]));
         const upstreamRefs = Object.fromEntries(spec.upstream.map((u) => [u, built[u].artifact.pinned]));
         const dependsOn = spec.upstream.map((u) => built[u].artifact);
-        built[spec.name] = new Kind(spec.name, { spec, registry, upstreamKeys, upstreamRefs, statCache, lookup, builder: config.builder, trustHostCertificates: config.trustHostCertificates, workDir: path.join(config.cacheDir, "work") }, { dependsOn });
+        built[spec.name] = new Kind(spec.name, { spec, registry, upstreamKeys, upstreamRefs, statCache, lookup, builder: config.builder, trustHostCertificates: config.trustHostCertificates, aliasTags, workDir: path.join(config.cacheDir, "work") }, { dependsOn });
     }
     Promise.all(Object.values(built).map((b) => b.key)).then(
         () => statCache.save(),

@@ -131,4 +131,17 @@ describe("pulumi up/preview/refresh/destroy of warmrun (real engine)", function 
         assert.match(r.stdout + r.stderr, /warmrun:artifacts\.x\.root: directory does\/not\/exist does not exist/);
         assert.doesNotMatch(r.stdout + r.stderr, /at Object\.<anonymous>|\.ts:\d+:\d+/, "no stack trace");
     });
+
+    it("a Cargo workspace without Cargo.lock fails the preview naming the file and the fix", async () => {
+        const ws = path.join(work, "inputs/nolock");
+        writeTree(ws, { "Cargo.toml": '[package]\nname = "nolock"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nitoa = "1"\n', "src/main.rs": "fn main() {}\n" });
+        const cfg = path.join(work, "Pulumi.nolock.yaml");
+        fs.writeFileSync(cfg, YAML.stringify({ config: { "warmrun:registry": `${registry.host}/e2e`, "warmrun:artifacts": { deps: { kind: "CargoDepsImage", workspace: ws } } } }));
+        const other = new EngineSession(work, "nolock", cfg, { WARMRUN_JOURNAL: journal });
+        await other.init();
+        const r = await other.run(["preview"], { allowFailure: true });
+        assert.notEqual(r.code, 0);
+        assert.match(r.stdout + r.stderr, /Cargo\.lock is missing: run `cargo generate-lockfile` and commit it/);
+        assert.deepEqual(newEntries(), [], "nothing built");
+    });
 });
