@@ -199,7 +199,8 @@ export interface GitTreeOptions {
 
 const GIT_MAX_BUFFER = 512 * 1024 * 1024;
 
-function git(repoDir: string, args: string[]): Promise<string> {
+/** Output of a git command in repoDir; a failure is a WarmrunError naming the command. */
+export function git(repoDir: string, args: string[]): Promise<string> {
     return new Promise((resolve, reject) => {
         execFile("git", ["-C", repoDir, ...args], { maxBuffer: GIT_MAX_BUFFER, encoding: "utf8" }, (err, stdout, stderr) => {
             if (err) reject(new WarmrunError(`git ${args.join(" ")} failed in ${repoDir}: ${(stderr || err.message).trim()}`));

@@ -2,9 +2,8 @@
 // by the warmrun recipe key, and by the path-filter rule CI setups use today.
 //
 //   npm run replay -- <repo> <range> [--root DIR] [--bin NAME] [--dockerfile PATH] [--json]
-import { execFile } from "child_process";
 import * as path from "path";
-import { cargoDepsKeyMaterial, cargoRecipe, gitTreeSource } from "../components/cargoRecipe";
+import { cargoDepsKeyMaterial, cargoRecipe, git, gitTreeSource } from "../components/cargoRecipe";
 import { computeKey, describeInputChanges, diffInputs, inputSummary, KeyMaterial } from "../components/keys";
 import { mapLimit } from "../components/fileset";
 import { WarmrunError } from "../components/errors";
@@ -44,16 +43,6 @@ export interface ReplayResult {
 
 type KeyOutcome = { key: string; material: KeyMaterial } | { error: string };
 
-const GIT_MAX_BUFFER = 256 * 1024 * 1024;
-
-function git(repoDir: string, args: string[]): Promise<string> {
-    return new Promise((resolve, reject) => {
-        execFile("git", ["-C", repoDir, ...args], { maxBuffer: GIT_MAX_BUFFER, encoding: "utf8" }, (err, stdout, stderr) => {
-            if (err) reject(new WarmrunError(`git ${args.join(" ")} failed in ${repoDir}: ${(stderr || err.message).trim()}`));
-            else resolve(stdout);
-        });
-    });
-}
 
 interface CommitInfo {
     commit: string;

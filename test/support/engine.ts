@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { execFile, execFileSync } from "child_process";
+import YAML from "yaml";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 const SETUP = "`npm run setup` (scripts/install-engine.sh builds the engine)";
@@ -67,8 +68,20 @@ export class EngineSession {
         });
     }
 
+    /**
+     * Creates the stack. `stack init` writes the stack's secrets salt to Pulumi.<stack>.yaml in the
+     * project; it is moved into this session's config file so the checkout stays untouched.
+     */
     async init(): Promise<void> {
+        const projectFile = path.join(PROJECT_ROOT, `Pulumi.${this.stack}.yaml`);
+        const existed = fs.existsSync(projectFile);
         await this.run(["stack", "init"], { withConfig: false });
+        if (!existed && fs.existsSync(projectFile)) {
+            const created = YAML.parse(fs.readFileSync(projectFile, "utf8")) ?? {};
+            const ours = fs.existsSync(this.configFile) ? YAML.parse(fs.readFileSync(this.configFile, "utf8")) ?? {} : {};
+            fs.writeFileSync(this.configFile, YAML.stringify({ ...created, ...ours }));
+            fs.rmSync(projectFile);
+        }
     }
 
     async outputs(): Promise<any> {
