@@ -202,7 +202,7 @@ export function validateConfig(raw: Record<string, string>, opts: ValidateOption
     if (typeof values.registry === "string") {
         prefix = parseRegistryPrefix(values.registry);
         if (!prefix) {
-            problems.push(`${NAMESPACE}:registry "${values.registry}" is not a registry reference: write host[:port][/namespace], e.g. 127.0.0.1:5000/warmrun or ghcr.io/acme/ci-cache (no scheme, no tag)`);
+            problems.push(`${NAMESPACE}:registry "${values.registry}" is not a registry reference: write host[:port][/namespace], e.g. 127.0.0.1:5000/warmrun or registry.example.com/acme/ci-cache (no scheme, no tag)`);
         }
     }
     if (`${NAMESPACE}:registryPassword` in raw && !opts.secretKeys.has(`${NAMESPACE}:registryPassword`)) {

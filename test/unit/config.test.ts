@@ -53,7 +53,7 @@ describe("config validation", () => {
     });
 
     it("hosted registries default to TLS", () => {
-        const c = validateConfig(raw({ ...GOOD, registry: "ghcr.io/acme/ci-cache" }), { projectRoot: project, secretKeys: new Set() });
+        const c = validateConfig(raw({ ...GOOD, registry: "registry.example.com/acme/ci-cache" }), { projectRoot: project, secretKeys: new Set() });
         assert.equal(c.registry.insecure, false);
         assert.equal(c.registry.namespace, "acme/ci-cache");
     });
@@ -63,10 +63,10 @@ describe("config validation", () => {
         expectOne({ ...GOOD, registy: "x" }, /^unknown config key warmrun:registy \(did you mean registry\?\): rename or remove it/));
     it("2. missing registry", () => expectOne({ artifacts: GOOD.artifacts }, /^warmrun:registry is not set: .*Pulumi\.<stack>\.yaml/));
     it("3. registry with a scheme", () =>
-        expectOne({ ...GOOD, registry: "https://ghcr.io/acme" }, /^warmrun:registry "https:\/\/ghcr\.io\/acme" is not a registry reference: write host\[:port\]\[\/namespace\]/));
+        expectOne({ ...GOOD, registry: "https://registry.example.com/acme" }, /^warmrun:registry "https:\/\/registry\.example\.com\/acme" is not a registry reference: write host\[:port\]\[\/namespace\]/));
     it("4. registry with a tag or upper case namespace", () => {
-        expectOne({ ...GOOD, registry: "ghcr.io/Acme" }, /not a registry reference/);
-        expectOne({ ...GOOD, registry: "ghcr.io/acme:latest" }, /not a registry reference/);
+        expectOne({ ...GOOD, registry: "registry.example.com/Acme" }, /not a registry reference/);
+        expectOne({ ...GOOD, registry: "registry.example.com/acme:latest" }, /not a registry reference/);
     });
     it("5. wrong type for a boolean", () => expectOne({ ...GOOD, registryInsecure: "yes" }, /^warmrun:registryInsecure must be a boolean, not "yes"/));
     it("6. artifacts is not a map", () => expectOne({ ...GOOD, artifacts: ["base"] }, /^warmrun:artifacts must be a map/));

@@ -28,7 +28,7 @@ describe("artifact diff", () => {
     });
 
     it("replaces when the artifact moves to another registry", () => {
-        const d = diffArtifact(olds, { ...inputs, registry: { host: "ghcr.io", insecure: false } });
+        const d = diffArtifact(olds, { ...inputs, registry: { host: "registry.example.com", insecure: false } });
         assert.deepEqual(d.replaces, ["registry"]);
     });
 
