@@ -5,7 +5,6 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Artifact } from "./artifact";
 import { computeKey, KeyMaterial, sha256Hex, FileEntry } from "./keys";
-import { registryLookup } from "./preview";
 import { hashFileSet, parseIgnoreFile } from "./fileset";
 import { KindArgs, publish, upstreamKeysOf, Published } from "./kind";
 import { HOST_CA_BUNDLE, ImageBuildSpec } from "./builders/buildah";
@@ -69,7 +68,7 @@ export function publishImage(parent: pulumi.ComponentResource, name: string, kin
 
     const repository = repositoryFor(args.registry, name);
     const tag = plan.then((p) => shortKey(computeKey(p.material)));
-    const hit = tag.then(async (t) => (await (args.lookup ?? (await registryLookup(args.registry)))(repository, t)) !== undefined);
+    const hit = tag.then(async (t) => (await args.lookup(repository, t)) !== undefined);
     const specPromise = new Promise<ImageBuildSpec>((resolve) => spec.apply((s) => { resolve(s); return s; }));
     const pushed = dockerBuildOnMiss(parent, name, args.registry, repository, tag, hit, specPromise, workDir);
     return publish(parent, name, kind, args, plan.then((p) => p.material), pulumi.all([spec, pushed]).apply(([s, d]) => ({ ...s, pushedDigest: d })));

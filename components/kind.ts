@@ -15,8 +15,8 @@ export interface KindArgs {
     /** Pinned references (repo@digest) of this artifact's upstreams, by name. */
     upstreamRefs: Record<string, pulumi.Output<string>>;
     statCache: StatCache;
-    /** How to ask the registry for a tag at preview; the real registry when absent. */
-    lookup?: TagLookup;
+    /** How to ask the registry for a tag (shared by the stack's components). */
+    lookup: TagLookup;
     /** Builder choice for image kinds. */
     builder?: string;
     /** Bind-mount the host's CA bundle into image build steps. */

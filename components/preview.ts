@@ -11,12 +11,11 @@ export function announceCacheStatus(
     repository: string,
     key: Promise<string>,
     tag: Promise<string>,
-    lookup?: TagLookup,
+    lookup: TagLookup,
 ): Promise<string> {
     return (async () => {
         const [k, t] = await Promise.all([key, tag]);
-        const resolve = lookup ?? (await registryLookup(registry));
-        const digest = await resolve(repository, t);
+        const digest = await lookup(repository, t);
         const ref = `${registry.host}/${repository}:${t}`;
         pulumi.log.info(
             digest ? `${name}: ${ref} is in the registry (${digest}): a create adopts it, no build` : `${name}: ${ref} is not in the registry: a create builds it`,
@@ -29,8 +28,25 @@ export function announceCacheStatus(
 /** Resolves repository:tag to a digest, or undefined when the registry lacks it. */
 export type TagLookup = (repository: string, tag: string) => Promise<string | undefined>;
 
-export async function registryLookup(registry: RegistryArgs): Promise<TagLookup> {
-    const password = registry.password ? await new Promise<string>((resolve) => registry.password!.apply(resolve)) : undefined;
-    const client = new RegistryClient({ host: registry.host, insecure: registry.insecure, username: registry.username, password });
-    return (repository, tag) => client.resolveTag(repository, tag);
+/**
+ * One look-up for the whole stack: a single registry client (its tokens reused), and each
+ * repository:tag asked once however many components want to know.
+ */
+export function sharedLookup(registry: RegistryArgs, base?: TagLookup): TagLookup {
+    let client: Promise<RegistryClient> | undefined;
+    const ask: TagLookup =
+        base ??
+        (async (repository, tag) => {
+            client ??= (async () => {
+                const password = registry.password ? await new Promise<string>((resolve) => registry.password!.apply(resolve)) : undefined;
+                return new RegistryClient({ host: registry.host, insecure: registry.insecure, username: registry.username, password });
+            })();
+            return (await client).resolveTag(repository, tag);
+        });
+    const answers = new Map<string, Promise<string | undefined>>();
+    return (repository, tag) => {
+        const k = `${repository}:${tag}`;
+        if (!answers.has(k)) answers.set(k, ask(repository, tag));
+        return answers.get(k)!;
+    };
 }

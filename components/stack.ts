@@ -10,7 +10,7 @@ import { CargoDepsImage } from "./cargoDepsImage";
 import { KindArgs } from "./kind";
 import { Artifact } from "./artifact";
 import { WarmrunError } from "./errors";
-import { TagLookup } from "./preview";
+import { sharedLookup, TagLookup } from "./preview";
 import { aliasTagsFor, GitState } from "./gitState";
 
 export interface ArtifactComponent {
@@ -35,6 +35,7 @@ export function buildStack(
     git: GitState = { clean: false },
 ): Record<string, ArtifactComponent> {
     const aliasTags = aliasTagsFor(git, config);
+    const tagLookup = sharedLookup({ host: config.registry.host, namespace: config.registry.namespace, insecure: config.registry.insecure, username: config.registry.username, password }, lookup);
     const built: Record<string, ArtifactComponent> = {};
     const registry = { host: config.registry.host, namespace: config.registry.namespace, insecure: config.registry.insecure, username: config.registry.username, password };
     for (const spec of config.artifacts) {
@@ -43,7 +44,7 @@ export function buildStack(
         const upstreamKeys = Object.fromEntries(spec.upstream.map((u) => [u, built[u].key]));
         const upstreamRefs = Object.fromEntries(spec.upstream.map((u) => [u, built[u].artifact.pinned]));
         const dependsOn = spec.upstream.map((u) => built[u].artifact);
-        built[spec.name] = new Kind(spec.name, { spec, registry, upstreamKeys, upstreamRefs, statCache, lookup, builder: config.builder, trustHostCertificates: config.trustHostCertificates, aliasTags, workDir: path.join(config.cacheDir, "work") }, { dependsOn });
+        built[spec.name] = new Kind(spec.name, { spec, registry, upstreamKeys, upstreamRefs, statCache, lookup: tagLookup, builder: config.builder, trustHostCertificates: config.trustHostCertificates, aliasTags, workDir: path.join(config.cacheDir, "work") }, { dependsOn });
     }
     Promise.all(Object.values(built).map((b) => b.key)).then(
         () => statCache.save(),
