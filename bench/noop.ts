@@ -62,7 +62,11 @@ export async function noopBench(opts: BenchOptions): Promise<Figure[]> {
         await dev.pulumi(["up", "--yes", "--skip-preview"]);
         const counts = await dev.counts();
 
-        const trivialDir = path.join(PROJECT_ROOT, "bench", "trivial");
+        // The trivial project runs from a copy beside a link to the project's node_modules, where
+        // the engine's dynamic-provider shim looks for @pulumi/pulumi.
+        const trivialDir = path.join(work, "trivial-project");
+        fs.cpSync(path.join(PROJECT_ROOT, "bench", "trivial"), trivialDir, { recursive: true });
+        fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(trivialDir, "node_modules"));
         const trivial = new BenchStack(trivialDir, `bench-trivial-${process.pid}`, path.join(work, "trivial"));
         await trivial.init({ "trivial:components": counts.components, "trivial:resources": counts.resources });
         await trivial.pulumi(["up", "--yes", "--skip-preview"]);
