@@ -6,11 +6,13 @@ import { benchCacheDir, BenchOptions, Figure, formatFigures } from "./lib";
 import { hashingBench } from "./hashing";
 import { noopBench } from "./noop";
 import { replayBench } from "./replay";
+import { compressionBench } from "./compression";
 
 const SECTIONS: Record<string, (opts: BenchOptions) => Promise<Figure[]>> = {
     hashing: hashingBench,
     noop: noopBench,
     replay: replayBench,
+    compression: compressionBench,
 };
 
 function parseArgs(argv: string[]): { only: string[]; runs: number; markdown?: string } {
