@@ -110,15 +110,18 @@ function placeReasons(replaceReasons: string[] | undefined): string[] {
     return out;
 }
 
-/** The latest recorded build time of an artifact: the state's (when its last create built), else the journal's. */
+/**
+ * The latest recorded build time of an artifact: the state's when its last create built, else the
+ * journal's latest build, else a build the state records as 0 s (e.g. a Docker build, not timed).
+ */
 function lastBuild(name: string, oldOutputs: Record<string, any> | undefined, journal: RecordedBuild[]): number | null {
-    const fromState = oldOutputs?.buildSeconds;
-    if (typeof fromState === "number" && fromState > 0) return fromState;
+    const builtHere = oldOutputs?.cacheHit === false && typeof oldOutputs.buildSeconds === "number";
+    if (builtHere && oldOutputs!.buildSeconds > 0) return oldOutputs!.buildSeconds;
     for (let i = journal.length - 1; i >= 0; i--) {
         const e = journal[i];
-        if (e.artifact === name && e.action === "build" && typeof e.buildSeconds === "number" && e.buildSeconds > 0) return e.buildSeconds;
+        if (e.artifact === name && e.action === "build" && typeof e.buildSeconds === "number") return e.buildSeconds;
     }
-    return null;
+    return builtHere ? oldOutputs!.buildSeconds : null;
 }
 
 /**
@@ -180,6 +183,16 @@ export function reportRows(preview: PreviewJson, journal: RecordedBuild[] = []):
             reasons,
             lastBuildSeconds: lastBuild(artifact, oldState?.outputs, journal),
         });
+    }
+    // A preview without --show-sames lists no unchanged artifact: its registry look-up still names it.
+    const seen = new Set(rows.map((r) => r.artifact));
+    for (const d of preview.diagnostics ?? []) {
+        const s = parseCacheStatus(d.message);
+        if (!s || seen.has(s.artifact)) continue;
+        seen.add(s.artifact);
+        const tag = s.ref.split(":").pop()!;
+        const kind = (d.urn ?? "").split("::").slice(-2, -1)[0]?.split("$").pop()?.replace(/^warmrun:index:/, "") ?? "";
+        rows.push({ artifact: s.artifact, kind, status: "hit", action: "keep", oldKey: tag, newKey: tag, reasons: [], lastBuildSeconds: lastBuild(s.artifact, undefined, journal) });
     }
     return rows;
 }

@@ -16,10 +16,11 @@ const USAGE =
     "usage: npm run cache-report -- [--stack NAME] [--format table|markdown|json] [--output FILE [--append]] [--fail-on-miss]\n" +
     "                               [--config-file FILE] [--preview-json FILE] [--journal FILE]";
 
-/** Runs the preview, or reads one saved with `pulumi preview --json > FILE`. */
+/** Runs the preview, or reads one saved with `pulumi preview --json --show-sames > FILE`. */
 async function previewOf(stack: string, previewFile: string | undefined, configFile: string | undefined): Promise<PreviewJson> {
     if (previewFile) return JSON.parse(fs.readFileSync(previewFile, "utf8"));
-    const args = ["preview", "--json", "--non-interactive", "--stack", stack, ...(configFile ? ["--config-file", path.resolve(configFile)] : [])];
+    // --show-sames: unchanged artifacts too, with their recorded build times.
+    const args = ["preview", "--json", "--show-sames", "--non-interactive", "--stack", stack, ...(configFile ? ["--config-file", path.resolve(configFile)] : [])];
     const run = await pulumi(args);
     let parsed: PreviewJson | undefined;
     try {

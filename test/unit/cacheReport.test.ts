@@ -10,7 +10,7 @@ const urnOf = (kind: string, name: string) => `urn:pulumi:ci::warmrun::warmrun:i
 const key = (c: string) => c.repeat(64);
 
 function state(name: string, kind: string, k: string, inputs: Record<string, string>, outputs: Record<string, unknown> = {}) {
-    return { urn: urnOf(kind, name), type: `${TYPE}${kind}`, inputs: { name, kind, key: k, tag: k.slice(0, 24), inputs }, outputs: { name, kind, key: k, inputs, ...outputs } };
+    return { urn: urnOf(kind, name), type: `${TYPE}${kind}`, inputs: { name, kind, key: k, tag: k.slice(0, 24), inputs }, outputs: { name, kind, key: k, inputs, cacheHit: false, ...outputs } };
 }
 
 function registryLine(name: string, k: string, holds: boolean) {
@@ -135,17 +135,28 @@ describe("cache report", () => {
         assert.match(lines[lines.length - 2], /^2 misses, 1 new/);
     });
 
-    it("reads a real preview of a replaced artifact and its dependent (captured from the engine)", () => {
+    it("reads a real preview (--show-sames) of a replaced artifact, its dependent and an unchanged one (captured from the engine)", () => {
         const preview = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "fixtures", "preview-replace.json"), "utf8"));
         const rows = reportRows(preview);
         assert.deepEqual(
             rows.map((r) => [r.artifact, r.status, r.action, r.reasons, r.lastBuildSeconds]),
             [
-                ["base", "miss", "build", ["a.txt changed", "new.txt added"], 0.2],
-                ["app", "miss", "build", ["upstream base changed"], 0.1],
+                ["base", "miss", "build", ["a.txt changed", "new.txt added"], 0.1],
+                ["docs", "hit", "keep", [], 0.1],
+                // Built in under 50 ms: the state records 0 s, and no journal says otherwise.
+                ["app", "miss", "build", ["upstream base changed"], 0],
             ],
         );
-        assert.equal(rows[0].oldKey, "4e45329b605fc3b192e034a1");
-        assert.equal(rows[0].newKey, "857f10915f37471389fc7dcc");
+        assert.equal(rows[0].oldKey, rows[0].oldKey!.slice(0, 24));
+        assert.notEqual(rows[0].oldKey, rows[0].newKey);
+        assert.equal(rows[1].oldKey, rows[1].newKey);
+    });
+
+    it("a preview without --show-sames still lists unchanged artifacts as hits, from their registry look-up", () => {
+        const preview = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "fixtures", "preview-replace.json"), "utf8"));
+        preview.steps = preview.steps.filter((s: any) => s.op !== "same");
+        const rows = reportRows(preview, [{ artifact: "docs", action: "build", buildSeconds: 1.5 }]);
+        assert.deepEqual(rows.map((r) => [r.artifact, r.kind, r.status, r.lastBuildSeconds]), [["base", "FileBundle", "miss", 0.1], ["app", "FileBundle", "miss", 0], ["docs", "FileBundle", "hit", 1.5]]);
+        assert.match(rows[2].newKey!, /^[0-9a-f]{24}$/);
     });
 });
