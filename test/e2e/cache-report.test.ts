@@ -151,7 +151,7 @@ describe("npm run cache-report and npm run ci-outputs (real engine, dev chain)",
         console.log(`      ${summary}; ${DEPS} built in ${out[DEPS].buildSeconds} s`);
     });
 
-    it("a plaintext warmrun:github token fails the preview, naming the fix; no GitHub provider is needed to find out", async () => {
+    it("warmrun:github: a plaintext token fails the preview naming the fix; a secret one (set --secret --path) reaches the GitHub provider", async () => {
         const cfg = path.join(work, "Pulumi.gh.yaml");
         fs.writeFileSync(cfg, YAML.stringify({ config: { "warmrun:registry": "127.0.0.1:5000/warmrun", "warmrun:artifacts": { [NOTES]: { kind: "FileBundle", root: path.join(work, "notes") } }, "warmrun:github": { owner: "acme", repository: "app", token: "plaintext-token" } } }));
         const gh = new EngineSession(work, "gh", cfg, { WARMRUN_JOURNAL: path.join(work, "journal.jsonl") });
@@ -160,5 +160,13 @@ describe("npm run cache-report and npm run ci-outputs (real engine, dev chain)",
         assert.notEqual(r.code, 0);
         assert.match(r.stdout + r.stderr, /warmrun:github\.token is stored in plaintext: set it with `pulumi config set --secret --path warmrun:github\.token <token>`/);
         assert.doesNotMatch(r.stdout + r.stderr, /plaintext-token/);
+
+        // Stored as the README says, the token passes; the program then registers the GitHub
+        // provider, whose plugin this machine lacks (GitHub itself is only exercised under mocks).
+        await gh.run(["config", "set", "--secret", "--path", "warmrun:github.token", "secret-token-value"]);
+        assert.match(fs.readFileSync(cfg, "utf8"), /token:\n\s+secure: /);
+        const secret = await gh.run(["preview"], { allowFailure: true });
+        assert.doesNotMatch(secret.stdout + secret.stderr, /stored in plaintext|secret-token-value/);
+        assert.match(secret.stdout + secret.stderr, /pulumi:providers:github/);
     });
 });
