@@ -124,6 +124,8 @@ function lastBuild(name: string, oldOutputs: Record<string, any> | undefined, jo
     return builtHere ? oldOutputs!.buildSeconds : null;
 }
 
+export const GONE_REASON = "tag gone from the registry; `pulumi up --refresh` rebuilds it";
+
 /**
  * The report's rows, one per artifact, in the preview's order (upstreams first). Whether the
  * registry holds a new key comes from the look-up the program itself logs during the preview
@@ -166,13 +168,16 @@ export function reportRows(preview: PreviewJson, journal: RecordedBuild[] = []):
         if (status === "miss" && reasons.length === 0) reasons.push("key changed (recipe version)");
         if (status === "removed") reasons.push("no longer in the config; registry content stays");
 
+        const holds = newKey === null ? undefined : registryHolds.get(`${artifact}@${newKey}`);
         let action: Action;
-        if (status === "hit") action = "keep";
+        if (status === "hit" && holds === false) {
+            // The state still names it, but the registry lost the tag (deleted, garbage-collected).
+            status = "miss";
+            action = "build";
+            reasons.push(GONE_REASON);
+        } else if (status === "hit") action = "keep";
         else if (status === "removed") action = "delete";
-        else {
-            const holds = newKey === null ? undefined : registryHolds.get(`${artifact}@${newKey}`);
-            action = holds === undefined ? "unknown" : holds ? "adopt" : "build";
-        }
+        else action = holds === undefined ? "unknown" : holds ? "adopt" : "build";
         rows.push({
             artifact,
             kind,
@@ -192,7 +197,8 @@ export function reportRows(preview: PreviewJson, journal: RecordedBuild[] = []):
         seen.add(s.artifact);
         const tag = s.ref.split(":").pop()!;
         const kind = (d.urn ?? "").split("::").slice(-2, -1)[0]?.split("$").pop()?.replace(/^warmrun:index:/, "") ?? "";
-        rows.push({ artifact: s.artifact, kind, status: "hit", action: "keep", oldKey: tag, newKey: tag, reasons: [], lastBuildSeconds: lastBuild(s.artifact, undefined, journal) });
+        const gone = s.digest === undefined;
+        rows.push({ artifact: s.artifact, kind, status: gone ? "miss" : "hit", action: gone ? "build" : "keep", oldKey: tag, newKey: tag, reasons: gone ? [GONE_REASON] : [], lastBuildSeconds: lastBuild(s.artifact, undefined, journal) });
     }
     return rows;
 }

@@ -2,7 +2,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { hasMiss, parseMarkdown, PreviewJson, renderJson, renderMarkdown, renderTable, reportRows, ReportRow, summaryLine, totals, formatDuration, describeReasons } from "../../components/cacheReport";
+import { GONE_REASON, hasMiss, parseMarkdown, PreviewJson, renderJson, renderMarkdown, renderTable, reportRows, ReportRow, summaryLine, totals, formatDuration, describeReasons } from "../../components/cacheReport";
 import { cacheStatusMessage, parseCacheStatus } from "../../components/preview";
 
 const TYPE = "pulumi-nodejs:dynamic/warmrun:";
@@ -79,6 +79,13 @@ describe("cache report", () => {
         const deps = reportRows(p, JOURNAL).find((r) => r.artifact === "deps")!;
         assert.equal(deps.status, "miss");
         assert.equal(deps.action, "adopt");
+    });
+
+    it("an unchanged artifact whose tag the registry lost is a miss to build, saying how", () => {
+        const p = chainPreview();
+        p.diagnostics = p.diagnostics!.map((d) => (d.message.startsWith("base:") ? registryLine("base", key("b"), false) : d));
+        const base = reportRows(p, JOURNAL).find((r) => r.artifact === "base")!;
+        assert.deepEqual([base.status, base.action, base.reasons, base.lastBuildSeconds], ["miss", "build", [GONE_REASON], 46.5]);
     });
 
     it("without a registry answer for an artifact, its action is unknown (counted as a build)", () => {
