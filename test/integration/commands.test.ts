@@ -1,4 +1,4 @@
-// The report and ci-outputs commands on saved engine output (no engine needed): options, output
+// The report and ci-outputs commands as processes, on saved engine output (no engine needed): options, output
 // files and exit codes.
 import { strict as assert } from "assert";
 import * as fs from "fs";
