@@ -154,7 +154,8 @@ describe("npm run cache-report and npm run ci-outputs (real engine, dev chain)",
     it("warmrun:github: a plaintext token fails the preview naming the fix; a secret one (set --secret --path) reaches the GitHub provider", async () => {
         const cfg = path.join(work, "Pulumi.gh.yaml");
         fs.writeFileSync(cfg, YAML.stringify({ config: { "warmrun:registry": "127.0.0.1:5000/warmrun", "warmrun:artifacts": { [NOTES]: { kind: "FileBundle", root: path.join(work, "notes") } }, "warmrun:github": { owner: "acme", repository: "app", token: "plaintext-token" } } }));
-        const gh = new EngineSession(work, "gh", cfg, { WARMRUN_JOURNAL: path.join(work, "journal.jsonl") });
+        // Never fetch the GitHub plugin (GitHub is out of reach): its absence is what the run shows.
+        const gh = new EngineSession(work, "gh", cfg, { WARMRUN_JOURNAL: path.join(work, "journal.jsonl"), PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true" });
         await gh.init();
         const r = await gh.run(["preview"], { allowFailure: true });
         assert.notEqual(r.code, 0);
