@@ -6,6 +6,7 @@ import { StatCache } from "./components/fileset";
 import { ciOutputs } from "./components/artifact";
 import { buildStack } from "./components/stack";
 import { readGitState } from "./components/gitState";
+import { publishGithubVariables } from "./components/githubVariables";
 
 function secretKeys(): Set<string> {
     const isSecret = (pulumi.runtime as any).isConfigSecret as ((k: string) => boolean) | undefined;
@@ -28,3 +29,9 @@ const artifacts = buildStack(config, statCache, password, undefined, readGitStat
 
 export const registry = `${config.registry.host}${config.registry.namespace ? "/" + config.registry.namespace : ""}`;
 export const outputs = Object.fromEntries(Object.entries(artifacts).map(([name, a]) => [name, ciOutputs(a.artifact)]));
+
+// Only a stack with warmrun:github registers the GitHub provider (and needs its plugin).
+if (config.github) {
+    const token = new pulumi.Config(NAMESPACE).requireSecretObject<{ token: string }>("github").apply((g) => g.token);
+    publishGithubVariables(config.github, artifacts, token);
+}

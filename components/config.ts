@@ -31,6 +31,7 @@ export const SETTINGS: Record<string, FieldSpec> = {
     gitShaAlias: { type: "boolean", description: "also tag each artifact git-<commit> (default false)" },
     trustHostCertificates: { type: "boolean", description: "let image build steps use the host's CA bundle, for TLS-intercepting proxies (default true)" },
     artifacts: { type: "object", required: true, description: "the artifacts, by name" },
+    github: { type: "object", description: "publish outputs as GitHub Actions variables: owner, repository, token (secret), artifacts, outputs" },
 };
 
 /** Fields of each artifact kind; `kind` and `upstream` are common to all. */
@@ -87,6 +88,46 @@ export interface WarmrunConfig {
     gitShaAlias: boolean;
     /** In dependency order: every artifact after its upstreams. */
     artifacts: ArtifactSpec[];
+    /** Where to publish outputs as GitHub Actions variables; absent: no GitHub provider at all. */
+    github?: GithubSettings;
+}
+
+/** `warmrun:github`, without its token (the program reads that as a secret). */
+export interface GithubSettings {
+    owner: string;
+    repository: string;
+    /** Artifacts whose outputs are published (default: all). */
+    artifacts: string[];
+    /** Which outputs of each (default: pinned only), see components/ciEnv.ts CI_FIELDS. */
+    outputs: string[];
+}
+
+export const GITHUB_OUTPUTS = ["pinned", "ref", "digest", "key", "cacheHit"];
+const GITHUB_FIELDS = ["owner", "repository", "token", "artifacts", "outputs"];
+
+function validateGithub(value: Record<string, any>, isSecret: boolean, artifactNames: string[], problems: string[]): GithubSettings | undefined {
+    const where = `${NAMESPACE}:github`;
+    const before = problems.length;
+    for (const field of Object.keys(value)) {
+        if (!GITHUB_FIELDS.includes(field)) problems.push(`${where}: unknown field ${field}${didYouMean(field, GITHUB_FIELDS)}; it takes ${GITHUB_FIELDS.join(", ")}`);
+    }
+    for (const field of ["owner", "repository"]) {
+        if (typeof value[field] !== "string" || value[field] === "") problems.push(`${where}.${field} must be a non-empty string: \`pulumi config set --path ${where}.${field} ...\``);
+    }
+    if (typeof value.repository === "string" && value.repository.includes("/")) problems.push(`${where}.repository is the repository's name alone (owner goes in ${where}.owner), not "${value.repository}"`);
+    if (typeof value.token !== "string" || value.token === "") problems.push(`${where}.token is missing: \`pulumi config set --secret --path ${where}.token <token>\``);
+    else if (!isSecret) problems.push(`${where}.token is stored in plaintext: set it with \`pulumi config set --secret --path ${where}.token <token>\``);
+    for (const [field, allowed] of [["artifacts", artifactNames], ["outputs", GITHUB_OUTPUTS]] as const) {
+        const list = value[field];
+        if (list === undefined) continue;
+        if (!Array.isArray(list) || !list.every((v) => typeof v === "string")) {
+            problems.push(`${where}.${field} must be a list of strings`);
+            continue;
+        }
+        for (const item of list) if (!allowed.includes(item)) problems.push(`${where}.${field} names "${item}"${didYouMean(item, [...allowed])}: use ${allowed.join(", ")}`);
+    }
+    if (problems.length > before) return undefined;
+    return { owner: value.owner, repository: value.repository, artifacts: value.artifacts ?? [...artifactNames].sort(), outputs: value.outputs ?? ["pinned"] };
 }
 
 export class ConfigError extends WarmrunError {
@@ -283,6 +324,8 @@ export function validateConfig(raw: Record<string, string>, opts: ValidateOption
         problems.push(`${NAMESPACE}:artifacts has a cycle: ${cycle.join(" -> ")}; an artifact cannot be built from itself, remove one upstream link`);
     }
 
+    const github = values.github === undefined ? undefined : validateGithub(values.github as Record<string, any>, opts.secretKeys.has(`${NAMESPACE}:github`), Object.keys(artifactMap), problems);
+
     if (problems.length > 0) throw new ConfigError(problems);
     const byName = new Map(artifacts.map((a) => [a.name, a]));
     const host = prefix!.host;
@@ -299,5 +342,6 @@ export function validateConfig(raw: Record<string, string>, opts: ValidateOption
         latestBranch: (values.latestBranch as string | undefined) ?? "main",
         gitShaAlias: (values.gitShaAlias as boolean | undefined) ?? false,
         artifacts: order.map((n) => byName.get(n)!),
+        ...(github ? { github } : {}),
     };
 }

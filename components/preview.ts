@@ -16,13 +16,27 @@ export function announceCacheStatus(
     return (async () => {
         const [k, t] = await Promise.all([key, tag]);
         const digest = await lookup(repository, t);
-        const ref = `${registry.host}/${repository}:${t}`;
-        pulumi.log.info(
-            digest ? `${name}: ${ref} is in the registry (${digest}): a create adopts it, no build` : `${name}: ${ref} is not in the registry: a create builds it`,
-            parent,
-        );
+        pulumi.log.info(cacheStatusMessage(name, `${registry.host}/${repository}:${t}`, digest), parent);
         return k;
     })();
+}
+
+/** The preview's log line about one artifact; `npm run cache-report` reads it back (parseCacheStatus). */
+export function cacheStatusMessage(name: string, ref: string, digest: string | undefined): string {
+    return digest ? `${name}: ${ref} is in the registry (${digest}): a create adopts it, no build` : `${name}: ${ref} is not in the registry: a create builds it`;
+}
+
+export interface CacheStatus {
+    artifact: string;
+    ref: string;
+    /** The digest the registry holds under ref, or undefined when it lacks the tag. */
+    digest: string | undefined;
+}
+
+/** Reads a cacheStatusMessage back; undefined for any other line. */
+export function parseCacheStatus(message: string): CacheStatus | undefined {
+    const m = /^(\S+): (\S+) is (?:in the registry \((sha256:[0-9a-f]{64})\)|not in the registry)/.exec(message.trim());
+    return m ? { artifact: m[1], ref: m[2], digest: m[3] } : undefined;
 }
 
 /** Resolves repository:tag to a digest, or undefined when the registry lacks it. */
