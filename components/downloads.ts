@@ -167,24 +167,35 @@ export class DownloadMatcher {
     }
 }
 
-/** Streaming counter: write chunks (text or bytes, split anywhere) as they arrive, then end(). */
+/**
+ * Streaming counter: write chunks (text or bytes, split anywhere) as they arrive, then end(). Each
+ * output stream (stdout, stderr) has its own line splitter, so their partial lines never mix; the
+ * tools' state (an item waiting for its size) is shared.
+ */
 export class DownloadCounter {
     private readonly matcher: DownloadMatcher;
-    private readonly splitter: LineSplitter;
-    private readonly decoder = new StringDecoder("utf8");
+    private readonly streams = new Map<string, { splitter: LineSplitter; decoder: StringDecoder }>();
 
     constructor(tables: ToolRules[] = DOWNLOAD_TABLES) {
         this.matcher = new DownloadMatcher(tables);
-        this.splitter = new LineSplitter((l) => this.matcher.line(l));
     }
 
-    write(chunk: string | Buffer): void {
-        this.splitter.push(typeof chunk === "string" ? chunk : this.decoder.write(chunk));
+    private streamOf(name: string) {
+        let s = this.streams.get(name);
+        if (!s) this.streams.set(name, (s = { splitter: new LineSplitter((l) => this.matcher.line(l)), decoder: new StringDecoder("utf8") }));
+        return s;
+    }
+
+    write(chunk: string | Buffer, stream = "out"): void {
+        const s = this.streamOf(stream);
+        s.splitter.push(typeof chunk === "string" ? chunk : s.decoder.write(chunk));
     }
 
     end(): DownloadCount {
-        this.splitter.push(this.decoder.end());
-        this.splitter.end();
+        for (const s of this.streams.values()) {
+            s.splitter.push(s.decoder.end());
+            s.splitter.end();
+        }
         return this.matcher.summary();
     }
 }
