@@ -28,3 +28,8 @@ const artifacts = buildStack(config, statCache, password, undefined, readGitStat
 
 export const registry = `${config.registry.host}${config.registry.namespace ? "/" + config.registry.namespace : ""}`;
 export const outputs = Object.fromEntries(Object.entries(artifacts).map(([name, a]) => [name, ciOutputs(a.artifact)]));
+/** What this run downloaded, over all artifacts: 0 on a warm run (every artifact adopted or unchanged). */
+export const downloads = pulumi.all(Object.values(outputs).map((o) => o.downloads)).apply((all) => ({
+    count: all.reduce((s, d) => s + d.count, 0),
+    bytes: all.reduce((s, d) => s + d.bytes, 0),
+}));

@@ -85,7 +85,7 @@ export function reportMarkdown(c: DownloadCount, ctx: ReportContext): string {
         out.push("## By tool", "", "| tool | items | bytes | the tool's own total |", "| --- | ---: | ---: | --- |");
         for (const [tool, t] of tools) {
             const r = c.reported[tool];
-            const own = r ? [r.count !== undefined ? `${r.count} items` : "", r.bytes !== undefined ? formatBytes(r.bytes) : ""].filter((x) => x).join(", ") : "";
+            const own = r ? [r.count !== undefined ? `${r.count} item${r.count === 1 ? "" : "s"}` : "", r.bytes !== undefined ? formatBytes(r.bytes) : ""].filter((x) => x).join(", ") : "";
             out.push(`| ${tool} | ${t.count} | ${formatBytes(t.bytes)} | ${own} |`);
         }
         out.push("");

@@ -206,7 +206,7 @@ export function countDownloads(text: string, tables: ToolRules[] = DOWNLOAD_TABL
     return counter.end();
 }
 
-/** The {count, bytes} stack outputs and the journal record. */
+/** What stack outputs and the journal record of a build: totals and the per-tool breakdown. */
 export function summaryOf(c: DownloadCount): DownloadSummary {
-    return { count: c.count, bytes: c.bytes };
+    return { count: c.count, bytes: c.bytes, byTool: c.byTool };
 }
