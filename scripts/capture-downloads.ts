@@ -311,7 +311,7 @@ async function main(): Promise<void> {
                 throw new Error(`${c.name}: redaction changed the counts (${before.count}/${before.bytes} -> ${after.count}/${after.bytes})`);
             }
             const expected: ExpectedCapture = { command: got.command, source: "real run, captured by scripts/capture-downloads.ts", items, printsBytes: c.printsBytes, ...(bytes !== undefined ? { bytes } : {}) };
-            fs.writeFileSync(path.join(OUT, `${c.name}.log`), text);
+            fs.writeFileSync(path.join(OUT, `${c.name}.txt`), text);
             fs.writeFileSync(path.join(OUT, `${c.name}.expected.json`), JSON.stringify(expected, null, 2) + "\n");
             console.log(`${c.name}: ${items.length} items${bytes !== undefined ? `, ${bytes} bytes` : ""}, parser ${after.count} items ${after.bytes} bytes (${((Date.now() - started) / 1000).toFixed(1)} s)`);
         } finally {

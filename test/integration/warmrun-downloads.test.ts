@@ -10,10 +10,14 @@ import { THRESHOLD_EXCEEDED } from "../../scripts/warmrun-downloads";
 const ROOT = path.resolve(__dirname, "..", "..");
 const CORPUS = path.join(ROOT, "test", "fixtures", "downloads");
 
+// A fresh npm cache, as on a new machine (npx links the project into its cache to run its own bin,
+// and a link made for an older checkout would point at a stale path).
+let npmCache = "";
+
 function npx(args: string[], cwd = ROOT): Promise<{ code: number | null; stdout: Buffer; stderr: Buffer }> {
     return new Promise((resolve, reject) => {
         // An unreachable registry: npx must find the project's own bin without asking it anything.
-        const env = { ...process.env, npm_config_registry: "http://127.0.0.1:9/", npm_config_update_notifier: "false" };
+        const env = { ...process.env, npm_config_registry: "http://127.0.0.1:9/", npm_config_update_notifier: "false", npm_config_cache: npmCache };
         const child = spawn("npx", ["warmrun-downloads", ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
         const out: Buffer[] = [];
         const err: Buffer[] = [];
@@ -33,7 +37,10 @@ function commandStderr(stderr: Buffer, expected: Buffer): Buffer {
 describe("npx warmrun-downloads (the pipeline wrapper)", function () {
     this.timeout(60_000);
     let dir: string;
-    before(() => (dir = tempDir("warmrun-downloads-")));
+    before(() => {
+        dir = tempDir("warmrun-downloads-");
+        npmCache = tempDir("warmrun-npm-cache-");
+    });
     after(() => removeTempDirs());
 
     it("passes both streams through byte for byte: carriage returns, colours, invalid UTF-8, a 5 MiB line", async () => {
@@ -64,9 +71,9 @@ describe("npx warmrun-downloads (the pipeline wrapper)", function () {
     it("exits with the threshold code when a warm run downloads more than allowed, and the report says so", async () => {
         const md = path.join(dir, "over.md");
         const json = path.join(dir, "over.json");
-        const r = await npx(["--report", md, "--json", json, "--label", "apt step", "--max-count", "0", "--", "cat", path.join(CORPUS, "apt-get-download.log")]);
+        const r = await npx(["--report", md, "--json", json, "--label", "apt step", "--max-count", "0", "--", "cat", path.join(CORPUS, "apt-get-download.txt")]);
         assert.equal(r.code, THRESHOLD_EXCEEDED);
-        assert.ok(r.stdout.equals(fs.readFileSync(path.join(CORPUS, "apt-get-download.log"))), "output passed through");
+        assert.ok(r.stdout.equals(fs.readFileSync(path.join(CORPUS, "apt-get-download.txt"))), "output passed through");
         assert.match(r.stderr.toString(), /warm-run threshold exceeded: 2 downloads exceed --max-count 0/);
         const report = fs.readFileSync(md, "utf8");
         assert.match(report, /^# Downloads: apt step$/m);
@@ -82,11 +89,12 @@ describe("npx warmrun-downloads (the pipeline wrapper)", function () {
     });
 
     it("exits with the command's own status when the command fails", async () => {
-        const r = await npx(["--max-count", "0", "--max-bytes", "0", "--", "sh", "-c", "echo failing; exit 7"]);
+        // From a subdirectory of the checkout, as a pipeline step may run.
+        const r = await npx(["--max-count", "0", "--max-bytes", "0", "--", "sh", "-c", "echo failing; exit 7"], path.join(ROOT, "test"));
         assert.equal(r.code, 7);
         assert.equal(r.stdout.toString(), "failing\n");
         // A failed command that also downloaded too much: its own failure is what the pipeline sees.
-        const both = await npx(["--max-count", "0", "--", "sh", "-c", `cat "${path.join(CORPUS, "pip-download.log")}"; exit 5`]);
+        const both = await npx(["--max-count", "0", "--", "sh", "-c", `cat "${path.join(CORPUS, "pip-download.txt")}"; exit 5`]);
         assert.equal(both.code, 5);
     });
 

@@ -33,7 +33,7 @@ describe("download counting: the corpus (real runs and documented formats)", () 
     for (const name of captures) {
         it(`${name}: 100% precision and recall, bytes within 1%`, () => {
             const expected: Expected = JSON.parse(fs.readFileSync(path.join(CORPUS, `${name}.expected.json`), "utf8"));
-            const log = fs.readFileSync(path.join(CORPUS, `${name}.log`));
+            const log = fs.readFileSync(path.join(CORPUS, `${name}.txt`));
             const got = countDownloads(log.toString("utf8"));
             const key = (i: { tool: string; name: string }) => `${i.tool} ${i.name}`;
             const want = expected.items.map(key).sort();
@@ -60,7 +60,7 @@ describe("download counting: the corpus (real runs and documented formats)", () 
         });
 
         it(`${name}: streamed in chunks of 1, 7 and 4096 bytes, the same counts`, () => {
-            const log = fs.readFileSync(path.join(CORPUS, `${name}.log`));
+            const log = fs.readFileSync(path.join(CORPUS, `${name}.txt`));
             const whole = countDownloads(log.toString("utf8"));
             for (const size of [1, 7, 4096]) {
                 const counter = new DownloadCounter();
@@ -71,9 +71,9 @@ describe("download counting: the corpus (real runs and documented formats)", () 
     }
 
     it("bytes of the real captures come from the tools' own figures, not from the disk", () => {
-        const cargo = countDownloads(fs.readFileSync(path.join(CORPUS, "cargo-fetch.log"), "utf8"));
+        const cargo = countDownloads(fs.readFileSync(path.join(CORPUS, "cargo-fetch.txt"), "utf8"));
         assert.deepEqual(cargo.reported.cargo, { count: 5, bytes: Math.round(167.0 * 1024) });
-        const apt = countDownloads(fs.readFileSync(path.join(CORPUS, "apt-get-download.log"), "utf8"));
+        const apt = countDownloads(fs.readFileSync(path.join(CORPUS, "apt-get-download.txt"), "utf8"));
         assert.equal(apt.reported.apt.bytes, 66_300);
     });
 });
