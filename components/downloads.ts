@@ -29,9 +29,14 @@ export const MAX_LINE = 64 * 1024;
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
 
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
+
 export function stripAnsi(text: string): string {
-    return text.replace(ANSI, "");
+    return CONTROL.test(text) ? text.replace(ANSI, "") : text;
 }
+
+const blank = (s: string) => !/\S/.test(s);
 
 /**
  * Splits a stream of text into the lines a terminal would end up showing: of the frames a line is
@@ -67,13 +72,13 @@ export class LineSplitter {
 
     private endFrame(): void {
         const shown = stripAnsi(this.frame);
-        if (shown.trim() !== "") this.lastFrame = shown;
+        if (!blank(shown)) this.lastFrame = shown;
         this.frame = "";
     }
 
     private endLine(): void {
         const shown = stripAnsi(this.frame);
-        const line = shown.trim() !== "" ? shown : this.lastFrame;
+        const line = blank(shown) ? this.lastFrame : shown;
         this.frame = "";
         this.lastFrame = "";
         this.onLine(line.replace(/\s+$/, ""));
@@ -87,13 +92,42 @@ interface ToolState {
     seen?: Set<string>;
 }
 
+/**
+ * The character a pattern's match must begin with, once leading blanks are skipped (`^X`, `^\s*X`),
+ * or undefined when it cannot tell. Only a hint for speed: it narrows which rules a line is tried on.
+ */
+export function leadingChar(pattern: RegExp): string | undefined {
+    if (pattern.flags.includes("i")) return undefined;
+    const m = /^\^(?:\\s\*)?(?:([^\\()[\].*+?{}|$^])|\\([^a-zA-Z0-9]))(?![?*{])/.exec(pattern.source);
+    return m ? m[1] ?? m[2] : undefined;
+}
+
+interface IndexedRule {
+    table: ToolRules;
+    rule: DownloadRule;
+}
+
 /** Applies the rule tables to lines, one at a time. */
 export class DownloadMatcher {
     private readonly state = new Map<string, ToolState>();
+    /** Rules in table order, per leading character of a line (rules with no known one in every list). */
+    private readonly byChar = new Map<string, IndexedRule[]>();
+    private readonly anyChar: IndexedRule[] = [];
+    private readonly ordered: (IndexedRule & { lead?: string })[] = [];
     private readonly items: DownloadItem[] = [];
     private readonly reported: Record<string, { count?: number; bytes?: number }> = {};
 
-    constructor(private readonly tables: ToolRules[] = DOWNLOAD_TABLES) {}
+    constructor(private readonly tables: ToolRules[] = DOWNLOAD_TABLES) {
+        for (const table of tables) for (const rule of table.rules) this.ordered.push({ table, rule, lead: leadingChar(rule.pattern) });
+        for (const r of this.ordered) if (r.lead === undefined) this.anyChar.push(r);
+    }
+
+    private candidates(line: string): IndexedRule[] {
+        const c = line.charAt(line.search(/\S/));
+        let list = this.byChar.get(c);
+        if (!list) this.byChar.set(c, (list = this.ordered.filter((r) => r.lead === undefined || r.lead === c)));
+        return list;
+    }
 
     private stateOf(tool: string): ToolState {
         let s = this.state.get(tool);
@@ -103,14 +137,12 @@ export class DownloadMatcher {
 
     line(line: string): void {
         if (line === "") return;
-        for (const table of this.tables) {
-            for (const rule of table.rules) {
-                if (rule.kind === "size" && !this.state.get(table.tool)?.waiting) continue;
-                const m = rule.pattern.exec(line);
-                if (!m) continue;
-                this.apply(table, rule, m.groups ?? {});
-                return;
-            }
+        for (const { table, rule } of this.candidates(line)) {
+            if (rule.kind === "size" && !this.state.get(table.tool)?.waiting) continue;
+            const m = rule.pattern.exec(line);
+            if (!m) continue;
+            this.apply(table, rule, m.groups ?? {});
+            return;
         }
     }
 
