@@ -92,6 +92,47 @@ const CAPTURES: Capture[] = [
         },
     },
     {
+        name: "cargo-fetch-plain",
+        tool: "cargo",
+        host: "registry.example",
+        printsBytes: false,
+        // Without a terminal, as inside an image build: one line per crate, no progress bar, no total.
+        async run(tmp) {
+            const ws = path.join(tmp, "ws");
+            fs.cpSync(path.join(ROOT, "examples", "rust-workspace"), ws, { recursive: true });
+            const home = path.join(tmp, "cargo-home");
+            const log = path.join(tmp, "log");
+            await run("cargo", ["fetch", "--locked"], { cwd: ws, env: { CARGO_HOME: home } }, log);
+            const items = walk(path.join(home, "registry", "cache"), (f) => f.endsWith(".crate")).map((f) => {
+                const m = /^(.*)-(\d+\.\d+\.\d+(?:[-+].*)?)\.crate$/.exec(path.basename(f));
+                if (!m) throw new Error(`unexpected crate file ${f}`);
+                return { name: `${m[1]}@${m[2]}`, bytes: size(f) };
+            });
+            return { command: "cargo fetch --locked", log: fs.readFileSync(log), items };
+        },
+    },
+    {
+        name: "debootstrap",
+        tool: "debootstrap",
+        host: "mirror.example",
+        printsBytes: false,
+        // The dev stack's root: debootstrap's package retrievals (index files are retrieved too).
+        async run(tmp) {
+            const target = path.join(tmp, "tree");
+            const log = path.join(tmp, "log");
+            const suite = execFileSync("sh", ["-c", ". /etc/os-release && echo $VERSION_CODENAME"], { encoding: "utf8" }).trim();
+            await run("debootstrap", ["--download-only", "--variant=minbase", "--arch=amd64", suite, target], { cwd: tmp }, log);
+            const items = walk(path.join(target, "var", "cache", "apt", "archives"), (f) => f.endsWith(".deb")).map((f) => {
+                const [pkg, version] = execFileSync("dpkg-deb", ["-f", f, "Package", "Version"], { encoding: "utf8" })
+                    .trim()
+                    .split("\n")
+                    .map((l) => l.replace(/^\w+: /, ""));
+                return { name: `${pkg}@${version}`, bytes: size(f) };
+            });
+            return { command: `debootstrap --download-only --variant=minbase --arch=amd64 ${suite} <tmp>/tree`, log: fs.readFileSync(log), items };
+        },
+    },
+    {
         name: "apt-get-download",
         tool: "apt",
         host: "mirror.example",

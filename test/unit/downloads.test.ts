@@ -1,8 +1,8 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { countDownloads, DownloadCounter, LineSplitter, MAX_LINE, stripAnsi } from "../../components/downloads";
-import { sizeInBytes } from "../../components/downloadRules";
+import { countDownloads, DownloadCounter, DownloadMatcher, LineSplitter, MAX_LINE, stripAnsi } from "../../components/downloads";
+import { DOWNLOAD_TABLES, ToolRules, sizeInBytes } from "../../components/downloadRules";
 
 const CORPUS = path.join(__dirname, "..", "fixtures", "downloads");
 
@@ -25,7 +25,7 @@ function within(actual: number, expected: number, fraction: number): boolean {
 
 describe("download counting: the corpus (real runs and documented formats)", () => {
     it("holds the real captures and the fixture lines", () => {
-        for (const name of ["cargo-fetch", "apt-get-download", "git-clone-fetch", "npm-install", "go-mod-download", "pip-download", "curl-wget", "pacman", "pacman-tty", "rustup", "makepkg", "dnf", "yum"]) {
+        for (const name of ["cargo-fetch", "cargo-fetch-plain", "debootstrap", "apt-get-download", "git-clone-fetch", "npm-install", "go-mod-download", "pip-download", "curl-wget", "pacman", "pacman-tty", "rustup", "makepkg", "dnf", "yum"]) {
             assert.ok(captures.includes(name), `test/fixtures/downloads/${name}.expected.json is missing`);
         }
     });
@@ -164,6 +164,31 @@ describe("download counting: rules", () => {
         assert.equal(sizeInBytes("1269", "k", true), 1269 * 1024);
         assert.equal(sizeInBytes("245", "bytes", true), 245);
         assert.equal(sizeInBytes("61", "kB", true), 61 * 1024);
+    });
+});
+
+describe("download counting: rule look-up by a line's first character", () => {
+    it("finds, on every corpus line, the same first matching rule as trying every rule in order", () => {
+        // Each rule alone in a table of its own: which rule matched shows in the tool name.
+        const single: ToolRules[] = DOWNLOAD_TABLES.flatMap((t) => t.rules.filter((r) => r.kind !== "size").map((r, i) => ({ ...t, tool: `${t.tool}#${i}`, rules: [r] })));
+        let checked = 0;
+        for (const name of captures) {
+            const lines: string[] = [];
+            const splitter = new LineSplitter((l) => lines.push(l));
+            splitter.push(fs.readFileSync(path.join(CORPUS, `${name}.txt`), "utf8"));
+            splitter.end();
+            for (const line of lines) {
+                const brute = single.find((t) => t.rules[0].pattern.test(line))?.tool;
+                const m = new DownloadMatcher(single);
+                m.line(line);
+                const s = m.summary();
+                const indexed = Object.keys(s.byTool)[0] ?? Object.keys(s.reported)[0];
+                if (brute && single.find((t) => t.tool === brute)?.rules[0].kind === "skip") continue;
+                assert.equal(indexed, brute, `${name}: ${JSON.stringify(line)}`);
+                checked++;
+            }
+        }
+        assert.ok(checked > 100, `${checked} lines checked`);
     });
 });
 
