@@ -70,6 +70,15 @@ describe("download counting: the corpus (real runs and documented formats)", () 
         });
     }
 
+    it("the committed corpus names no registry or mirror host and no machine path", () => {
+        for (const f of fs.readdirSync(CORPUS)) {
+            const text = fs.readFileSync(path.join(CORPUS, f), "utf8");
+            assert.doesNotMatch(text, /\/(?:root|home|work|tmp)\//, `${f} holds a machine path`);
+            const hosts = [...text.matchAll(/\b(?:[a-z0-9-]+\.)+(?:io|org|com|net|dev|rs)\b/g)].map((m) => m[0]);
+            assert.deepEqual(hosts.filter((h) => !["github.com", "example.com"].includes(h)), [], `${f} names hosts`);
+        }
+    });
+
     it("bytes of the real captures come from the tools' own figures, not from the disk", () => {
         const cargo = countDownloads(fs.readFileSync(path.join(CORPUS, "cargo-fetch.txt"), "utf8"));
         assert.deepEqual(cargo.reported.cargo, { count: 5, bytes: Math.round(167.0 * 1024) });
