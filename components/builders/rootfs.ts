@@ -50,8 +50,10 @@ export async function buildRootfs(ctx: BuildContext): Promise<BuildResult> {
         // Package lists go stale; images built on this run apt-get update themselves.
         fs.rmSync(path.join(tree, "var/lib/apt/lists"), { recursive: true, force: true });
         fs.mkdirSync(path.join(tree, "var/lib/apt/lists/partial"), { recursive: true });
-        // debootstrap prints no sizes: the bytes are those of the package files it fetched.
-        const downloads = { ...summaryOf(counted), bytes, byTool: { ...counted.byTool, ...(counted.byTool.debootstrap ? { debootstrap: { count: counted.byTool.debootstrap.count, bytes } } : {}) } };
+        // debootstrap prints no sizes: its bytes are those of the package files it fetched.
+        const retrieved = counted.byTool.debootstrap;
+        const byTool = { ...counted.byTool, ...(retrieved ? { debootstrap: { count: retrieved.count, bytes } } : {}) };
+        const downloads = { ...summaryOf(counted), bytes, byTool };
         const layer = await layerFromDirectory(tree, path.join(tmp, "layer.tar.gz"));
         const labels = { [KEY_ANNOTATION]: inputs.key, [KIND_ANNOTATION]: ROOTFS_KIND, [ARTIFACT_ANNOTATION]: inputs.name };
         const config = imageConfig([layer], { cmd: ["/bin/bash"], labels, createdBy: `debootstrap ${spec.suite}` });
