@@ -129,7 +129,7 @@ export async function createArtifact(inputs: ArtifactInputs, deps: LifecycleDeps
     if (deps.journal !== false) {
         appendJournal({ artifact: inputs.name, kind: inputs.kind, key: inputs.key, action: "build", digest: result.digest, buildSeconds: seconds, downloads: result.downloads });
     }
-    log(`${inputs.name}: built and pushed ${refOf(inputs)}@${result.digest} in ${seconds} s`);
+    log(`${inputs.name}: built and pushed ${refOf(inputs)}@${result.digest} in ${seconds} s; downloaded ${result.downloads.count} items, ${result.downloads.bytes} bytes`);
     return outputsOf(inputs, result.digest, false, seconds, result.downloads);
 }
 
