@@ -35,3 +35,9 @@ if (config.github) {
     const token = new pulumi.Config(NAMESPACE).requireSecretObject<{ token: string }>("github").apply((g) => g.token);
     publishGithubVariables(config.github, artifacts, token);
 }
+
+/** What this run downloaded, over all artifacts: 0 on a warm run (every artifact adopted or unchanged). */
+export const downloads = pulumi.all(Object.values(outputs).map((o) => o.downloads)).apply((all) => ({
+    count: all.reduce((s, d) => s + d.count, 0),
+    bytes: all.reduce((s, d) => s + d.bytes, 0),
+}));

@@ -1,7 +1,11 @@
 // The custom resource each artifact kind publishes through.
 import * as pulumi from "@pulumi/pulumi";
 import { artifactProvider } from "./provider";
-import { DownloadSummary } from "./journal";
+import { randomUUID } from "crypto";
+import { DownloadSummary, NO_DOWNLOADS } from "./journal";
+
+/** This program run: artifacts created (built or adopted) by it carry it as createdInRun. */
+export const RUN_ID = randomUUID();
 
 export interface RegistryArgs {
     host: string;
@@ -21,6 +25,7 @@ export interface ArtifactArgs {
     aliasTags: pulumi.Input<string[]>;
     inputs: pulumi.Input<Record<string, string>>;
     build: pulumi.Input<any>;
+    runId?: string;
 }
 
 export class Artifact extends pulumi.dynamic.Resource {
@@ -31,6 +36,7 @@ export class Artifact extends pulumi.dynamic.Resource {
     declare readonly cacheHit: pulumi.Output<boolean>;
     declare readonly buildSeconds: pulumi.Output<number>;
     declare readonly downloads: pulumi.Output<DownloadSummary>;
+    declare readonly createdInRun: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: ArtifactArgs, opts?: pulumi.CustomResourceOptions) {
         const registry = {
@@ -41,13 +47,21 @@ export class Artifact extends pulumi.dynamic.Resource {
         super(
             artifactProvider,
             name,
-            { ...args, registry, ref: undefined, digest: undefined, pinned: undefined, cacheHit: undefined, buildSeconds: undefined, downloads: undefined },
+            { ...args, registry, ref: undefined, digest: undefined, pinned: undefined, cacheHit: undefined, buildSeconds: undefined, downloads: undefined, createdInRun: undefined },
             // The registry block carries the password: keep it encrypted in outputs too.
             { ...opts, additionalSecretOutputs: args.registry.password ? ["registry"] : [] },
             "warmrun",
             args.kind,
         );
     }
+}
+
+/**
+ * What this run downloaded for an artifact: its build's downloads when this run built it, else
+ * nothing (a cache hit adopts, an unchanged artifact is not touched).
+ */
+export function downloadsThisRun(createdInRun: string | undefined, downloads: DownloadSummary | undefined, runId: string = RUN_ID): DownloadSummary {
+    return createdInRun === runId && downloads ? downloads : NO_DOWNLOADS;
 }
 
 /** The outputs CI consumes, per artifact (DESIGN.md, "Outputs for CI"). */
@@ -59,6 +73,7 @@ export function ciOutputs(a: Artifact) {
         key: a.key,
         cacheHit: a.cacheHit,
         buildSeconds: a.buildSeconds,
-        downloads: a.downloads,
+        downloads: pulumi.all([a.createdInRun, a.downloads]).apply(([run, d]) => downloadsThisRun(run, d)),
+        buildDownloads: a.downloads,
     };
 }

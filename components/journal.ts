@@ -15,6 +15,8 @@ export interface JournalEntry {
 export interface DownloadSummary {
     count: number;
     bytes: number;
+    /** Per tool (apt, cargo, ...), when the build counted its tools' output. */
+    byTool?: Record<string, { count: number; bytes: number }>;
 }
 
 export const NO_DOWNLOADS: DownloadSummary = { count: 0, bytes: 0 };

@@ -1,6 +1,6 @@
 // What every artifact kind shares: from key material to a published Artifact resource.
 import * as pulumi from "@pulumi/pulumi";
-import { Artifact, RegistryArgs } from "./artifact";
+import { Artifact, RegistryArgs, RUN_ID } from "./artifact";
 import { computeKey, inputSummary, KeyMaterial, shortKey } from "./keys";
 import { ArtifactSpec } from "./config";
 import { StatCache } from "./fileset";
@@ -64,6 +64,7 @@ export function publish(
             aliasTags: args.aliasTags ?? [],
             inputs: material.then(inputSummary),
             build,
+            runId: RUN_ID,
         },
         { parent, dependsOn: extraDependsOn },
     );

@@ -24,6 +24,8 @@ export interface ArtifactInputs {
     inputs: Record<string, string>;
     /** What the kind's builder needs; never part of the key by itself. */
     build: any;
+    /** The program run registering this artifact (never part of the key or the diff). */
+    runId?: string;
 }
 
 export interface ArtifactOutputs extends ArtifactInputs {
@@ -33,6 +35,8 @@ export interface ArtifactOutputs extends ArtifactInputs {
     cacheHit: boolean;
     buildSeconds: number;
     downloads: DownloadSummary;
+    /** The run whose create built or adopted this artifact: outputs from an unchanged state carry an older run. */
+    createdInRun?: string;
 }
 
 export interface BuildContext {
@@ -73,6 +77,7 @@ function outputsOf(inputs: ArtifactInputs, digest: string, cacheHit: boolean, bu
         cacheHit,
         buildSeconds,
         downloads,
+        ...(inputs.runId !== undefined ? { createdInRun: inputs.runId } : {}),
     };
 }
 
@@ -124,7 +129,7 @@ export async function createArtifact(inputs: ArtifactInputs, deps: LifecycleDeps
     if (deps.journal !== false) {
         appendJournal({ artifact: inputs.name, kind: inputs.kind, key: inputs.key, action: "build", digest: result.digest, buildSeconds: seconds, downloads: result.downloads });
     }
-    log(`${inputs.name}: built and pushed ${refOf(inputs)}@${result.digest} in ${seconds} s`);
+    log(`${inputs.name}: built and pushed ${refOf(inputs)}@${result.digest} in ${seconds} s; downloaded ${result.downloads.count} items, ${result.downloads.bytes} bytes`);
     return outputsOf(inputs, result.digest, false, seconds, result.downloads);
 }
 

@@ -5,7 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { BuildContext, BuildResult, KEY_ANNOTATION, KIND_ANNOTATION, ARTIFACT_ANNOTATION } from "../lifecycle";
 import { runTool } from "../process";
-import { countDownloads } from "../downloads";
+import { summaryOf } from "../downloads";
 import { WarmrunError } from "../errors";
 
 export interface ImageBuildSpec {
@@ -78,7 +78,8 @@ export async function buildWithBuildah(ctx: BuildContext): Promise<BuildResult> 
         await runTool(inputs.name, "buildah", pushArgs, { secrets });
         const digest = fs.readFileSync(digestFile, "utf8").trim();
         if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new WarmrunError(`${inputs.name}: buildah push wrote no digest`);
-        return { digest, downloads: (({ count, bytes }) => ({ count, bytes }))(countDownloads(built.output)) };
+        // What the build steps downloaded (apt-get, cargo, ...), counted as buildah streamed their output.
+        return { digest, downloads: summaryOf(built.downloads) };
     } finally {
         fs.rmSync(tmp, { recursive: true, force: true });
     }

@@ -6,7 +6,7 @@ import * as path from "path";
 import { BuildContext, BuildResult, KEY_ANNOTATION, KIND_ANNOTATION, ARTIFACT_ANNOTATION } from "../lifecycle";
 import { layerFromDirectory, imageConfig, pushImage } from "../oci";
 import { runTool } from "../process";
-import { countDownloads } from "../downloads";
+import { summaryOf } from "../downloads";
 import { WarmrunError } from "../errors";
 
 export const ROOTFS_KIND = "DebianRootfs";
@@ -38,7 +38,7 @@ export async function buildRootfs(ctx: BuildContext): Promise<BuildResult> {
     try {
         const tree = path.join(tmp, "tree");
         log(`${inputs.name}: debootstrap ${spec.suite} (${spec.variant})`);
-        const { output } = await runTool(inputs.name, "debootstrap", debootstrapArgs(spec, tree));
+        const { downloads: counted } = await runTool(inputs.name, "debootstrap", debootstrapArgs(spec, tree));
         const archives = path.join(tree, "var/cache/apt/archives");
         let bytes = 0;
         for (const f of fs.readdirSync(archives)) {
@@ -50,7 +50,10 @@ export async function buildRootfs(ctx: BuildContext): Promise<BuildResult> {
         // Package lists go stale; images built on this run apt-get update themselves.
         fs.rmSync(path.join(tree, "var/lib/apt/lists"), { recursive: true, force: true });
         fs.mkdirSync(path.join(tree, "var/lib/apt/lists/partial"), { recursive: true });
-        const downloads = { count: countDownloads(output).count, bytes };
+        // debootstrap prints no sizes: its bytes are those of the package files it fetched.
+        const retrieved = counted.byTool.debootstrap;
+        const byTool = { ...counted.byTool, ...(retrieved ? { debootstrap: { count: retrieved.count, bytes } } : {}) };
+        const downloads = { ...summaryOf(counted), bytes, byTool };
         const layer = await layerFromDirectory(tree, path.join(tmp, "layer.tar.gz"));
         const labels = { [KEY_ANNOTATION]: inputs.key, [KIND_ANNOTATION]: ROOTFS_KIND, [ARTIFACT_ANNOTATION]: inputs.name };
         const config = imageConfig([layer], { cmd: ["/bin/bash"], labels, createdBy: `debootstrap ${spec.suite}` });
