@@ -63,6 +63,15 @@ export const KIND_FIELDS: Record<string, Record<string, FieldSpec>> = {
         buildArgs: { type: "object", description: "build arguments (strings)" },
         cargoArgs: { type: "string[]", description: "arguments of `cargo build` in the default Dockerfile (default --locked)" },
     },
+    Qcow2Image: {
+        size: { type: "string", description: "disk size, e.g. 2G or 512M (default 2G)" },
+        filesystem: { type: "string", description: "ext4, ext3 or ext2 (default ext4)" },
+        compression: { type: "string", description: "qcow2 compression: zstd, zlib or none (default zstd)" },
+        label: { type: "string", description: "filesystem label (default rootfs)" },
+        diskPath: { type: "string", description: "path of the disk in the containerDisk image (default /disk/disk.qcow2)" },
+        command: { type: "string[]", description: "your own builder (e.g. bootc-image-builder): writes the qcow2 to {output}; {image} is the upstream's pinned reference" },
+        commandInputs: { type: "string[]", description: "files the command reads, relative to the project; they enter the key" },
+    },
 };
 
 const COMMON_FIELDS: Record<string, FieldSpec> = {
