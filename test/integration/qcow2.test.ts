@@ -108,10 +108,10 @@ describe("Qcow2Image builder (real registry, mke2fs, qemu-img)", function () {
         // The layer as KubeVirt sees it: disk/ and disk/disk.qcow2 owned by 107:107.
         const layerFile = path.join(work, "layer.tar");
         await client.downloadBlob("test/disk", m!.json.layers[0].digest, layerFile);
-        const headers: tarStream.Headers[] = [];
+        const headers: tarStream.Header[] = [];
         const extract = tarStream.extract();
         extract.on("entry", (h, s, next) => (headers.push(h), s.on("end", next), s.resume()));
-        await new Promise((resolve, reject) => fs.createReadStream(layerFile).pipe(extract).on("finish", resolve).on("error", reject));
+        await new Promise((resolve, reject) => fs.createReadStream(layerFile).pipe(extract).on("finish", () => resolve(undefined)).on("error", reject));
         assert.deepEqual(headers.map((h) => [h.name, h.uid, h.gid]), [["disk/", 107, 107], ["disk/disk.qcow2", 107, 107]]);
 
         const disk = path.join(work, "restored", "disk.qcow2");
