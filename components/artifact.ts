@@ -60,5 +60,7 @@ export function ciOutputs(a: Artifact) {
         cacheHit: a.cacheHit,
         buildSeconds: a.buildSeconds,
         downloads: a.downloads,
+        // Kinds published as a local file (CloudInitIso) add its path and sha256.
+        ...("path" in a ? { path: (a as any).path as pulumi.Output<string>, sha256: (a as any).sha256 as pulumi.Output<string> } : {}),
     };
 }

@@ -8,6 +8,7 @@ import { DebianRootfs } from "./debianRootfs";
 import { BaseImage } from "./baseImage";
 import { CargoDepsImage } from "./cargoDepsImage";
 import { Qcow2Image } from "./qcow2Image";
+import { CloudInitIso } from "./cloudInitIso";
 import { KindArgs } from "./kind";
 import { Artifact } from "./artifact";
 import { WarmrunError } from "./errors";
@@ -27,6 +28,7 @@ export const KINDS: Record<string, KindConstructor> = {
     BaseImage,
     CargoDepsImage,
     Qcow2Image,
+    CloudInitIso,
 };
 
 export function buildStack(

@@ -14,33 +14,10 @@ import { createArtifact, ArtifactInputs, KEY_ANNOTATION } from "../../components
 import { layerFromDirectory, imageConfig, pushImage } from "../../components/oci";
 import { buildQcow2, QCOW2_KIND, DISK_PATH_ANNOTATION, Qcow2BuildSpec } from "../../components/builders/qcow2";
 import { restoreDisk } from "../../components/qcow2Cache";
-
-export function requireTools(tools: string[]): void {
-    for (const t of tools) {
-        try {
-            execFileSync("sh", ["-c", `command -v ${t}`], { stdio: "ignore" });
-        } catch {
-            throw new Error(`${t} is not installed: run \`npm run setup\` (it installs qemu-utils, e2fsprogs and xorriso)`);
-        }
-    }
-}
+import { requireTools, ext4List, ext4Cat } from "../support/tools";
 
 function sha256File(file: string): string {
     return createHash("sha256").update(fs.readFileSync(file)).digest("hex");
-}
-
-/** `debugfs -R 'ls -p DIR'` of a raw ext4 image: the names in DIR. */
-export function ext4List(raw: string, dir: string): string[] {
-    const out = execFileSync("debugfs", ["-R", `ls -p ${dir}`, raw], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
-    return out
-        .split("\n")
-        .filter((l) => l.startsWith("/"))
-        .map((l) => l.split("/")[5])
-        .filter((n) => n && n !== "." && n !== "..");
-}
-
-export function ext4Cat(raw: string, file: string): string {
-    return execFileSync("debugfs", ["-R", `cat ${file}`, raw], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
 }
 
 describe("Qcow2Image builder (real registry, mke2fs, qemu-img)", function () {
