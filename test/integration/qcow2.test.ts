@@ -12,7 +12,7 @@ import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
 import { RegistryClient } from "../../components/registry";
 import { createArtifact, ArtifactInputs, KEY_ANNOTATION } from "../../components/lifecycle";
 import { layerFromDirectory, imageConfig, pushImage } from "../../components/oci";
-import { buildQcow2, QCOW2_KIND, DISK_PATH_ANNOTATION, Qcow2BuildSpec } from "../../components/builders/qcow2";
+import { buildQcow2, QCOW2_KIND, DISK_PATH_ANNOTATION, Qcow2BuildSpec, uuidFromKey } from "../../components/builders/qcow2";
 import { restoreDisk } from "../../components/qcow2Cache";
 import { requireTools, ext4List, ext4Cat } from "../support/tools";
 
@@ -111,13 +111,23 @@ describe("Qcow2Image builder (real registry, mke2fs, qemu-img)", function () {
         assert.match(stat, /Mode:\s+0755/);
     });
 
-    it("same layers, same key: the qcow2 is the same bytes (fixed UUID, hash seed and clock)", async () => {
+    it("same key, same filesystem identity: UUID and label derive from the key (inode ctimes still vary)", async () => {
         const key = "b".repeat(64);
-        const one = await createArtifact(inputs("same1", { compression: "zlib" }, key), { builders: { [QCOW2_KIND]: buildQcow2 } });
-        const two = await createArtifact(inputs("same2", { compression: "zlib" }, key), { builders: { [QCOW2_KIND]: buildQcow2 } });
-        const a = (await client.getManifest("test/same1", one.digest))!.json.annotations["dev.warmrun.disk-sha256"];
-        const b = (await client.getManifest("test/same2", two.digest))!.json.annotations["dev.warmrun.disk-sha256"];
-        assert.equal(a, b);
+        const uuids: string[] = [];
+        for (const name of ["same1", "same2"]) {
+            const out = await createArtifact(inputs(name, { compression: "zlib" }, key), { builders: { [QCOW2_KIND]: buildQcow2 } });
+            const disk = path.join(work, `${name}.qcow2`);
+            await restoreDisk(client, `test/${name}`, out.tag, disk);
+            const info = JSON.parse(execFileSync("qemu-img", ["info", "--output=json", disk], { encoding: "utf8" }));
+            assert.equal(info["format-specific"].data["compression-type"], "zlib");
+            const raw = path.join(work, `${name}.raw`);
+            execFileSync("qemu-img", ["convert", "-O", "raw", disk, raw]);
+            const stats = execFileSync("debugfs", ["-R", "stats", raw], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+            assert.match(stats, /Filesystem volume name:\s+rootfs\n/);
+            uuids.push(/Filesystem UUID:\s+(\S+)/.exec(stats)![1]);
+        }
+        assert.equal(uuids[0], uuidFromKey(key, "fs"));
+        assert.equal(uuids[1], uuids[0]);
     });
 
     it("a custom disk path (flightctl's /qcow2/disk.qcow2) is found by its annotation", async () => {
