@@ -43,7 +43,7 @@ describe("the README's main command: npm run up", function () {
         removeTempDirs();
     });
 
-    const DEV_ARTIFACTS = ["ci-scripts", "debian-rootfs", "rust-base", "rust-deps", "toolchain-config"];
+    const DEV_ARTIFACTS = ["ci-scripts", "debian-disk", "debian-rootfs", "rust-base", "rust-deps", "toolchain-config"];
 
     it("brings the dev stack up (rootfs -> base -> deps with buildah), then a second run has no changes", async () => {
         const first = await npmRun(["up", "--", "--skip-preview"], env);
