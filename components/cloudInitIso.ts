@@ -151,7 +151,10 @@ export class CloudInitIso extends pulumi.ComponentResource {
         super("warmrun:index:CloudInitIso", name, {}, opts);
         const projectRoot = process.cwd();
         const fields = args.spec.fields as CloudInitFields;
-        const seed = seedInputs(name, fields, projectRoot, (dir) => hashFileSet({ root: path.resolve(projectRoot, dir) }, args.statCache));
+        // A problem with the inputs is reported as the program's error: its message, no stack trace.
+        const seed = seedInputs(name, fields, projectRoot, (dir) => hashFileSet({ root: path.resolve(projectRoot, dir) }, args.statCache)).catch((e) => {
+            throw e instanceof WarmrunError ? new pulumi.RunError(e.message) : e;
+        });
         const rendered = seed.then(renderSeed);
         const material = Promise.all([seed, rendered, upstreamKeysOf(args)]).then(([s, r, up]) => seedKeyMaterial(r, s.extraFiles, up));
         this.key = material.then(computeKey);

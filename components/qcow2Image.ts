@@ -103,7 +103,12 @@ export class Qcow2Image extends pulumi.ComponentResource {
         super("warmrun:index:Qcow2Image", name, {}, opts);
         const projectRoot = process.cwd();
         const fields = args.spec.fields as Qcow2Fields;
-        const specP = Promise.resolve().then(() => qcow2Spec(name, fields, args.spec.upstream, projectRoot));
+        // A problem with the fields is reported as the program's error: its message, no stack trace.
+        const specP = Promise.resolve()
+            .then(() => qcow2Spec(name, fields, args.spec.upstream, projectRoot))
+            .catch((e) => {
+                throw e instanceof WarmrunError ? new pulumi.RunError(e.message) : e;
+            });
         const material = Promise.all([specP, upstreamKeysOf(args)]).then(([s, up]) => qcow2KeyMaterial(s, fields, up, projectRoot, args.statCache));
         const upstreamRef = args.spec.upstream.length === 1 ? args.upstreamRefs[args.spec.upstream[0]] : pulumi.output<string | undefined>(undefined);
         const build = pulumi.all([specP, upstreamRef]).apply(([s, ref]) => ({ ...s, ...(ref ? { upstreamRef: ref } : {}) }));

@@ -194,6 +194,7 @@ describe("Qcow2Image and CloudInitIso on the real engine", function () {
             const r = await other.run(["preview"], { allowFailure: true });
             assert.notEqual(r.code, 0);
             assert.match(r.stdout + r.stderr, message);
+            assert.doesNotMatch(r.stdout + r.stderr, /\.ts:\d+:\d+/, "no stack trace");
         }
         const cfg = path.join(work, "Pulumi.small.yaml");
         fs.writeFileSync(cfg, YAML.stringify(stackConfig({ "debian-rootfs": { kind: "DebianRootfs", suite: "trixie" }, tiny: { kind: "Qcow2Image", upstream: ["debian-rootfs"], size: "64M" } })));
