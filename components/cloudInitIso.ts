@@ -4,7 +4,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { Artifact } from "./artifact";
+import { Artifact, RegistryArgs } from "./artifact";
+import { repositoryFor } from "./registry";
 import { FileEntry, KeyMaterial, computeKey, inputSummary, sha256Hex, shortKey } from "./keys";
 import { hashFileSet } from "./fileset";
 import { KindArgs, upstreamKeysOf } from "./kind";
@@ -35,6 +36,7 @@ export interface CloudInitFields {
     extraDir?: string;
     userData?: string;
     userDataFile?: string;
+    push?: boolean;
 }
 
 function readLocal(where: string, file: unknown, projectRoot: string): string {
@@ -114,12 +116,21 @@ export class IsoFile extends pulumi.dynamic.Resource {
     declare readonly buildSeconds: pulumi.Output<number>;
     declare readonly downloads: pulumi.Output<DownloadSummary>;
 
-    constructor(name: string, args: { name: string; key: pulumi.Input<string>; path: pulumi.Input<string>; inputs: pulumi.Input<Record<string, string>>; build: pulumi.Input<IsoBuildSpec> }, opts?: pulumi.CustomResourceOptions) {
+    constructor(
+        name: string,
+        args: { name: string; key: pulumi.Input<string>; path: pulumi.Input<string>; inputs: pulumi.Input<Record<string, string>>; build: pulumi.Input<IsoBuildSpec>; push?: { registry: RegistryArgs; repository: string } },
+        opts?: pulumi.CustomResourceOptions,
+    ) {
+        const r = args.push?.registry;
+        const push = args.push && r
+            ? { repository: args.push.repository, registry: { host: r.host, insecure: r.insecure, ...(r.username !== undefined ? { username: r.username, password: r.password } : {}) } }
+            : undefined;
         super(
             isoProvider,
             name,
-            { ...args, kind: CLOUD_INIT_KIND, build: pulumi.secret(args.build), sha256: undefined, ref: undefined, digest: undefined, pinned: undefined, cacheHit: undefined, buildSeconds: undefined, downloads: undefined },
-            { ...opts, additionalSecretOutputs: ["build"] },
+            { ...args, push, kind: CLOUD_INIT_KIND, build: pulumi.secret(args.build), sha256: undefined, ref: undefined, digest: undefined, pinned: undefined, cacheHit: undefined, buildSeconds: undefined, downloads: undefined },
+            // The build carries keys; the push block may carry the registry password.
+            { ...opts, additionalSecretOutputs: ["build", ...(r?.password ? ["push"] : [])] },
             "warmrun",
             CLOUD_INIT_KIND,
         );
@@ -166,7 +177,8 @@ export class CloudInitIso extends pulumi.ComponentResource {
             networkConfig: r.networkConfig,
             extraFiles: s.extraFiles.map((f) => ({ path: f.path, from: path.resolve(projectRoot, fields.extraDir!, f.path) })),
         }));
-        const iso = new IsoFile(name, { name, key: this.key, path: isoPath, inputs: material.then(inputSummary), build: pulumi.secret(build) }, { parent: this });
+        const push = fields.push ? { registry: args.registry, repository: repositoryFor(args.registry, name) } : undefined;
+        const iso = new IsoFile(name, { name, key: this.key, path: isoPath, inputs: material.then(inputSummary), build: pulumi.secret(build), push }, { parent: this });
         this.artifact = iso as unknown as Artifact;
         this.registerOutputs({});
     }

@@ -87,6 +87,7 @@ export const KIND_FIELDS: Record<string, Record<string, FieldSpec>> = {
         extraDir: { type: "string", path: "dir", description: "directory carried on the ISO under config/" },
         userData: { type: "string", description: "extra cloud-config (YAML) merged into the user-data" },
         userDataFile: { type: "string", path: "file", description: "file of extra cloud-config (YAML), relative to the project" },
+        push: { type: "boolean", description: "also push the ISO as an OCI artifact <registry>/<name>:<key> (the registry then holds its keys; default false)" },
     },
 };
 

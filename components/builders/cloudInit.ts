@@ -11,7 +11,8 @@ import { stringify as tomlStringify } from "smol-toml";
 import { runTool } from "../process";
 import { WarmrunError } from "../errors";
 import { appendJournal, NO_DOWNLOADS } from "../journal";
-import { FileEntry } from "../keys";
+import { FileEntry, shortKey } from "../keys";
+import { RegistryClient, RegistryConnection, MEDIA, digestOf } from "../registry";
 
 export const CLOUD_INIT_KIND = "CloudInitIso";
 export const CLOUD_INIT_RECIPE_VERSION = 1;
@@ -188,9 +189,38 @@ export interface IsoInputs {
     path: string;
     inputs: Record<string, string>;
     build: IsoBuildSpec;
+    /** Also push the ISO as an OCI artifact here (the registry then holds its keys). */
+    push?: { registry: RegistryConnection; repository: string };
+}
+
+export const ISO_ARTIFACT_TYPE = "application/vnd.warmrun.cloud-init-iso.v1";
+export const ISO_LAYER_MEDIA_TYPE = "application/vnd.warmrun.cloud-init-iso.v1.iso9660";
+
+/** Pushes the ISO as a one-layer OCI artifact (blobs first, manifest last) under its key tag. */
+export async function pushIso(inputs: IsoInputs, sha256: string): Promise<{ ref: string; digest: string }> {
+    const { registry, repository } = inputs.push!;
+    const client = new RegistryClient(registry);
+    const tag = shortKey(inputs.key);
+    const config = Buffer.from("{}");
+    const size = fs.statSync(inputs.path).size;
+    await client.pushBlob(repository, { digest: digestOf(config), size: config.length, data: config });
+    await client.pushBlob(repository, { digest: `sha256:${sha256}`, size, file: inputs.path });
+    const manifest = Buffer.from(
+        JSON.stringify({
+            schemaVersion: 2,
+            mediaType: MEDIA.ociManifest,
+            artifactType: ISO_ARTIFACT_TYPE,
+            config: { mediaType: MEDIA.ociEmpty, digest: digestOf(config), size: config.length },
+            layers: [{ mediaType: ISO_LAYER_MEDIA_TYPE, digest: `sha256:${sha256}`, size, annotations: { "org.opencontainers.image.title": `${inputs.name}.iso` } }],
+            annotations: { "dev.warmrun.key": inputs.key, "dev.warmrun.kind": CLOUD_INIT_KIND, "dev.warmrun.artifact": inputs.name },
+        }),
+    );
+    const digest = await client.putManifest(repository, tag, MEDIA.ociManifest, manifest);
+    return { ref: `${registry.host}/${repository}:${tag}`, digest };
 }
 
 export interface IsoOutputs {
+    push?: IsoInputs["push"];
     name: string;
     kind: string;
     key: string;
@@ -211,13 +241,14 @@ export async function createIso(inputs: IsoInputs): Promise<{ id: string; outs: 
     const sha256 = await writeIso(inputs.build, inputs.path, inputs.name);
     const seconds = Math.round((Date.now() - started) / 100) / 10;
     const cacheHit = before === sha256;
+    const pushed = inputs.push ? await pushIso(inputs, sha256) : undefined;
     appendJournal({ artifact: inputs.name, kind: inputs.kind, key: inputs.key, action: cacheHit ? "adopt" : "build", digest: `sha256:${sha256}`, buildSeconds: seconds, downloads: NO_DOWNLOADS });
-    console.error(`${inputs.name}: wrote ${inputs.path} (sha256 ${sha256}, mode 0600)`);
+    console.error(`${inputs.name}: wrote ${inputs.path} (sha256 ${sha256}, mode 0600)${pushed ? `, pushed ${pushed.ref}@${pushed.digest}` : ""}`);
     const { build: _secret, ...rest } = inputs;
-    return {
-        id: inputs.path,
-        outs: { ...rest, sha256, ref: inputs.path, digest: `sha256:${sha256}`, pinned: `${inputs.path}@sha256:${sha256}`, cacheHit, buildSeconds: cacheHit ? 0 : seconds, downloads: NO_DOWNLOADS },
-    };
+    const published = pushed
+        ? { ref: pushed.ref, digest: pushed.digest, pinned: `${pushed.ref.replace(/:[^:/]+$/, "")}@${pushed.digest}` }
+        : { ref: inputs.path, digest: `sha256:${sha256}`, pinned: `${inputs.path}@sha256:${sha256}` };
+    return { id: inputs.path, outs: { ...rest, sha256, ...published, cacheHit, buildSeconds: cacheHit ? 0 : seconds, downloads: NO_DOWNLOADS } };
 }
 
 export async function readIso(id: string, props: IsoOutputs) {
@@ -232,6 +263,7 @@ export async function diffIso(_id: string, olds: IsoOutputs, news: IsoInputs) {
     const replaces: string[] = [];
     if (olds.key !== news.key) replaces.push("key");
     if (olds.path !== news.path) replaces.push("path");
+    if (JSON.stringify(olds.push?.repository ?? null) !== JSON.stringify(news.push?.repository ?? null) || olds.push?.registry?.host !== news.push?.registry?.host) replaces.push("push");
     if (replaces.length === 0 && fileSha256(olds.path) !== olds.sha256) replaces.push("sha256");
     if (replaces.length && olds.key !== news.key) {
         for (const [k, v] of Object.entries(news.inputs)) if (olds.inputs?.[k] !== v) replaces.push(`inputs[${JSON.stringify(k)}]`);

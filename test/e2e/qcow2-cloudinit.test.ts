@@ -65,6 +65,7 @@ describe("Qcow2Image and CloudInitIso on the real engine", function () {
                         rpms: ["flightctl-agent"],
                         service: "flightctl-agent.service",
                         extraDir: path.join(work, "extra"),
+                        push: true,
                     },
                 }),
             ),
@@ -138,11 +139,15 @@ describe("Qcow2Image and CloudInitIso on the real engine", function () {
         assert.equal(forced.code, 1);
     });
 
-    it("the ISO is a 0600 file whose outputs are path, sha256 and key; it reads back as cidata with the configured documents", async () => {
+    it("the ISO is a 0600 file (also pushed as an OCI artifact) whose outputs are path, sha256 and key; it reads back as cidata with the configured documents", async () => {
         const seed = (await session.outputs()).outputs.seed;
         assert.equal(fs.statSync(seed.path).mode & 0o777, 0o600);
         assert.equal(seed.sha256, sha256File(seed.path));
-        assert.equal(seed.digest, `sha256:${seed.sha256}`);
+        // Pushed too (push: true): a one-layer OCI artifact whose layer is the ISO itself.
+        assert.equal(seed.ref, `${registry.host}/e2e/seed:${seed.key.slice(0, 24)}`);
+        const m = await client.getManifest("e2e/seed", seed.digest);
+        assert.equal(m!.json.artifactType, "application/vnd.warmrun.cloud-init-iso.v1");
+        assert.equal(m!.json.layers[0].digest, `sha256:${seed.sha256}`);
         const into = path.join(work, "iso");
         const info = execFileSync("xorriso", ["-indev", seed.path, "-pvd_info"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
         assert.match(info, /Volume Id\s*:\s*cidata/);
