@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as zlib from "zlib";
 import { createHash } from "crypto";
-import { Transform, Writable } from "stream";
+import { Transform } from "stream";
 import { pipeline } from "stream/promises";
 import * as tarStream from "tar-stream";
 import { RegistryClient } from "./registry";
@@ -127,8 +127,6 @@ async function streamLayer(
     if (gzip) stages.push(zlib.createGunzip());
     stages.push(extract);
     await (pipeline as any)(...stages);
-    // Drain what follows the tar's end, so the digest covers the whole blob.
-    await pipeline(body, new Writable({ write: (c, _e, cb) => (layerHash.update(c), cb()) })).catch(() => undefined);
     const digest = `sha256:${layerHash.digest("hex")}`;
     if (digest !== layer.digest) {
         fs.rmSync(out, { force: true });

@@ -15,6 +15,7 @@ import { layerFromDirectory, imageConfig, pushImage } from "../../components/oci
 import { buildQcow2, QCOW2_KIND, DISK_PATH_ANNOTATION, Qcow2BuildSpec, uuidFromKey } from "../../components/builders/qcow2";
 import { restoreDisk } from "../../components/qcow2Cache";
 import { requireTools, ext4List, ext4Cat } from "../support/tools";
+import { main as cli } from "../../scripts/qcow2";
 
 function sha256File(file: string): string {
     return createHash("sha256").update(fs.readFileSync(file)).digest("hex");
@@ -138,6 +139,38 @@ describe("Qcow2Image builder (real registry, mke2fs, qemu-img)", function () {
         assert.equal(r.diskPath, "/qcow2/disk.qcow2");
         assert.equal(await restoreDisk(client, "test/flightctl", "base-qcow2-missing", path.join(work, "m.qcow2")).then((x) => x.found), false);
         assert.ok(!fs.existsSync(path.join(work, "m.qcow2")));
+    });
+
+    it("a layer that arrives corrupted leaves no file behind", async () => {
+        const out = await createArtifact(inputs("tamper", { compression: "none" }, "e".repeat(64)), { builders: { [QCOW2_KIND]: buildQcow2 } });
+        const layer = (await client.getManifest("test/tamper", out.digest))!.json.layers[0].digest.slice(7);
+        const blob = path.join(registry.dataDir, "docker/registry/v2/blobs/sha256", layer.slice(0, 2), layer, "data");
+        const fd = fs.openSync(blob, "r+");
+        fs.writeSync(fd, Buffer.from("corrupt"), 0, 7, 4096);
+        fs.closeSync(fd);
+        const file = path.join(work, "tampered.qcow2");
+        await assert.rejects(restoreDisk(client, "test/tamper", out.tag, file), /arrived as sha256:[0-9a-f]{64}|the disk arrived with/);
+        assert.ok(!fs.existsSync(file) && !fs.existsSync(`${file}.partial`), "no partial file");
+    });
+
+    it("npm run qcow2's push, cache and pull (flightctl's arguments) round-trip a local qcow2", async () => {
+        const file = path.join(work, "local.qcow2");
+        execFileSync("qemu-img", ["create", "-f", "qcow2", file, "32M"], { stdio: "ignore" });
+        const env = { QCOW2_CACHE_IMAGE: `${registry.host}/test/cli`, QCOW2_DISK_PATH: "/qcow2/disk.qcow2", WARMRUN_LATEST_BRANCH: "no-such-branch" };
+        Object.assign(process.env, env);
+        try {
+            assert.equal(await cli(["push", file, "base-qcow2-v1.0"]), 0);
+            assert.equal(await cli(["cache", file]), 0);
+            const sha = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
+            assert.deepEqual((await client.listTags("test/cli")).sort(), [`base-qcow2-${sha}`, "base-qcow2-v1.0"], "no -latest off the latest branch");
+            const back = path.join(work, "cli", "back.qcow2");
+            assert.equal(await cli(["pull", "base-qcow2-v1.0", back]), 0);
+            assert.equal(sha256File(back), sha256File(file));
+            assert.equal(await cli(["pull", "base-qcow2-nope", path.join(work, "cli", "nope.qcow2")]), 1);
+            assert.equal(await cli(["get", "force"]), 1);
+        } finally {
+            for (const k of Object.keys(env)) delete process.env[k];
+        }
     });
 
     it("a disk too small for the tree fails naming the artifact and the size field; nothing is pushed", async () => {
