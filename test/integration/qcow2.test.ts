@@ -173,6 +173,17 @@ describe("Qcow2Image builder (real registry, mke2fs, qemu-img)", function () {
         }
     });
 
+    it("a user's own builder command writes the qcow2 to {output}; one that writes another format is refused", async () => {
+        const ok = inputs("bib", { command: ["qemu-img", "create", "-f", "qcow2", "{output}", "40M"], upstreamRef: undefined }, "f".repeat(64));
+        const out = await createArtifact(ok, { builders: { [QCOW2_KIND]: buildQcow2 } });
+        const disk = path.join(work, "bib.qcow2");
+        await restoreDisk(client, "test/bib", out.tag, disk);
+        assert.equal(JSON.parse(execFileSync("qemu-img", ["info", "--output=json", disk], { encoding: "utf8" }))["virtual-size"], 40 * 2 ** 20);
+        const raw = inputs("bibraw", { command: ["qemu-img", "create", "-f", "raw", "{output}", "40M"], upstreamRef: undefined }, "9".repeat(64));
+        await assert.rejects(createArtifact(raw, { builders: { [QCOW2_KIND]: buildQcow2 } }), /bibraw: the command wrote a raw disk, not qcow2/);
+        assert.deepEqual(await client.listTags("test/bibraw"), []);
+    });
+
     it("a disk too small for the tree fails naming the artifact and the size field; nothing is pushed", async () => {
         // 24 MiB is caught before mke2fs; 15 MiB passes the estimate and fails in mke2fs (journal, inodes).
         for (const [mib, name] of [[24, "small"], [15, "tight"]] as const) {
