@@ -150,9 +150,12 @@ async function push(file: string, tags: string[], opts: Options): Promise<void> 
 export async function main(argv: string[]): Promise<number> {
     const opts = parseArgs(argv);
     const [command = "get", a1, a2] = opts.positional;
-    const file = process.env.QCOW2_FILE || "bin/output/qcow2/disk.qcow2";
+    // npm runs scripts in the project; paths and the commit are the caller's (npm's INIT_CWD).
+    const callerDir = process.env.INIT_CWD || process.cwd();
+    const file = path.resolve(callerDir, process.env.QCOW2_FILE || "bin/output/qcow2/disk.qcow2");
+    const local = (f: string | undefined) => (f === undefined ? file : path.resolve(callerDir, f));
     const prefix = `${process.env.QCOW2_CACHE_TAG || "base-qcow2"}-`;
-    const git = readGitState(process.cwd());
+    const git = readGitState(callerDir);
     const commitTag = `${prefix}${git.shortCommit ?? "unknown"}`;
     switch (command) {
         case "get": {
@@ -165,7 +168,7 @@ export async function main(argv: string[]): Promise<number> {
                 if (!process.env.QCOW2_CACHE_IMAGE) return 1;
                 // No stack to say the key: the commit tag, as the shell script did.
                 const { host, repository } = repositoryOf(opts);
-                return (await pull(host, repository, commitTag, a2 ?? file, opts)) ? 0 : 1;
+                return (await pull(host, repository, commitTag, local(a2), opts)) ? 0 : 1;
             }
             const { host, repository, reference } = parseReference(disk.ref);
             const client = clientFor(host);
@@ -174,26 +177,26 @@ export async function main(argv: string[]): Promise<number> {
                 log(`${disk.ref} (the current key) is not in the registry: build it (npm run up)`);
                 return 1;
             }
-            return (await pull(host, repository, reference, a2 ?? file, opts)) ? 0 : 1;
+            return (await pull(host, repository, reference, local(a2), opts)) ? 0 : 1;
         }
         case "pull": {
             const target = a1 ?? `${prefix}latest`;
             if (target.includes("/")) {
                 const { host, repository, reference } = parseReference(target);
-                return (await pull(host, repository, reference, a2 ?? file, opts)) ? 0 : 1;
+                return (await pull(host, repository, reference, local(a2), opts)) ? 0 : 1;
             }
             const { host, repository } = repositoryOf(opts);
-            return (await pull(host, repository, target, a2 ?? file, opts)) ? 0 : 1;
+            return (await pull(host, repository, target, local(a2), opts)) ? 0 : 1;
         }
         case "push":
-            await push(a1 ?? file, [a2 ?? commitTag], opts);
+            await push(local(a1), [a2 ?? commitTag], opts);
             return 0;
         case "cache": {
             const latestBranch = process.env.WARMRUN_LATEST_BRANCH ?? "main";
             const tags = [commitTag];
             if (git.clean && latestBranch && git.branch === latestBranch) tags.push(`${prefix}latest`);
             else log(`not tagging ${prefix}latest: ${git.clean ? `branch ${git.branch ?? "unknown"} is not ${latestBranch || "set"}` : "the tree is dirty"}`);
-            await push(a1 ?? file, tags, opts);
+            await push(local(a1), tags, opts);
             return 0;
         }
         case "help":
