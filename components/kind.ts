@@ -28,7 +28,7 @@ export interface KindArgs {
     workDir: string;
     /** The checkout's git state (kinds with their own alias tags use it). */
     git?: GitState;
-    /** The validated stack config (cacheDir and such). */
+    /** The stack's cache directory (warmrun:cacheDir), for kinds that write local files. */
     cacheDir?: string;
 }
 
