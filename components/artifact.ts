@@ -75,5 +75,7 @@ export function ciOutputs(a: Artifact) {
         buildSeconds: a.buildSeconds,
         downloads: pulumi.all([a.createdInRun, a.downloads]).apply(([run, d]) => downloadsThisRun(run, d)),
         buildDownloads: a.downloads,
+        // Kinds published as a local file (CloudInitIso) add its path and sha256.
+        ...("path" in a ? { path: (a as any).path as pulumi.Output<string>, sha256: (a as any).sha256 as pulumi.Output<string> } : {}),
     };
 }

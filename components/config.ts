@@ -64,6 +64,32 @@ export const KIND_FIELDS: Record<string, Record<string, FieldSpec>> = {
         buildArgs: { type: "object", description: "build arguments (strings)" },
         cargoArgs: { type: "string[]", description: "arguments of `cargo build` in the default Dockerfile (default --locked)" },
     },
+    Qcow2Image: {
+        size: { type: "string", description: "disk size, e.g. 2G or 512M (default 2G)" },
+        filesystem: { type: "string", description: "ext4, ext3 or ext2 (default ext4)" },
+        compression: { type: "string", description: "qcow2 compression: zstd, zlib or none (default zstd)" },
+        label: { type: "string", description: "filesystem label (default rootfs)" },
+        diskPath: { type: "string", description: "path of the disk in the containerDisk image (default /disk/disk.qcow2)" },
+        command: { type: "string[]", description: "your own builder (e.g. bootc-image-builder): writes the qcow2 to {output}; {image} is the upstream's pinned reference" },
+        commandInputs: { type: "string[]", description: "files the command reads, relative to the project; they enter the key" },
+    },
+    CloudInitIso: {
+        caCertificate: { type: "string", path: "file", description: "CA certificate (PEM) the guest trusts (ca_certs)" },
+        certificates: { type: "object", description: "guest path -> certificate file (written 0644); contents are secrets" },
+        keys: { type: "object", description: "guest path -> key file (written 0600); contents are secrets" },
+        secretFiles: { type: "object", description: "guest path -> content (written 0600); set with `pulumi config set --path --secret`" },
+        agentConfig: { type: "object", description: "agent configuration, written as YAML to agentConfigPath" },
+        agentConfigPath: { type: "string", description: "guest path of the agent configuration (default /etc/flightctl/config.yaml)" },
+        registries: { type: "object", description: "registries.conf entries: location -> settings (e.g. insecure: true)" },
+        rpms: { type: "string[]", description: "packages (names, URLs or guest paths) installed with dnf at first boot" },
+        service: { type: "string", description: "systemd unit enabled and started at first boot" },
+        hostname: { type: "string", description: "the guest's hostname" },
+        networkConfig: { type: "object", description: "network-config version 2 (default: DHCP on every ethernet)" },
+        extraDir: { type: "string", path: "dir", description: "directory carried on the ISO under config/" },
+        userData: { type: "string", description: "extra cloud-config (YAML) merged into the user-data" },
+        userDataFile: { type: "string", path: "file", description: "file of extra cloud-config (YAML), relative to the project" },
+        push: { type: "boolean", description: "also push the ISO as an OCI artifact <registry>/<name>:<key> (the registry then holds its keys; default false)" },
+    },
 };
 
 const COMMON_FIELDS: Record<string, FieldSpec> = {
@@ -303,6 +329,9 @@ export function validateConfig(raw: Record<string, string>, opts: ValidateOption
             const ignoreFile = path.resolve(fields.root, fields.ignoreFile);
             if (!fs.existsSync(ignoreFile)) problems.push(`${where}.ignoreFile: file ${fields.ignoreFile} does not exist under ${spec.root}`);
             else fields.ignoreFile = ignoreFile;
+        }
+        if (kind === "CloudInitIso" && fields.secretFiles && !opts.secretKeys.has(`${NAMESPACE}:artifacts`)) {
+            problems.push(`${where}.secretFiles is stored in plaintext: set each with \`pulumi config set --path --secret '${where}.secretFiles["/guest/path"]' -- "$(cat file)"\``);
         }
         if (fields.buildArgs && Object.values(fields.buildArgs).some((v) => typeof v !== "string")) {
             problems.push(`${where}.buildArgs: every build argument must be a string (quote numbers)`);

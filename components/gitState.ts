@@ -4,6 +4,8 @@ import { execFileSync } from "child_process";
 export interface GitState {
     branch?: string;
     commit?: string;
+    /** `git rev-parse --short HEAD`: the length git picks for this repository. */
+    shortCommit?: string;
     clean: boolean;
 }
 
@@ -22,7 +24,7 @@ export function readGitState(cwd: string, env: NodeJS.ProcessEnv = process.env):
     let branch = git(cwd, ["rev-parse", "--abbrev-ref", "HEAD"]);
     if (!branch || branch === "HEAD") branch = env.GITHUB_REF_NAME || env.CI_COMMIT_BRANCH || undefined;
     const status = git(cwd, ["status", "--porcelain", "--untracked-files=normal"]);
-    return { branch, commit, clean: status === "" };
+    return { branch, commit, shortCommit: git(cwd, ["rev-parse", "--short", "HEAD"]), clean: status === "" };
 }
 
 export interface AliasPolicy {

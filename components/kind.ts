@@ -6,6 +6,7 @@ import { ArtifactSpec } from "./config";
 import { StatCache } from "./fileset";
 import { repositoryFor } from "./registry";
 import { announceCacheStatus, TagLookup } from "./preview";
+import { GitState } from "./gitState";
 
 export interface KindArgs {
     spec: ArtifactSpec;
@@ -25,6 +26,16 @@ export interface KindArgs {
     aliasTags?: string[];
     /** Scratch space of the program (cacheDir/work), e.g. for Docker build contexts. */
     workDir: string;
+    /** The checkout's git state (kinds with their own alias tags use it). */
+    git?: GitState;
+    /** The stack's cache directory (warmrun:cacheDir), for kinds that write local files. */
+    cacheDir?: string;
+}
+
+/** How a kind names its tags: a prefix on the key tag, and its own alias tags. */
+export interface TagNaming {
+    tagPrefix?: string;
+    aliasTags?: string[];
 }
 
 export async function upstreamKeysOf(args: KindArgs): Promise<Record<string, string>> {
@@ -47,10 +58,11 @@ export function publish(
     material: Promise<KeyMaterial>,
     build: pulumi.Input<any>,
     extraDependsOn: pulumi.Resource[] = [],
+    naming: TagNaming = {},
 ): Published {
     const key = material.then(computeKey);
     const repository = repositoryFor(args.registry, name);
-    const tag = key.then(shortKey);
+    const tag = key.then((k) => `${naming.tagPrefix ?? ""}${shortKey(k)}`);
     const checkedKey = announceCacheStatus(parent, name, args.registry, repository, key, tag, args.lookup);
     const artifact = new Artifact(
         name,
@@ -61,7 +73,7 @@ export function publish(
             registry: args.registry,
             repository,
             tag,
-            aliasTags: args.aliasTags ?? [],
+            aliasTags: naming.aliasTags ?? args.aliasTags ?? [],
             inputs: material.then(inputSummary),
             build,
             runId: RUN_ID,

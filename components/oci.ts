@@ -16,6 +16,8 @@ export interface LayerFile {
     /** sha256 of the uncompressed tar (the config's rootfs.diff_ids). */
     diffId: string;
     size: number;
+    /** Layer media type (default: gzip tar). */
+    mediaType?: string;
 }
 
 function hashing(onDone: (hex: string, bytes: number) => void): Transform {
@@ -106,7 +108,7 @@ export async function pushImage(
             schemaVersion: 2,
             mediaType: MEDIA.ociManifest,
             config: { mediaType: MEDIA.ociConfig, digest: digestOf(config), size: config.length },
-            layers: layers.map((l) => ({ mediaType: MEDIA.ociLayerGzip, digest: l.digest, size: l.size })),
+            layers: layers.map((l) => ({ mediaType: l.mediaType ?? MEDIA.ociLayerGzip, digest: l.digest, size: l.size })),
             annotations,
         }),
     );

@@ -4,6 +4,7 @@ import { appendJournal } from "./journal";
 import { buildBundle, BUNDLE_KIND } from "./builders/bundle";
 import { buildRootfs, ROOTFS_KIND } from "./builders/rootfs";
 import { buildWithBuildah } from "./builders/buildah";
+import { buildQcow2, QCOW2_KIND } from "./builders/qcow2";
 import { WarmrunError } from "./errors";
 
 /** Image kinds build with buildah here; with Docker, @pulumi/docker built and pushed already. */
@@ -19,6 +20,7 @@ export const BUILDERS: Record<string, Builder> = {
     [ROOTFS_KIND]: buildRootfs,
     BaseImage: buildImage,
     CargoDepsImage: buildImage,
+    [QCOW2_KIND]: buildQcow2,
 };
 
 export async function diff(_id: string, olds: ArtifactOutputs, news: ArtifactInputs) {

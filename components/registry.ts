@@ -12,6 +12,7 @@ export const MEDIA = {
     dockerList: "application/vnd.docker.distribution.manifest.list.v2+json",
     ociEmpty: "application/vnd.oci.empty.v1+json",
     ociLayerGzip: "application/vnd.oci.image.layer.v1.tar+gzip",
+    ociLayerTar: "application/vnd.oci.image.layer.v1.tar",
     ociConfig: "application/vnd.oci.image.config.v1+json",
 };
 const MANIFEST_ACCEPT = [MEDIA.ociManifest, MEDIA.ociIndex, MEDIA.dockerManifest, MEDIA.dockerList].join(", ");
@@ -244,6 +245,13 @@ export class RegistryClient {
         if (!res.ok) return this.fail(res, `listing tags of ${repo}`);
         const body: any = await res.json();
         return body.tags ?? [];
+    }
+
+    /** Opens a blob for streaming; the caller verifies its digest (see downloadBlob). */
+    async openBlob(repo: string, digest: string): Promise<{ body: Readable; size: number }> {
+        const res = await this.request("GET", `/v2/${repo}/blobs/${digest}`, `repository:${repo}:pull`);
+        if (!res.ok || !res.body) return this.fail(res, `GET blob ${digest}`);
+        return { body: Readable.fromWeb(res.body as any), size: Number(res.headers.get("content-length") ?? 0) };
     }
 
     /** Streams a blob to a file, verifying its digest; returns the bytes written. */

@@ -7,6 +7,8 @@ import { FileBundle } from "./fileBundle";
 import { DebianRootfs } from "./debianRootfs";
 import { BaseImage } from "./baseImage";
 import { CargoDepsImage } from "./cargoDepsImage";
+import { Qcow2Image } from "./qcow2Image";
+import { CloudInitIso } from "./cloudInitIso";
 import { KindArgs } from "./kind";
 import { Artifact } from "./artifact";
 import { WarmrunError } from "./errors";
@@ -25,6 +27,8 @@ export const KINDS: Record<string, KindConstructor> = {
     DebianRootfs,
     BaseImage,
     CargoDepsImage,
+    Qcow2Image,
+    CloudInitIso,
 };
 
 export function buildStack(
@@ -44,7 +48,7 @@ export function buildStack(
         const upstreamKeys = Object.fromEntries(spec.upstream.map((u) => [u, built[u].key]));
         const upstreamRefs = Object.fromEntries(spec.upstream.map((u) => [u, built[u].artifact.pinned]));
         const dependsOn = spec.upstream.map((u) => built[u].artifact);
-        built[spec.name] = new Kind(spec.name, { spec, registry, upstreamKeys, upstreamRefs, statCache, lookup: tagLookup, builder: config.builder, trustHostCertificates: config.trustHostCertificates, aliasTags, workDir: path.join(config.cacheDir, "work") }, { dependsOn });
+        built[spec.name] = new Kind(spec.name, { spec, registry, upstreamKeys, upstreamRefs, statCache, lookup: tagLookup, builder: config.builder, trustHostCertificates: config.trustHostCertificates, aliasTags, workDir: path.join(config.cacheDir, "work"), git, cacheDir: config.cacheDir }, { dependsOn });
     }
     Promise.all(Object.values(built).map((b) => b.key)).then(
         () => statCache.save(),

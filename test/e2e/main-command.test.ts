@@ -46,7 +46,7 @@ describe("the README's main command: npm run up", function () {
         removeTempDirs();
     });
 
-    const DEV_ARTIFACTS = ["ci-scripts", "debian-rootfs", "rust-base", "rust-deps", "toolchain-config"];
+    const DEV_ARTIFACTS = ["ci-scripts", "debian-disk", "debian-rootfs", "rust-base", "rust-deps", "toolchain-config"];
     /** The tool whose downloads a real build of each dev artifact counts. */
     const DOWNLOADING_TOOL: Record<string, string> = { "debian-rootfs": "debootstrap", "rust-base": "apt", "rust-deps": "cargo" };
     const stackOutputs = () =>
