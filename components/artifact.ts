@@ -21,6 +21,8 @@ export interface ArtifactArgs {
     aliasTags: pulumi.Input<string[]>;
     inputs: pulumi.Input<Record<string, string>>;
     build: pulumi.Input<any>;
+    /** Further properties to keep encrypted in state (e.g. a build block carrying secrets). */
+    secretOutputs?: string[];
 }
 
 export class Artifact extends pulumi.dynamic.Resource {
@@ -31,6 +33,8 @@ export class Artifact extends pulumi.dynamic.Resource {
     declare readonly cacheHit: pulumi.Output<boolean>;
     declare readonly buildSeconds: pulumi.Output<number>;
     declare readonly downloads: pulumi.Output<DownloadSummary>;
+    /** Kind-specific outputs (an appliance's files, sizes, sha256), when the kind has any. */
+    declare readonly details: pulumi.Output<Record<string, any> | undefined>;
 
     constructor(name: string, args: ArtifactArgs, opts?: pulumi.CustomResourceOptions) {
         const registry = {
@@ -38,12 +42,13 @@ export class Artifact extends pulumi.dynamic.Resource {
             insecure: args.registry.insecure,
             ...(args.registry.username !== undefined ? { username: args.registry.username, password: args.registry.password } : {}),
         };
+        const { secretOutputs, ...props } = args;
         super(
             artifactProvider,
             name,
-            { ...args, registry, ref: undefined, digest: undefined, pinned: undefined, cacheHit: undefined, buildSeconds: undefined, downloads: undefined },
+            { ...props, registry, ref: undefined, digest: undefined, pinned: undefined, cacheHit: undefined, buildSeconds: undefined, downloads: undefined, details: undefined },
             // The registry block carries the password: keep it encrypted in outputs too.
-            { ...opts, additionalSecretOutputs: args.registry.password ? ["registry"] : [] },
+            { ...opts, additionalSecretOutputs: [...(args.registry.password ? ["registry"] : []), ...(secretOutputs ?? [])] },
             "warmrun",
             args.kind,
         );
@@ -60,5 +65,7 @@ export function ciOutputs(a: Artifact) {
         cacheHit: a.cacheHit,
         buildSeconds: a.buildSeconds,
         downloads: a.downloads,
+        // Kind-specific: an appliance's outputDir, files, sizes and sha256.
+        details: a.details,
     };
 }

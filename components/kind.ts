@@ -47,6 +47,7 @@ export function publish(
     material: Promise<KeyMaterial>,
     build: pulumi.Input<any>,
     extraDependsOn: pulumi.Resource[] = [],
+    secretOutputs: string[] = [],
 ): Published {
     const key = material.then(computeKey);
     const repository = repositoryFor(args.registry, name);
@@ -64,6 +65,7 @@ export function publish(
             aliasTags: args.aliasTags ?? [],
             inputs: material.then(inputSummary),
             build,
+            secretOutputs,
         },
         { parent, dependsOn: extraDependsOn },
     );

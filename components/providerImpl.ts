@@ -1,9 +1,10 @@
 // What the dynamic provider runs: the lifecycle functions with the builders of every kind.
-import { ArtifactInputs, ArtifactOutputs, Builder, createArtifact, diffArtifact, readArtifact, updateArtifact, refOf } from "./lifecycle";
+import { Adopter, ArtifactInputs, ArtifactOutputs, Builder, createArtifact, diffArtifact, readArtifact, updateArtifact, refOf } from "./lifecycle";
 import { appendJournal } from "./journal";
 import { buildBundle, BUNDLE_KIND } from "./builders/bundle";
 import { buildRootfs, ROOTFS_KIND } from "./builders/rootfs";
 import { buildWithBuildah } from "./builders/buildah";
+import { adoptAppliance, buildAppliance, PACKER_KIND } from "./builders/packer";
 import { WarmrunError } from "./errors";
 
 /** Image kinds build with buildah here; with Docker, @pulumi/docker built and pushed already. */
@@ -19,6 +20,12 @@ export const BUILDERS: Record<string, Builder> = {
     [ROOTFS_KIND]: buildRootfs,
     BaseImage: buildImage,
     CargoDepsImage: buildImage,
+    [PACKER_KIND]: buildAppliance,
+};
+
+/** Kinds that do more than record the digest on a hit. */
+export const ADOPTERS: Record<string, Adopter> = {
+    [PACKER_KIND]: adoptAppliance,
 };
 
 export async function diff(_id: string, olds: ArtifactOutputs, news: ArtifactInputs) {
@@ -27,7 +34,7 @@ export async function diff(_id: string, olds: ArtifactOutputs, news: ArtifactInp
 }
 
 export async function create(inputs: ArtifactInputs) {
-    const outs = await createArtifact(inputs, { builders: BUILDERS, log: (m) => console.error(m) });
+    const outs = await createArtifact(inputs, { builders: BUILDERS, adopters: ADOPTERS, log: (m) => console.error(m) });
     return { id: refOf(inputs), outs };
 }
 

@@ -7,6 +7,7 @@ import { FileBundle } from "./fileBundle";
 import { DebianRootfs } from "./debianRootfs";
 import { BaseImage } from "./baseImage";
 import { CargoDepsImage } from "./cargoDepsImage";
+import { PackerAppliance } from "./packerAppliance";
 import { KindArgs } from "./kind";
 import { Artifact } from "./artifact";
 import { WarmrunError } from "./errors";
@@ -25,6 +26,7 @@ export const KINDS: Record<string, KindConstructor> = {
     DebianRootfs,
     BaseImage,
     CargoDepsImage,
+    PackerAppliance,
 };
 
 export function buildStack(
