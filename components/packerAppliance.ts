@@ -12,7 +12,7 @@ import { KindArgs, publish, upstreamKeysOf } from "./kind";
 import { runTool } from "./process";
 import { WarmrunError } from "./errors";
 import { repositoryFor } from "./registry";
-import { makeSshKey, packerArgs, PackerBuildSpec, PACKER_KIND, PACKER_RECIPE_VERSION, secretEnv, SSH_KEY_VARS } from "./builders/packer";
+import { copyBuildFiles, makeSshKey, packerArgs, PackerBuildSpec, PACKER_KIND, PACKER_RECIPE_VERSION, secretEnv, SSH_KEY_VARS } from "./builders/packer";
 import { packerCommandOnMiss } from "./packerCommand";
 
 export interface PackerFields {
@@ -95,7 +95,11 @@ export async function validateTemplate(name: string, spec: PackerBuildSpec, secr
             extra[SSH_KEY_VARS.privateKeyFile] = k.privateKeyFile;
             extra[SSH_KEY_VARS.publicKey] = k.publicKey;
         }
-        const cwd = path.join(spec.root, path.dirname(spec.template));
+        // In a copy of the key's files: packer validate also rejects an existing output directory,
+        // which a hand-run build may have left next to the template.
+        const copy = path.join(keyDir, "build");
+        copyBuildFiles(spec, copy);
+        const cwd = path.join(copy, path.dirname(spec.template));
         await runTool(where, "packer", packerArgs("validate", { ...spec, template: path.basename(spec.template) }, extra), {
             cwd,
             env: { ...process.env, ...secretEnv(secretVars), CHECKPOINT_DISABLE: "1" },
