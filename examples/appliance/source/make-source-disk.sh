@@ -70,7 +70,7 @@ ExecStart=/usr/local/sbin/authorize-boot-key
 WantedBy=multi-user.target
 UNIT
   ln -sf /etc/systemd/system/authorize-boot-key.service "$tree/etc/systemd/system/multi-user.target.wants/authorize-boot-key.service"
-  # Serial console login prompt is not needed; SSH is the way in.
+  # Host keys of its own, made once here, so every boot of the build finds them.
   rm -f "$tree/etc/ssh/ssh_host_"*
   chroot "$tree" ssh-keygen -A >/dev/null
 
