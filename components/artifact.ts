@@ -26,6 +26,8 @@ export interface ArtifactArgs {
     inputs: pulumi.Input<Record<string, string>>;
     build: pulumi.Input<any>;
     runId?: string;
+    /** Further properties to keep encrypted in state (e.g. a build block carrying secrets). */
+    secretOutputs?: string[];
 }
 
 export class Artifact extends pulumi.dynamic.Resource {
@@ -37,6 +39,8 @@ export class Artifact extends pulumi.dynamic.Resource {
     declare readonly buildSeconds: pulumi.Output<number>;
     declare readonly downloads: pulumi.Output<DownloadSummary>;
     declare readonly createdInRun: pulumi.Output<string | undefined>;
+    /** Kind-specific outputs (an appliance's files, sizes, sha256), when the kind has any. */
+    declare readonly details: pulumi.Output<Record<string, any> | undefined>;
 
     constructor(name: string, args: ArtifactArgs, opts?: pulumi.CustomResourceOptions) {
         const registry = {
@@ -44,12 +48,13 @@ export class Artifact extends pulumi.dynamic.Resource {
             insecure: args.registry.insecure,
             ...(args.registry.username !== undefined ? { username: args.registry.username, password: args.registry.password } : {}),
         };
+        const { secretOutputs, ...props } = args;
         super(
             artifactProvider,
             name,
-            { ...args, registry, ref: undefined, digest: undefined, pinned: undefined, cacheHit: undefined, buildSeconds: undefined, downloads: undefined, createdInRun: undefined },
+            { ...props, registry, ref: undefined, digest: undefined, pinned: undefined, cacheHit: undefined, buildSeconds: undefined, downloads: undefined, createdInRun: undefined, details: undefined },
             // The registry block carries the password: keep it encrypted in outputs too.
-            { ...opts, additionalSecretOutputs: args.registry.password ? ["registry"] : [] },
+            { ...opts, additionalSecretOutputs: [...(args.registry.password ? ["registry"] : []), ...(secretOutputs ?? [])] },
             "warmrun",
             args.kind,
         );
@@ -77,5 +82,7 @@ export function ciOutputs(a: Artifact) {
         buildDownloads: a.downloads,
         // Kinds published as a local file (CloudInitIso) add its path and sha256.
         ...("path" in a ? { path: (a as any).path as pulumi.Output<string>, sha256: (a as any).sha256 as pulumi.Output<string> } : {}),
+        // Kind-specific: an appliance's outputDir, files, sizes and sha256.
+        details: a.details,
     };
 }

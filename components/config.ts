@@ -90,6 +90,22 @@ export const KIND_FIELDS: Record<string, Record<string, FieldSpec>> = {
         userDataFile: { type: "string", path: "file", description: "file of extra cloud-config (YAML), relative to the project" },
         push: { type: "boolean", description: "also push the ISO as an OCI artifact <registry>/<name>:<key> (the registry then holds its keys; default false)" },
     },
+    PackerAppliance: {
+        template: { type: "string", required: true, path: "file", description: "Packer template (.pkr.hcl or .json), relative to the project" },
+        root: { type: "string", path: "dir", description: "directory of the build's files (scripts, http), hashed into the key (default: the template's directory)" },
+        ignore: { type: "string[]", description: ".dockerignore-style rules for files under root that do not count" },
+        varFiles: { type: "string[]", description: "Packer var files (-var-file), relative to the project" },
+        vars: { type: "object", description: "Packer variables (-var), strings" },
+        secretVars: { type: "object", description: "Packer variable -> stack config key holding a secret (passed as PKR_VAR_<name>)" },
+        sourceFiles: { type: "object", description: "Packer variable -> source file (disk image, kernel): hashed into the key, passed as its absolute path" },
+        sshKey: { type: "boolean", description: "make a throwaway ed25519 key per build, passed as ssh_private_key_file and ssh_public_key" },
+        only: { type: "string[]", description: "builds to run (-only)" },
+        manifest: { type: "string", description: "the manifest post-processor's output, relative to the template (default packer-manifest.json)" },
+        vmdk: { type: "boolean", description: "also convert the disk to a streamOptimized VMDK (default false)" },
+        ova: { type: "boolean", description: "also pack an OVA (OVF descriptor + VMDK) (default false)" },
+        outputDir: { type: "string", description: "where the appliance's files are written or downloaded (default <cacheDir>/appliances/<name>)" },
+        runner: { type: "string", description: "warmrun (default: packer runs inside warmrun's provider) or command (@pulumi/command local.Command)" },
+    },
 };
 
 const COMMON_FIELDS: Record<string, FieldSpec> = {
@@ -229,6 +245,34 @@ function parseValue(raw: string, type: FieldType): unknown {
     }
 }
 
+/** PackerAppliance fields a FieldSpec cannot check: lists of files, maps of files, secrets. */
+function packerFieldProblems(where: string, spec: Record<string, any>, fields: Record<string, any>, opts: ValidateOptions): string[] {
+    const problems: string[] = [];
+    const resolveFile = (field: string, rel: string): string | undefined => {
+        const abs = path.resolve(opts.projectRoot, rel);
+        if (fs.existsSync(abs) && fs.statSync(abs).isFile()) return abs;
+        problems.push(`${where}.${field}: file ${rel} does not exist: create it or fix the path (relative to the project)`);
+        return undefined;
+    };
+    if (Array.isArray(fields.varFiles)) fields.varFiles = fields.varFiles.map((f: string, i: number) => resolveFile(`varFiles[${i}]`, f) ?? f);
+    for (const map of ["vars", "sourceFiles", "secretVars"]) {
+        if (fields[map] && Object.values(fields[map]).some((v) => typeof v !== "string")) problems.push(`${where}.${map}: every value must be a string (quote numbers and booleans)`);
+    }
+    if (fields.sourceFiles && !problems.length) {
+        fields.sourceFiles = Object.fromEntries(Object.entries(fields.sourceFiles as Record<string, string>).map(([v, f]) => [v, resolveFile(`sourceFiles.${v}`, f) ?? f]));
+    }
+    for (const [v, key] of Object.entries((fields.secretVars ?? {}) as Record<string, unknown>)) {
+        if (typeof key !== "string") continue;
+        if (!key.includes(":") || key.startsWith(`${NAMESPACE}:`)) problems.push(`${where}.secretVars.${v}: "${key}" must be a config key of another namespace, e.g. appliance:${v}`);
+        else if (!opts.secretKeys.has(key)) problems.push(`${where}.secretVars.${v}: ${key} is not set as a secret: set it with \`pulumi config set --secret ${key}\``);
+    }
+    if (fields.runner !== undefined && !["warmrun", "command"].includes(fields.runner)) problems.push(`${where}.runner "${spec.runner}" is not one of warmrun, command`);
+    if (fields.sourceFiles && fields.vars) {
+        for (const v of Object.keys(fields.sourceFiles)) if (v in fields.vars) problems.push(`${where}: variable ${v} is set in both vars and sourceFiles; keep one`);
+    }
+    return problems;
+}
+
 export interface ValidateOptions {
     projectRoot: string;
     secretKeys: Set<string>;
@@ -333,6 +377,7 @@ export function validateConfig(raw: Record<string, string>, opts: ValidateOption
         if (kind === "CloudInitIso" && fields.secretFiles && !opts.secretKeys.has(`${NAMESPACE}:artifacts`)) {
             problems.push(`${where}.secretFiles is stored in plaintext: set each with \`pulumi config set --path --secret '${where}.secretFiles["/guest/path"]' -- "$(cat file)"\``);
         }
+        if (kind === "PackerAppliance") problems.push(...packerFieldProblems(where, spec, fields, opts));
         if (fields.buildArgs && Object.values(fields.buildArgs).some((v) => typeof v !== "string")) {
             problems.push(`${where}.buildArgs: every build argument must be a string (quote numbers)`);
         }

@@ -59,6 +59,7 @@ export function publish(
     build: pulumi.Input<any>,
     extraDependsOn: pulumi.Resource[] = [],
     naming: TagNaming = {},
+    secretOutputs: string[] = [],
 ): Published {
     const key = material.then(computeKey);
     const repository = repositoryFor(args.registry, name);
@@ -77,6 +78,7 @@ export function publish(
             inputs: material.then(inputSummary),
             build,
             runId: RUN_ID,
+            secretOutputs,
         },
         { parent, dependsOn: extraDependsOn },
     );

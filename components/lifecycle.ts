@@ -37,6 +37,8 @@ export interface ArtifactOutputs extends ArtifactInputs {
     downloads: DownloadSummary;
     /** The run whose create built or adopted this artifact: outputs from an unchanged state carry an older run. */
     createdInRun?: string;
+    /** Kind-specific outputs (e.g. an appliance's files, sizes and sha256). */
+    details?: Record<string, unknown>;
 }
 
 export interface BuildContext {
@@ -49,12 +51,17 @@ export interface BuildResult {
     /** Digest of the manifest the builder pushed under inputs.tag, pushed last. */
     digest: string;
     downloads: DownloadSummary;
+    details?: Record<string, unknown>;
 }
 
 export type Builder = (ctx: BuildContext) => Promise<BuildResult>;
 
+/** What a kind does on a hit besides recording the digest, e.g. download an appliance's files. */
+export type Adopter = (ctx: BuildContext, digest: string) => Promise<{ downloads: DownloadSummary; details?: Record<string, unknown> }>;
+
 export interface LifecycleDeps {
     builders: Record<string, Builder>;
+    adopters?: Record<string, Adopter>;
     clientFor?: (conn: RegistryConnection) => RegistryClient;
     journal?: boolean;
     log?: (message: string) => void;
@@ -68,8 +75,9 @@ export function refOf(inputs: ArtifactInputs): string {
     return `${inputs.registry.host}/${inputs.repository}:${inputs.tag}`;
 }
 
-function outputsOf(inputs: ArtifactInputs, digest: string, cacheHit: boolean, buildSeconds: number, downloads: DownloadSummary): ArtifactOutputs {
+function outputsOf(inputs: ArtifactInputs, digest: string, cacheHit: boolean, buildSeconds: number, downloads: DownloadSummary, details?: Record<string, unknown>): ArtifactOutputs {
     return {
+        ...(details ? { details } : {}),
         ...inputs,
         ref: refOf(inputs),
         digest,
@@ -112,13 +120,15 @@ export async function createArtifact(inputs: ArtifactInputs, deps: LifecycleDeps
             );
         }
         await pushAliases(client, inputs, existing);
+        const adopter = deps.adopters?.[inputs.kind];
+        const adopted = adopter ? await adopter({ inputs, client, log }, existing) : { downloads: NO_DOWNLOADS };
         // A Docker build (through @pulumi/docker) pushed this very digest during this run.
         const builtThisRun = inputs.build?.pushedDigest !== undefined && String(inputs.build.pushedDigest).endsWith(existing);
         if (deps.journal !== false) {
-            appendJournal({ artifact: inputs.name, kind: inputs.kind, key: inputs.key, action: builtThisRun ? "build" : "adopt", digest: existing, downloads: NO_DOWNLOADS });
+            appendJournal({ artifact: inputs.name, kind: inputs.kind, key: inputs.key, action: builtThisRun ? "build" : "adopt", digest: existing, downloads: adopted.downloads });
         }
         log(`${inputs.name}: ${builtThisRun ? "recorded the Docker build of" : "cache hit, adopted"} ${refOf(inputs)}@${existing}`);
-        return outputsOf(inputs, existing, !builtThisRun, 0, NO_DOWNLOADS);
+        return outputsOf(inputs, existing, !builtThisRun, 0, adopted.downloads, adopted.details);
     }
     const builder = deps.builders[inputs.kind];
     if (!builder) throw new WarmrunError(`${inputs.name}: no builder for artifact kind ${inputs.kind}`);
@@ -130,7 +140,7 @@ export async function createArtifact(inputs: ArtifactInputs, deps: LifecycleDeps
         appendJournal({ artifact: inputs.name, kind: inputs.kind, key: inputs.key, action: "build", digest: result.digest, buildSeconds: seconds, downloads: result.downloads });
     }
     log(`${inputs.name}: built and pushed ${refOf(inputs)}@${result.digest} in ${seconds} s; downloaded ${result.downloads.count} items, ${result.downloads.bytes} bytes`);
-    return outputsOf(inputs, result.digest, false, seconds, result.downloads);
+    return outputsOf(inputs, result.digest, false, seconds, result.downloads, result.details && { ...result.details, buildSeconds: seconds });
 }
 
 /**

@@ -1,10 +1,11 @@
 // What the dynamic provider runs: the lifecycle functions with the builders of every kind.
-import { ArtifactInputs, ArtifactOutputs, Builder, createArtifact, diffArtifact, readArtifact, updateArtifact, refOf } from "./lifecycle";
+import { Adopter, ArtifactInputs, ArtifactOutputs, Builder, createArtifact, diffArtifact, readArtifact, updateArtifact, refOf } from "./lifecycle";
 import { appendJournal } from "./journal";
 import { buildBundle, BUNDLE_KIND } from "./builders/bundle";
 import { buildRootfs, ROOTFS_KIND } from "./builders/rootfs";
 import { buildWithBuildah } from "./builders/buildah";
 import { buildQcow2, QCOW2_KIND } from "./builders/qcow2";
+import { adoptAppliance, buildAppliance, PACKER_KIND } from "./builders/packer";
 import { WarmrunError } from "./errors";
 
 /** Image kinds build with buildah here; with Docker, @pulumi/docker built and pushed already. */
@@ -21,6 +22,12 @@ export const BUILDERS: Record<string, Builder> = {
     BaseImage: buildImage,
     CargoDepsImage: buildImage,
     [QCOW2_KIND]: buildQcow2,
+    [PACKER_KIND]: buildAppliance,
+};
+
+/** Kinds that do more than record the digest on a hit. */
+export const ADOPTERS: Record<string, Adopter> = {
+    [PACKER_KIND]: adoptAppliance,
 };
 
 export async function diff(_id: string, olds: ArtifactOutputs, news: ArtifactInputs) {
@@ -29,7 +36,7 @@ export async function diff(_id: string, olds: ArtifactOutputs, news: ArtifactInp
 }
 
 export async function create(inputs: ArtifactInputs) {
-    const outs = await createArtifact(inputs, { builders: BUILDERS, log: (m) => console.error(m) });
+    const outs = await createArtifact(inputs, { builders: BUILDERS, adopters: ADOPTERS, log: (m) => console.error(m) });
     return { id: refOf(inputs), outs };
 }
 

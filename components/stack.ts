@@ -9,6 +9,7 @@ import { BaseImage } from "./baseImage";
 import { CargoDepsImage } from "./cargoDepsImage";
 import { Qcow2Image } from "./qcow2Image";
 import { CloudInitIso } from "./cloudInitIso";
+import { PackerAppliance } from "./packerAppliance";
 import { KindArgs } from "./kind";
 import { Artifact } from "./artifact";
 import { WarmrunError } from "./errors";
@@ -29,6 +30,7 @@ export const KINDS: Record<string, KindConstructor> = {
     CargoDepsImage,
     Qcow2Image,
     CloudInitIso,
+    PackerAppliance,
 };
 
 export function buildStack(
