@@ -24,7 +24,7 @@ describe("example GitHub Actions workflow", () => {
     it("every npm run names a script of package.json", () => {
         const scripts = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts;
         const used = [...Object.keys(wf.jobs).map(runs).join("\n").matchAll(/npm run (?:--silent )?([\w:-]+)/g)].map((m) => m[1]);
-        assert.deepEqual([...new Set(used)].sort(), ["cache-report", "ci-outputs", "up"]);
+        assert.deepEqual([...new Set(used)].sort(), ["cache-report", "ci-outputs", "qcow2", "up"]);
         for (const s of used) assert.ok(s in scripts, `package.json has no script ${s}`);
     });
 
@@ -42,6 +42,6 @@ describe("example GitHub Actions workflow", () => {
         assert.equal(wf.jobs.tests.container.image, `\${{ needs.up.outputs.rust-deps || vars.${variableName("rust-deps")} }}`);
         assert.deepEqual(wf.jobs.tests.needs, "up");
         assert.match(wf.jobs["vm-tests"].env.DISK_IMAGE, new RegExp(`vars\\.${variableName("base-qcow2")}`));
-        assert.match(runs("vm-tests"), /skopeo copy .*"docker:\/\/\$DISK_IMAGE"/);
+        assert.match(runs("vm-tests"), /npm run qcow2 -- pull "\$DISK_IMAGE" disk\/disk.qcow2/);
     });
 });
