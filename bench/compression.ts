@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { RegistryClient } from "../components/registry";
+import { Compression, mke2fsArgs, mke2fsEnv, parseSize, qemuImgConvertArgs } from "../components/builders/qcow2";
 import { BenchOptions, Figure, figure, mib, medianTime, run, secs } from "./lib";
 
 const REGISTRY = { host: "127.0.0.1:5000", insecure: true };
@@ -33,14 +34,19 @@ export async function compressionBench(opts: BenchOptions): Promise<Figure[]> {
         fs.mkdirSync(tree);
         await run("tar", ["-xzf", path.join(work, "layer.tar.gz"), "-C", tree, "--numeric-owner"]);
         const raw = path.join(work, "disk.raw");
-        await run("mke2fs", ["-q", "-F", "-t", "ext4", "-d", tree, raw, DISK_SIZE]);
+        // The disk exactly as the Qcow2Image builder makes it.
+        const sizeBytes = parseSize(DISK_SIZE) as number;
+        fs.closeSync(fs.openSync(raw, "w"));
+        fs.truncateSync(raw, sizeBytes);
+        const spec = { sizeBytes, size: DISK_SIZE, filesystem: "ext4", compression: "zstd" as Compression, label: "rootfs", diskPath: "/disk/disk.qcow2" };
+        await run("mke2fs", mke2fsArgs(spec, tag, tree, raw), { env: mke2fsEnv() });
         const used = Number((await run("du", ["-sb", tree])).stdout.split("\t")[0]);
         opts.log(`compression: ext4 of ${REPOSITORY}:${tag} (${mib(used)} of files)`);
 
         const results: Record<string, { seconds: number; bytes: number }> = {};
-        for (const mode of ["none", "zlib", "zstd"]) {
+        for (const mode of ["none", "zlib", "zstd"] as Compression[]) {
             const out = path.join(work, `disk-${mode}.qcow2`);
-            const args = ["convert", "-O", "qcow2", ...(mode === "none" ? [] : ["-c", "-o", `compression_type=${mode}`]), raw, out];
+            const args = qemuImgConvertArgs(mode, raw, out);
             const t = await medianTime(opts.runs, async () => {
                 fs.rmSync(out, { force: true });
                 await run("qemu-img", args);

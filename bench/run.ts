@@ -7,12 +7,16 @@ import { hashingBench } from "./hashing";
 import { noopBench } from "./noop";
 import { replayBench } from "./replay";
 import { compressionBench } from "./compression";
+import { restoreBench } from "./restore";
+import { parserBench } from "./parser";
 
 const SECTIONS: Record<string, (opts: BenchOptions) => Promise<Figure[]>> = {
     hashing: hashingBench,
     noop: noopBench,
-    replay: replayBench,
+    restore: restoreBench,
     compression: compressionBench,
+    parser: parserBench,
+    replay: replayBench,
 };
 
 function parseArgs(argv: string[]): { only: string[]; runs: number; markdown?: string } {
