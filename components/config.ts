@@ -26,7 +26,7 @@ export const SETTINGS: Record<string, FieldSpec> = {
     registryUsername: { type: "string", description: "user name for the registry" },
     registryPassword: { type: "string", description: "password or token for the registry; must be set with --secret" },
     builder: { type: "string", description: "image builder: auto, docker or buildah" },
-    cacheDir: { type: "string", description: "local cache directory (stat cache, journal), relative to the project" },
+    cacheDir: { type: "string", description: "local cache directory (stat cache, build scratch space), relative to the project" },
     latestBranch: { type: "string", description: "branch whose clean-tree runs also tag `latest` (default main; empty: never)" },
     gitShaAlias: { type: "boolean", description: "also tag each artifact git-<commit> (default false)" },
     trustHostCertificates: { type: "boolean", description: "let image build steps use the host's CA bundle, for TLS-intercepting proxies (default true)" },
