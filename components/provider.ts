@@ -8,13 +8,31 @@ function loadImpl(): typeof import("./providerImpl") {
     const path = require("path");
     const root = process.cwd();
     if (!require.extensions[".ts"]) {
-        require("ts-node").register({ transpileOnly: true, project: path.join(root, "tsconfig.json") });
+        // tsconfig.pulumi.json: transpile only, with swc (the program is type-checked by the build).
+        require("ts-node").register({ transpileOnly: true, project: path.join(root, "tsconfig.pulumi.json") });
     }
     return require(path.join(root, "components", "providerImpl"));
 }
 
+/**
+ * The diff of an artifact whose key and place are unchanged (the warm case, every artifact of a
+ * no-op preview), answered without loading the implementation: it agrees with diffArtifact in
+ * components/lifecycle.ts (a unit test holds them together). Undefined: ask the implementation.
+ */
+export function unchangedArtifactDiff(olds: any, news: any): { changes: boolean; replaces: string[]; deleteBeforeReplace: boolean } | undefined {
+    const samePlace =
+        olds.key === news.key &&
+        olds.kind === news.kind &&
+        olds.repository === news.repository &&
+        olds.tag === news.tag &&
+        (olds.registry && olds.registry.host) === (news.registry && news.registry.host);
+    if (!samePlace) return undefined;
+    const aliasesChanged = JSON.stringify(olds.aliasTags || []) !== JSON.stringify(news.aliasTags || []);
+    return { changes: aliasesChanged, replaces: [], deleteBeforeReplace: false };
+}
+
 export const artifactProvider: pulumi.dynamic.ResourceProvider = {
-    diff: (id: string, olds: any, news: any) => loadImpl().diff(id, olds, news),
+    diff: async (id: string, olds: any, news: any) => unchangedArtifactDiff(olds, news) ?? loadImpl().diff(id, olds, news),
     create: (inputs: any) => loadImpl().create(inputs),
     read: (id: string, props: any) => loadImpl().read(id, props),
     update: (id: string, olds: any, news: any) => loadImpl().update(id, olds, news),

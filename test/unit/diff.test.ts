@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
 import { diffArtifact, ArtifactInputs, ArtifactOutputs } from "../../components/lifecycle";
+import { unchangedArtifactDiff } from "../../components/provider";
 
 const inputs: ArtifactInputs = {
     name: "deps",
@@ -35,4 +36,24 @@ describe("artifact diff", () => {
     it("updates in place when only alias tags change", () => {
         assert.deepEqual(diffArtifact(olds, { ...inputs, aliasTags: ["latest"] }), { changes: true, replaces: [], reason: "alias tags changed" });
     });
+});
+
+describe("the provider's diff without the implementation", () => {
+    const cases: Array<[string, ArtifactInputs]> = [
+        ["same key, moved build details", { ...inputs, build: { root: "/elsewhere" } }],
+        ["new key", { ...inputs, key: "c".repeat(64), tag: "c".repeat(24) }],
+        ["same key, other tag", { ...inputs, tag: "d".repeat(24) }],
+        ["same key, other kind", { ...inputs, kind: "BaseImage" }],
+        ["same key, other repository", { ...inputs, repository: "warmrun/other" }],
+        ["other registry", { ...inputs, registry: { host: "registry.example.com", insecure: false } }],
+        ["alias tags added", { ...inputs, aliasTags: ["latest"] }],
+    ];
+    for (const [what, news] of cases) {
+        it(`agrees with diffArtifact: ${what}`, () => {
+            const full = diffArtifact(olds, news);
+            const fast = unchangedArtifactDiff(olds, news);
+            if (full.replaces.length > 0) assert.equal(fast, undefined, "a replacement is left to the implementation, which names the inputs");
+            else assert.deepEqual(fast, { changes: full.changes, replaces: [], deleteBeforeReplace: false });
+        });
+    }
 });
