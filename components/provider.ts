@@ -8,7 +8,7 @@ function loadImpl(): typeof import("./providerImpl") {
     const path = require("path");
     const root = process.cwd();
     if (!require.extensions[".ts"]) {
-        // tsconfig.pulumi.json: transpile only, with swc (the program is type-checked by the build).
+        // tsconfig.pulumi.json: transpile only (the program is type-checked by the build).
         require("ts-node").register({ transpileOnly: true, project: path.join(root, "tsconfig.pulumi.json") });
     }
     return require(path.join(root, "components", "providerImpl"));
