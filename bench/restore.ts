@@ -59,6 +59,13 @@ export async function restoreBench(opts: BenchOptions): Promise<Figure[]> {
             fs.rmSync(skopeoDir, { recursive: true, force: true });
             await run("skopeo", ["copy", "--quiet", "--src-tls-verify=false", `docker://${HOST}/${REPOSITORY}:${TAG}`, `dir:${skopeoDir}`]);
         });
+        // The registry's own floor: the layer over HTTP into a file, nothing parsed or verified.
+        const manifest = await client.getManifest(REPOSITORY, TAG);
+        const layerDigest: string = manifest!.json.layers[0].digest;
+        const curl = await medianTime(opts.runs, async () => {
+            fs.rmSync(out, { force: true });
+            await run("curl", ["-fsS", "-o", out, `http://${HOST}/v2/${REPOSITORY}/blobs/${layerDigest}`]);
+        });
         const name = "1 GiB disk from the local registry";
         return [
             figure({
@@ -76,6 +83,14 @@ export async function restoreBench(opts: BenchOptions): Promise<Figure[]> {
                 warmrun: `${secs(ours.seconds)} (${throughput(DISK_BYTES, ours.seconds)})`,
                 baseline: `skopeo copy ${secs(skopeo.seconds)} (${throughput(DISK_BYTES, skopeo.seconds)})`,
                 ratio: skopeo.seconds / ours.seconds,
+                note: "throughput ratio",
+            }),
+            figure({
+                section: "restore",
+                name: `${name} vs curl of the layer (unverified)`,
+                warmrun: `${secs(ours.seconds)} (${throughput(DISK_BYTES, ours.seconds)})`,
+                baseline: `curl ${secs(curl.seconds)} (${throughput(DISK_BYTES, curl.seconds)})`,
+                ratio: curl.seconds / ours.seconds,
                 note: "throughput ratio",
             }),
         ];
