@@ -138,7 +138,10 @@ export class PackerAppliance extends pulumi.ComponentResource {
         const plan = upstreamKeysOf(args)
             .then((upstream) => appliancePlan(name, fields, upstream, args.statCache, outputDir))
             .then(async (p) => {
-                await validateTemplate(name, p.spec, await plainOf(secrets));
+                // Only a miss can start a build, so only a miss is validated: a hit (a warm run)
+                // never starts packer at all.
+                const hit = (await args.lookup(repositoryFor(args.registry, name), shortKey(computeKey(p.material)))) !== undefined;
+                if (!hit) await validateTemplate(name, p.spec, await plainOf(secrets));
                 return p;
             })
             // A bad template is the user's input to fix: the message alone, without a stack trace.
