@@ -25,7 +25,10 @@ function requireTool(tool: string): void {
 
 /** The example's source disk, made once and cached under the warmrun cache by its inputs. */
 function sourceDisk(): string {
-    return execFileSync("bash", [path.join(PROJECT_ROOT, "examples/appliance/source/make-source-disk.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 900_000 }).trim();
+    return execFileSync("bash", [path.join(PROJECT_ROOT, "examples/appliance/source/make-source-disk.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 900_000 })
+        .trim()
+        .split("\n")
+        .pop() as string; // the script's result is its last line
 }
 
 describe("PackerAppliance: packer build from pulumi up (real engine, real packer)", function () {

@@ -76,8 +76,8 @@ UNIT
 
   cp -L "$tree"/boot/vmlinuz-* "$work/vmlinuz"
   cp -L "$tree"/boot/initrd.img-* "$work/initrd.img"
-  mke2fs -q -t ext4 -L root -d "$tree" "$work/disk.raw" "$size"
-  qemu-img convert -O qcow2 "$work/disk.raw" "$work/disk.qcow2"
+  mke2fs -q -t ext4 -L root -d "$tree" "$work/disk.raw" "$size" >&2  # stdout carries only the result
+  qemu-img convert -O qcow2 "$work/disk.raw" "$work/disk.qcow2" >&2
   rm -rf "$tree" "$work/disk.raw"
   rm -rf "$out"
   mv "$work" "$out"
