@@ -8,8 +8,8 @@ import { execFileSync } from "child_process";
 import { replay } from "../scripts/replay";
 import { BenchOptions, Figure, figure, secs, timeIt } from "./lib";
 
-const HISTORY_VERSION = "1";
-const REGISTRY_SOURCE = "registry+https://github.com/rust-lang/crates.io-index";
+const HISTORY_VERSION = "2";
+const REGISTRY_SOURCE = "registry+https://index.example.com/cargo";
 
 type Change = "dependencies" | "manifest-only" | "source";
 

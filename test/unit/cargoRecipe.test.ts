@@ -16,7 +16,7 @@ import { computeKey } from "../../components/keys";
 import { WarmrunError } from "../../components/errors";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
 
-const REGISTRY = "registry+https://github.com/rust-lang/crates.io-index";
+const REGISTRY = "registry+https://index.example.com/cargo";
 
 /** A lock package entry as Cargo writes it. */
 function lockPackage(name: string, version: string, opts: { registry?: boolean; deps?: string[]; checksum?: string } = {}): string {

@@ -5,7 +5,7 @@ import { execFileSync } from "child_process";
 import { formatTable, parseArgs, pathFilterMatches, replay, ReplayResult, summaryLine } from "../../scripts/replay";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
 
-const REGISTRY = "registry+https://github.com/rust-lang/crates.io-index";
+const REGISTRY = "registry+https://index.example.com/cargo";
 
 function lock(opts: { itoa?: string; local?: string; notes?: boolean } = {}): string {
     const local = opts.local ?? "0.1.0";
