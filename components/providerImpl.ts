@@ -1,5 +1,5 @@
 // What the dynamic provider runs: the lifecycle functions with the builders of every kind.
-import { Adopter, ArtifactInputs, ArtifactOutputs, Builder, createArtifact, diffArtifact, readArtifact, updateArtifact, refOf } from "./lifecycle";
+import { Adopter, ArtifactInputs, ArtifactOutputs, BuildContext, Builder, createArtifact, diffArtifact, readArtifact, updateArtifact, refOf } from "./lifecycle";
 import { appendJournal } from "./journal";
 import { buildBundle, BUNDLE_KIND } from "./builders/bundle";
 import { buildRootfs, ROOTFS_KIND } from "./builders/rootfs";
@@ -13,8 +13,21 @@ const buildImage: Builder = async (ctx) => {
     if (ctx.inputs.build?.builder === "docker") {
         throw new WarmrunError(`${ctx.inputs.name}: the Docker build did not push ${refOf(ctx.inputs)}; see the ${ctx.inputs.name}-docker resource's output`);
     }
-    return buildWithBuildah(ctx);
+    return buildWithBuildah(await withFoundCredentials(ctx));
 };
+
+/**
+ * buildah gets the registry's credentials in a private auth file: the stack config's, else those
+ * the ecosystem keeps (docker/podman login, credential helpers), found at run time, never stored.
+ */
+async function withFoundCredentials(ctx: BuildContext): Promise<BuildContext> {
+    if (ctx.inputs.registry.username !== undefined) return ctx;
+    // A broken credentials file matters only to a registry that asks: the client's own
+    // look-up (which ran before the build) reported it already if this one does.
+    const found = await ctx.client.credentials().catch(() => undefined);
+    if (found?.username === undefined || found.password === undefined) return ctx;
+    return { ...ctx, inputs: { ...ctx.inputs, registry: { ...ctx.inputs.registry, username: found.username, password: found.password } } };
+}
 
 export const BUILDERS: Record<string, Builder> = {
     [BUNDLE_KIND]: buildBundle,

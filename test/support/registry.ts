@@ -20,10 +20,29 @@ export interface TestRegistry {
     host: string;
     port: number;
     dataDir: string;
+    /** The registry's config file (e.g. for `docker-registry garbage-collect` once stopped). */
+    configFile: string;
     stop(): Promise<void>;
 }
 
-export async function startRegistry(): Promise<TestRegistry> {
+/** An htpasswd file with one bcrypt entry, written by Debian's htpasswd (apache2-utils). */
+export function htpasswdFile(user: string, password: string): string {
+    try {
+        execFileSync("sh", ["-c", "command -v htpasswd"], { stdio: "ignore" });
+    } catch {
+        throw new Error("htpasswd is not installed: run `npm run setup` (it installs Debian's apache2-utils)");
+    }
+    const file = path.join(tempDir("warmrun-htpasswd-"), "htpasswd");
+    execFileSync("htpasswd", ["-Bbc", file, user, password], { stdio: "ignore" });
+    return file;
+}
+
+export interface RegistryOptions {
+    /** An htpasswd file (bcrypt, `htpasswd -Bbc`): the registry then asks for basic credentials. */
+    htpasswd?: string;
+}
+
+export async function startRegistry(opts: RegistryOptions = {}): Promise<TestRegistry> {
     try {
         execFileSync("sh", ["-c", "command -v docker-registry"], { stdio: "ignore" });
     } catch {
@@ -46,19 +65,22 @@ export async function startRegistry(): Promise<TestRegistry> {
             `    rootdirectory: ${dataDir}`,
             "  delete:",
             "    enabled: true",
+            ...(opts.htpasswd ? ["auth:", "  htpasswd:", "    realm: warmrun-test", `    path: ${opts.htpasswd}`] : []),
             "http:",
             `  addr: 127.0.0.1:${port}`,
             "",
         ].join("\n"),
     );
-    const proc: ChildProcess = spawn("docker-registry", ["serve", config], { stdio: ["ignore", "ignore", "pipe"] });
+    // Deletes enabled (also in the file): retention deletes manifests by digest.
+    const env = { ...process.env, REGISTRY_STORAGE_DELETE_ENABLED: "true" };
+    const proc: ChildProcess = spawn("docker-registry", ["serve", config], { stdio: ["ignore", "ignore", "pipe"], env });
     let stderr = "";
     proc.stderr?.on("data", (d) => (stderr += d));
     const host = `127.0.0.1:${port}`;
     for (let i = 0; i < 100; i++) {
         try {
             const res = await fetch(`http://${host}/v2/`);
-            if (res.ok) break;
+            if (res.ok || (opts.htpasswd && res.status === 401)) break;
         } catch {
             /* not up yet */
         }
@@ -70,6 +92,7 @@ export async function startRegistry(): Promise<TestRegistry> {
         host,
         port,
         dataDir,
+        configFile: config,
         stop: () =>
             new Promise<void>((resolve) => {
                 if (proc.exitCode !== null) return resolve();
