@@ -26,6 +26,8 @@ export interface ArtifactArgs {
     inputs: pulumi.Input<Record<string, string>>;
     build: pulumi.Input<any>;
     runId?: string;
+    /** The registry's answer for the tag during this run (components/preview.ts): false heals a vanished tag. */
+    tagInRegistry?: pulumi.Input<boolean>;
     /** Further properties to keep encrypted in state (e.g. a build block carrying secrets). */
     secretOutputs?: string[];
 }

@@ -78,6 +78,8 @@ export function publish(
             inputs: material.then(inputSummary),
             build,
             runId: RUN_ID,
+            // The preview's own look-up (asked once per tag): a tag gone from the registry replaces the artifact.
+            tagInRegistry: tag.then((t) => args.lookup(repository, t)).then((digest) => digest !== undefined),
             secretOutputs,
         },
         { parent, dependsOn: extraDependsOn },

@@ -26,6 +26,11 @@ export interface ArtifactInputs {
     build: any;
     /** The program run registering this artifact (never part of the key or the diff). */
     runId?: string;
+    /**
+     * Whether the registry held the tag when the program asked (its preview look-up). False for an
+     * artifact the state already has: the tag vanished, and a plain `up` builds or adopts it again.
+     */
+    tagInRegistry?: boolean;
 }
 
 export interface ArtifactOutputs extends ArtifactInputs {
@@ -86,6 +91,8 @@ function outputsOf(inputs: ArtifactInputs, digest: string, cacheHit: boolean, bu
         buildSeconds,
         downloads,
         ...(inputs.runId !== undefined ? { createdInRun: inputs.runId } : {}),
+        // Built or adopted: the tag is there now.
+        ...(inputs.tagInRegistry !== undefined ? { tagInRegistry: true } : {}),
     };
 }
 
@@ -174,7 +181,13 @@ export interface ArtifactDiff {
     reason: string;
 }
 
-/** Replace only when the key (or where it is published) changes; alias tags alone are an update. */
+/** Why an unchanged artifact is replaced when the registry lost its tag. */
+export const TAG_GONE_REASON = "tag gone from the registry";
+
+/**
+ * Replace when the key (or where it is published) changes, or when the registry no longer has the
+ * tag (deleted, garbage-collected); alias tags alone are an update.
+ */
 export function diffArtifact(olds: ArtifactOutputs, news: ArtifactInputs): ArtifactDiff {
     const replaces: string[] = [];
     if (olds.key !== news.key) replaces.push("key");
@@ -188,6 +201,7 @@ export function diffArtifact(olds: ArtifactOutputs, news: ArtifactInputs): Artif
         for (const name of [...changes.changed, ...changes.added, ...changes.removed]) replaces.push(`inputs[${JSON.stringify(name)}]`);
         return { changes: true, replaces, reason: describeInputChanges(changes) };
     }
+    if (news.tagInRegistry === false) return { changes: true, replaces: ["tagInRegistry"], reason: TAG_GONE_REASON };
     const aliasesChanged = JSON.stringify(olds.aliasTags ?? []) !== JSON.stringify(news.aliasTags);
     return { changes: aliasesChanged, replaces: [], reason: aliasesChanged ? "alias tags changed" : "no input changed" };
 }

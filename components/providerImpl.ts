@@ -1,5 +1,5 @@
 // What the dynamic provider runs: the lifecycle functions with the builders of every kind.
-import { Adopter, ArtifactInputs, ArtifactOutputs, BuildContext, Builder, createArtifact, diffArtifact, readArtifact, updateArtifact, refOf } from "./lifecycle";
+import { Adopter, ArtifactInputs, ArtifactOutputs, BuildContext, Builder, createArtifact, diffArtifact, readArtifact, updateArtifact, refOf, TAG_GONE_REASON } from "./lifecycle";
 import { appendJournal } from "./journal";
 import { buildBundle, BUNDLE_KIND } from "./builders/bundle";
 import { buildRootfs, ROOTFS_KIND } from "./builders/rootfs";
@@ -45,6 +45,8 @@ export const ADOPTERS: Record<string, Adopter> = {
 
 export async function diff(_id: string, olds: ArtifactOutputs, news: ArtifactInputs) {
     const d = diffArtifact(olds, news);
+    // The engine shows a provider's stderr with the preview: say why this replace happens.
+    if (d.reason === TAG_GONE_REASON) console.error(`${news.name}: ${refOf(news)}: ${TAG_GONE_REASON}: replaced, the up builds it again (or adopts it, if another run pushed it meanwhile)`);
     return { changes: d.changes, replaces: d.replaces, deleteBeforeReplace: false };
 }
 
