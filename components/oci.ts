@@ -8,6 +8,7 @@ import { pipeline } from "stream/promises";
 import { Transform } from "stream";
 import { RegistryClient, MEDIA, digestOf } from "./registry";
 import { WarmrunError } from "./errors";
+import { createdNow } from "./oci/timestamps";
 
 export interface LayerFile {
     file: string;
@@ -109,7 +110,7 @@ export async function pushImage(
             mediaType: MEDIA.ociManifest,
             config: { mediaType: MEDIA.ociConfig, digest: digestOf(config), size: config.length },
             layers: layers.map((l) => ({ mediaType: l.mediaType ?? MEDIA.ociLayerGzip, digest: l.digest, size: l.size })),
-            annotations,
+            annotations: { ...annotations, ...createdNow() },
         }),
     );
     return client.putManifest(repository, tag, MEDIA.ociManifest, manifest);

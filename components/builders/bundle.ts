@@ -12,6 +12,7 @@ import { hashFiles, listFiles, StatCache } from "../fileset";
 import { WarmrunError } from "../errors";
 import { MEDIA, digestOf } from "../registry";
 import { BuildContext, BuildResult, KEY_ANNOTATION, KIND_ANNOTATION, ARTIFACT_ANNOTATION } from "../lifecycle";
+import { createdNow } from "../oci/timestamps";
 import { NO_DOWNLOADS } from "../journal";
 
 export const BUNDLE_KIND = "FileBundle";
@@ -91,6 +92,7 @@ export async function buildBundle(ctx: BuildContext): Promise<BuildResult> {
                     [KEY_ANNOTATION]: inputs.key,
                     [KIND_ANNOTATION]: BUNDLE_KIND,
                     [ARTIFACT_ANNOTATION]: inputs.name,
+                    ...createdNow(),
                 },
             }),
         );

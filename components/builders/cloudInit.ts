@@ -12,6 +12,7 @@ import { runTool } from "../process";
 import { WarmrunError } from "../errors";
 import { appendJournal, NO_DOWNLOADS } from "../journal";
 import { FileEntry, shortKey } from "../keys";
+import { createdNow } from "../oci/timestamps";
 import { RegistryClient, RegistryConnection, MEDIA, digestOf } from "../registry";
 
 export const CLOUD_INIT_KIND = "CloudInitIso";
@@ -212,7 +213,7 @@ export async function pushIso(inputs: IsoInputs, sha256: string): Promise<{ ref:
             artifactType: ISO_ARTIFACT_TYPE,
             config: { mediaType: MEDIA.ociEmpty, digest: digestOf(config), size: config.length },
             layers: [{ mediaType: ISO_LAYER_MEDIA_TYPE, digest: `sha256:${sha256}`, size, annotations: { "org.opencontainers.image.title": `${inputs.name}.iso` } }],
-            annotations: { "dev.warmrun.key": inputs.key, "dev.warmrun.kind": CLOUD_INIT_KIND, "dev.warmrun.artifact": inputs.name },
+            annotations: { "dev.warmrun.key": inputs.key, "dev.warmrun.kind": CLOUD_INIT_KIND, "dev.warmrun.artifact": inputs.name, ...createdNow() },
         }),
     );
     const digest = await client.putManifest(repository, tag, MEDIA.ociManifest, manifest);

@@ -11,6 +11,7 @@ import { countDownloads } from "../downloads";
 import { hashFileStream } from "../fileset";
 import { MEDIA, digestOf } from "../registry";
 import { WarmrunError } from "../errors";
+import { createdNow } from "../oci/timestamps";
 import { writeOva } from "./ova";
 
 export const PACKER_KIND = "PackerAppliance";
@@ -288,7 +289,7 @@ export async function buildAppliance(ctx: BuildContext): Promise<BuildResult> {
                 artifactType: APPLIANCE_ARTIFACT_TYPE,
                 config: { mediaType: APPLIANCE_CONFIG_MEDIA, digest: digestOf(config), size: config.length },
                 layers: files.map((f) => ({ mediaType: APPLIANCE_FILE_MEDIA, digest: `sha256:${f.sha256}`, size: f.size, annotations: { [TITLE_ANNOTATION]: f.name } })),
-                annotations: { [KEY_ANNOTATION]: inputs.key, [KIND_ANNOTATION]: PACKER_KIND, [ARTIFACT_ANNOTATION]: inputs.name },
+                annotations: { [KEY_ANNOTATION]: inputs.key, [KIND_ANNOTATION]: PACKER_KIND, [ARTIFACT_ANNOTATION]: inputs.name, ...createdNow() },
             }),
         );
         const digest = await client.putManifest(inputs.repository, inputs.tag, MEDIA.ociManifest, manifest);
