@@ -87,6 +87,13 @@ export function parseChallenge(header: string): { scheme: string; params: Record
     return { scheme, params };
 }
 
+/** A request the registry answered with an error status (the body holds its error codes). */
+export class RegistryRequestError extends WarmrunError {
+    constructor(message: string, readonly status: number, readonly body: string) {
+        super(message);
+    }
+}
+
 export class RegistryClient {
     private tokens = new Map<string, string>();
     private creds?: Promise<RegistryCredentials | undefined>;
@@ -203,7 +210,7 @@ export class RegistryClient {
 
     private async fail(res: Response, what: string): Promise<never> {
         const text = await res.text().catch(() => "");
-        throw new WarmrunError(`registry ${this.conn.host}: ${what} failed with ${res.status}: ${text.slice(0, 300)}`);
+        throw new RegistryRequestError(`registry ${this.conn.host}: ${what} failed with ${res.status}: ${text.slice(0, 300)}`, res.status, text);
     }
 
     /** The digest a tag points to, or undefined when the tag does not exist. */
@@ -276,12 +283,20 @@ export class RegistryClient {
         await res.arrayBuffer();
     }
 
+    /** Every tag, following the registry's pages (Link: <...>; rel="next"). */
     async listTags(repo: string): Promise<string[]> {
-        const res = await this.request("GET", `/v2/${repo}/tags/list`, `repository:${repo}:pull`);
-        if (res.status === 404) return [];
-        if (!res.ok) return this.fail(res, `listing tags of ${repo}`);
-        const body: any = await res.json();
-        return body.tags ?? [];
+        const tags: string[] = [];
+        let next: string | undefined = `/v2/${repo}/tags/list`;
+        while (next) {
+            const res = await this.request("GET", next, `repository:${repo}:pull`);
+            if (res.status === 404) return tags;
+            if (!res.ok) return this.fail(res, `listing tags of ${repo}`);
+            const body: any = await res.json();
+            tags.push(...(body.tags ?? []));
+            const link = /<([^>]+)>\s*;\s*rel="?next"?/.exec(res.headers.get("link") ?? "");
+            next = link ? new URL(link[1], this.baseUrl).toString() : undefined;
+        }
+        return tags;
     }
 
     /** Opens a blob for streaming; the caller verifies its digest (see downloadBlob). */

@@ -40,6 +40,8 @@ export function htpasswdFile(user: string, password: string): string {
 export interface RegistryOptions {
     /** An htpasswd file (bcrypt, `htpasswd -Bbc`): the registry then asks for basic credentials. */
     htpasswd?: string;
+    /** Start it with deletes disabled, as some registries run (default: enabled). */
+    refuseDeletes?: boolean;
 }
 
 export async function startRegistry(opts: RegistryOptions = {}): Promise<TestRegistry> {
@@ -64,7 +66,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
             "  filesystem:",
             `    rootdirectory: ${dataDir}`,
             "  delete:",
-            "    enabled: true",
+            `    enabled: ${opts.refuseDeletes ? "false" : "true"}`,
             ...(opts.htpasswd ? ["auth:", "  htpasswd:", "    realm: warmrun-test", `    path: ${opts.htpasswd}`] : []),
             "http:",
             `  addr: 127.0.0.1:${port}`,
@@ -72,7 +74,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
         ].join("\n"),
     );
     // Deletes enabled (also in the file): retention deletes manifests by digest.
-    const env = { ...process.env, REGISTRY_STORAGE_DELETE_ENABLED: "true" };
+    const env = { ...process.env, REGISTRY_STORAGE_DELETE_ENABLED: opts.refuseDeletes ? "false" : "true" };
     const proc: ChildProcess = spawn("docker-registry", ["serve", config], { stdio: ["ignore", "ignore", "pipe"], env });
     let stderr = "";
     proc.stderr?.on("data", (d) => (stderr += d));
@@ -95,7 +97,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
         configFile: config,
         stop: () =>
             new Promise<void>((resolve) => {
-                if (proc.exitCode !== null) return resolve();
+                if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
                 proc.once("exit", () => resolve());
                 proc.kill("SIGTERM");
             }),

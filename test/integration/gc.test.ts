@@ -1,0 +1,211 @@
+// `npm run gc` against a real docker-registry: five keys of one artifact, state exports of two
+// stacks pinning two of them; dry run, grace, --keep, --yes, then the registry's own blob
+// garbage collection frees the reclaimable bytes on disk (du before and after).
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { execFile, execFileSync } from "child_process";
+import { randomBytes } from "crypto";
+import { startRegistry, TestRegistry } from "../support/registry";
+import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
+import { PROJECT_ROOT } from "../support/engine";
+import { RegistryClient } from "../../components/registry";
+import { ArtifactInputs, ArtifactOutputs, createArtifact } from "../../components/lifecycle";
+import { BUNDLE_KIND } from "../../components/builders/bundle";
+import { bundleKeyMaterial } from "../../components/fileBundle";
+import { computeKey, inputSummary, shortKey } from "../../components/keys";
+import { StatCache } from "../../components/fileset";
+import { BUILDERS } from "../../components/providerImpl";
+
+interface GcRun {
+    code: number;
+    stdout: string;
+    stderr: string;
+    json?: any;
+}
+
+function gc(args: string[], env: NodeJS.ProcessEnv = {}): Promise<GcRun> {
+    return new Promise((resolve) => {
+        execFile("npm", ["run", "--silent", "gc", "--", ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+            const code = err ? ((err as any).code as number) ?? 1 : 0;
+            let json: any;
+            try {
+                json = args.includes("--json") ? JSON.parse(stdout) : undefined;
+            } catch {
+                json = undefined;
+            }
+            resolve({ code, stdout, stderr, json });
+        });
+    });
+}
+
+/** What `pulumi stack export` holds for one FileBundle artifact (the parts gc reads). */
+function exportOf(stack: string, outs: ArtifactOutputs): unknown {
+    return {
+        version: 3,
+        deployment: {
+            resources: [
+                { urn: `urn:pulumi:${stack}::warmrun::pulumi:pulumi:Stack::warmrun-${stack}`, type: "pulumi:pulumi:Stack" },
+                { urn: `urn:pulumi:${stack}::warmrun::warmrun:index:FileBundle$pulumi-nodejs:dynamic/warmrun:FileBundle::${outs.name}`, type: "pulumi-nodejs:dynamic/warmrun:FileBundle", outputs: outs },
+            ],
+        },
+    };
+}
+
+const du = (dir: string) => Number(execFileSync("du", ["-sb", dir], { encoding: "utf8" }).split("\t")[0]);
+
+describe("npm run gc against a real registry", function () {
+    this.timeout(180_000);
+    let registry: TestRegistry;
+    let client: RegistryClient;
+    let work: string;
+    const keys: ArtifactOutputs[] = [];
+    let states: string;
+    let reclaimable = 0;
+
+    before(async () => {
+        registry = await startRegistry();
+        client = new RegistryClient({ host: registry.host, insecure: true });
+        work = tempDir("warmrun-gc-");
+        process.env.WARMRUN_JOURNAL = path.join(work, "journal.jsonl");
+        // Five builds of one artifact, each with a new input (and its own 64 KiB of content).
+        for (let i = 1; i <= 5; i++) {
+            const root = path.join(work, `input-${i}`);
+            writeTree(root, { "notes.txt": `build ${i}\n` });
+            fs.writeFileSync(path.join(root, "blob.bin"), randomBytes(256 << 10));
+            const material = await bundleKeyMaterial("notes", { root }, {}, new StatCache());
+            const key = computeKey(material);
+            const inputs: ArtifactInputs = { name: "notes", kind: BUNDLE_KIND, key, registry: { host: registry.host, insecure: true }, repository: "gc/notes", tag: shortKey(key), aliasTags: i === 5 ? ["latest"] : [], inputs: inputSummary(material), build: { root, params: {}, upstream: {} } };
+            keys.push(await createArtifact(inputs, { builders: BUILDERS, journal: false }));
+            await new Promise((r) => setTimeout(r, 20));
+        }
+        // Stack dev is at the newest key, stack ci still at the second.
+        fs.writeFileSync(path.join(work, "dev.json"), JSON.stringify(exportOf("dev", keys[4])));
+        fs.writeFileSync(path.join(work, "ci.json"), JSON.stringify(exportOf("ci", keys[1])));
+        states = `${path.join(work, "dev.json")},${path.join(work, "ci.json")}`;
+    });
+    after(async () => {
+        delete process.env.WARMRUN_JOURNAL;
+        await registry?.stop();
+        removeTempDirs();
+    });
+
+    const plan = (r: GcRun) => {
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.json.plans.length, 1);
+        return r.json.plans[0];
+    };
+    const digests = (list: any[]) => list.map((d) => d.digest).sort();
+
+    it("a dry run with the default 24 h grace keeps everything (all pushed just now) and deletes nothing", async () => {
+        const r = await gc(["--state-file", states, "--json"]);
+        const p = plan(r);
+        assert.equal(r.json.dryRun, true);
+        assert.deepEqual(digests(p.keep), digests(keys));
+        assert.ok(p.keep.every((d: any) => d.reasons.some((x: string) => /^younger than the grace period/.test(x))));
+        assert.deepEqual(p.delete, []);
+        assert.equal((await client.listTags("gc/notes")).length, 6);
+    });
+
+    it("--keep 2 --grace 0 dry run: the two newest, what the stacks pin, and latest are kept; the rest listed with their reclaimable bytes", async () => {
+        const r = await gc(["--state-file", states, "--keep", "2", "--grace", "0", "--json"]);
+        const p = plan(r);
+        const why = Object.fromEntries(p.keep.map((d: any) => [d.digest, d.reasons]));
+        assert.deepEqual(Object.keys(why).sort(), digests([keys[1], keys[3], keys[4]]));
+        assert.deepEqual(why[keys[1].digest], ["pinned by the state of stack ci", `tag ${keys[1].tag} is in the state of stack ci`]);
+        assert.deepEqual(why[keys[3].digest], ["one of the newest 2 keys"]);
+        assert.deepEqual(why[keys[4].digest], ["pinned by the state of stack dev", `tag ${keys[4].tag} is in the state of stack dev`, "tag latest is in the state of stack dev", "alias latest", "one of the newest 2 keys"]);
+        assert.deepEqual(digests(p.delete), digests([keys[0], keys[2]]));
+        // Oracle: the registry's own manifests of the deleted keys, blobs no kept manifest lists.
+        const blobs = async (d: string) => ((await client.getManifest("gc/notes", d))!.json.layers as any[]).concat([(await client.getManifest("gc/notes", d))!.json.config]);
+        const kept = new Set((await Promise.all([keys[1], keys[3], keys[4]].map((k) => blobs(k.digest)))).flat().map((b) => b.digest));
+        const gone = new Map((await Promise.all([keys[0], keys[2]].map((k) => blobs(k.digest)))).flat().filter((b) => !kept.has(b.digest)).map((b) => [b.digest, b.size]));
+        const expected = [...gone.values()].reduce((s, n) => s + n, 0);
+        assert.ok(expected > 0);
+        assert.equal(p.reclaimableBytes, expected);
+        reclaimable = expected;
+        // The text report says the same, per artifact.
+        const text = await gc(["--state-file", states, "--keep", "2", "--grace", "0"]);
+        assert.match(text.stdout, new RegExp(`notes \\(${registry.host.replace(/\./g, "\\.")}/gc/notes\\): keep 3, delete 2, .* reclaimable`));
+        assert.match(text.stdout, /keep +\w{12} +(latest, \w{24}|\w{24}, latest) +\S+ \S+ \(annotation, \d+ s old\): pinned by the state of stack dev/);
+        assert.match(text.stdout, new RegExp(`delete +\\w{12} +${keys[0].tag}`));
+        assert.match(text.stdout, new RegExp(`total: keep 3, would delete 2 manifests; .* \\(${expected} bytes\\) of blobs become reclaimable`));
+        assert.equal((await client.listTags("gc/notes")).length, 6, "a dry run deletes nothing");
+    });
+
+    it("--yes deletes exactly those manifests by digest; what is kept still resolves", async () => {
+        const r = await gc(["--state-file", states, "--keep", "2", "--grace", "0", "--json", "--yes"]);
+        assert.equal(plan(r).delete.length, 2);
+        assert.equal(r.json.deleted, 2);
+        for (const k of [keys[0], keys[2]]) {
+            assert.equal(await client.getManifest("gc/notes", k.digest), undefined, `${k.tag} deleted`);
+            assert.equal(await client.resolveTag("gc/notes", k.tag), undefined);
+        }
+        for (const k of [keys[1], keys[3], keys[4]]) assert.equal(await client.resolveTag("gc/notes", k.tag), k.digest, `${k.tag} kept`);
+        assert.equal(await client.resolveTag("gc/notes", "latest"), keys[4].digest);
+        // A pull of a kept key, by an oracle that is not warmrun.
+        const copy = path.join(work, "pulled");
+        execFileSync("skopeo", ["copy", "--src-tls-verify=false", `docker://${registry.host}/gc/notes:${keys[1].tag}`, `dir:${copy}`], { stdio: "ignore" });
+        assert.ok(fs.readdirSync(copy).includes("manifest.json"));
+        const again = plan(await gc(["--state-file", states, "--keep", "2", "--grace", "0", "--json"]));
+        assert.deepEqual(again.delete, [], "a second run finds nothing more to delete");
+    });
+
+    it("the registry's blob garbage collection (stopped) frees at least the reclaimable bytes on disk", async () => {
+        const before = du(registry.dataDir);
+        await registry.stop();
+        execFileSync("docker-registry", ["garbage-collect", registry.configFile], { stdio: "ignore" });
+        const after = du(registry.dataDir);
+        console.log(`      registry data (du -sb): ${before} -> ${after} bytes, freed ${before - after}; the dry run said ${reclaimable} reclaimable`);
+        assert.ok(reclaimable > 2 * (256 << 10), "two random 256 KiB layers");
+        assert.ok(before - after >= reclaimable, `freed ${before - after} bytes, ${reclaimable} reclaimable`);
+        registry = await startRegistryOn(registry);
+        client = new RegistryClient({ host: registry.host, insecure: true });
+        for (const k of [keys[1], keys[3], keys[4]]) {
+            const m = await client.getManifest("gc/notes", k.digest);
+            for (const l of m!.json.layers) assert.ok(await client.blobExists("gc/notes", l.digest), "kept blobs survive the collection");
+        }
+    });
+
+    it("a registry that refuses deletes: one message naming its retention feature, exit 4, nothing deleted", async () => {
+        const strict = await startRegistry({ refuseDeletes: true });
+        try {
+            const c = new RegistryClient({ host: strict.host, insecure: true });
+            const root = path.join(work, "input-strict");
+            writeTree(root, { "a.txt": "old\n" });
+            const material = await bundleKeyMaterial("notes", { root }, {}, new StatCache());
+            const key = computeKey(material);
+            const outs = await createArtifact({ name: "notes", kind: BUNDLE_KIND, key, registry: { host: strict.host, insecure: true }, repository: "gc/notes", tag: shortKey(key), aliasTags: [], inputs: inputSummary(material), build: { root, params: {}, upstream: {} } }, { builders: BUILDERS, journal: false });
+            const other = { ...outs, ref: `${strict.host}/gc/notes:unused`, pinned: `${strict.host}/gc/notes@sha256:${"0".repeat(64)}` };
+            fs.writeFileSync(path.join(work, "strict.json"), JSON.stringify(exportOf("strict", other)));
+            const r = await gc(["--state-file", path.join(work, "strict.json"), "--keep", "0", "--grace", "0", "--yes"]);
+            assert.equal(r.code, 4, r.stderr);
+            assert.equal(r.stderr.trim().split("\n").length, 1, "one message");
+            assert.match(r.stderr, /^gc: registry 127\.0\.0\.1:\d+ refuses manifest deletes \(405\): nothing was deleted\. Use the registry's own retention feature .*REGISTRY_STORAGE_DELETE_ENABLED=true/);
+            assert.equal(await c.resolveTag("gc/notes", outs.tag), outs.digest);
+        } finally {
+            await strict.stop();
+        }
+    });
+
+    it("bad arguments are one usage error", async () => {
+        const r = await gc(["--grace", "soon", "--state-file", states]);
+        assert.equal(r.code, 2);
+        assert.match(r.stderr, /--grace soon is not a duration: write e\.g\. 24h, 90m, 7d or 0/);
+    });
+});
+
+/** The same registry (data and port) started again after a stop. */
+async function startRegistryOn(old: TestRegistry): Promise<TestRegistry> {
+    const { spawn } = await import("child_process");
+    const proc = spawn("docker-registry", ["serve", old.configFile], { stdio: "ignore", env: { ...process.env, REGISTRY_STORAGE_DELETE_ENABLED: "true" } });
+    for (let i = 0; i < 100; i++) {
+        try {
+            if ((await fetch(`http://${old.host}/v2/`)).ok) break;
+        } catch {
+            /* starting */
+        }
+        await new Promise((r) => setTimeout(r, 100));
+    }
+    return { ...old, stop: () => new Promise<void>((resolve) => (proc.exitCode !== null ? resolve() : (proc.once("exit", () => resolve()), proc.kill("SIGTERM")))) };
+}
