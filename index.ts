@@ -3,10 +3,11 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { validateConfig, WarmrunConfig, NAMESPACE } from "./components/config";
 import { StatCache } from "./components/fileset";
-import { ciOutputs } from "./components/artifact";
+import { ciOutputs, RUN_ID } from "./components/artifact";
 import { buildStack } from "./components/stack";
 import { readGitState } from "./components/gitState";
 import { publishGithubVariables } from "./components/githubVariables";
+import { releaseRunImages } from "./components/images/storage";
 
 function secretKeys(): Set<string> {
     const isSecret = (pulumi.runtime as any).isConfigSecret as ((k: string) => boolean) | undefined;
@@ -41,3 +42,12 @@ export const downloads = pulumi.all(Object.values(outputs).map((o) => o.download
     count: all.reduce((s, d) => s + d.count, 0),
     bytes: all.reduce((s, d) => s + d.bytes, 0),
 }));
+
+// buildah's storage: once every artifact of this up is done, the images its builds made or pulled
+// are removed (a following build of the same run reused them; the next run needs none of them).
+if (!pulumi.runtime.isDryRun()) {
+    pulumi.all(Object.values(artifacts).map((a) => a.artifact.digest)).apply(async () => {
+        const r = await releaseRunImages(RUN_ID);
+        if (r.removed.length || r.kept.length) pulumi.log.info(`builder storage: removed ${r.removed.length} image name(s) this run's builds made or pulled${r.kept.length ? `; ${r.kept.length} still in use, left for a later run` : ""}`);
+    });
+}

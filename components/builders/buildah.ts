@@ -7,6 +7,7 @@ import { BuildContext, BuildResult, KEY_ANNOTATION, KIND_ANNOTATION, ARTIFACT_AN
 import { runTool } from "../process";
 import { summaryOf } from "../downloads";
 import { WarmrunError } from "../errors";
+import { recordBuildImages } from "../images/storage";
 
 export interface ImageBuildSpec {
     /** Files of the build context: copied from sourceRoot, or written from text. */
@@ -61,6 +62,8 @@ export async function buildWithBuildah(ctx: BuildContext): Promise<BuildResult> 
     const spec = inputs.build as ImageBuildSpec;
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "warmrun-image-"));
     const image = `localhost/warmrun-build/${inputs.name}:${inputs.tag}`;
+    // Builder storage: what this build makes or pulls is removed when the run ends (components/images/storage.ts).
+    recordBuildImages(inputs, image);
     const secrets = [inputs.registry.password ?? ""];
     try {
         const contextDir = path.join(tmp, "context");
