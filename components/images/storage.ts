@@ -44,14 +44,16 @@ export function fromReferences(containerfileText: string, buildArgs: Record<stri
 
 /**
  * Records, before a build starts, the names of the images it makes (`image`, tagged by the build)
- * and pulls (the references it builds FROM), for the release at the end of its run.
+ * and pulls (the references it builds FROM, and `also`, e.g. an earlier image a warm start pulls),
+ * for the release at the end of its run.
  */
 export function recordBuildImages(
     build: { name: string; runId?: string; build: { containerfileText?: string; buildArgs?: Record<string, string> } },
     image: string,
+    also: string[] = [],
     env: NodeJS.ProcessEnv = process.env,
 ): void {
-    const names = [image, ...fromReferences(build.build.containerfileText ?? "", build.build.buildArgs ?? {})];
+    const names = [...new Set([image, ...fromReferences(build.build.containerfileText ?? "", build.build.buildArgs ?? {}), ...also])];
     const entry: LedgerEntry = { pid: process.pid, artifact: build.name, ...(env.CONTAINERS_STORAGE_CONF ? { storageConf: env.CONTAINERS_STORAGE_CONF } : {}), names };
     try {
         fs.mkdirSync(ledgerDir(env), { recursive: true, mode: 0o700 });

@@ -17,9 +17,9 @@ describe("builder storage ledger", () => {
 
     it("records, per run, the image a build tags and the ones it builds FROM", () => {
         const env = { WARMRUN_BUILDAH_LEDGER: tempDir(), CONTAINERS_STORAGE_CONF: "/etc/x/storage.conf" };
-        recordBuildImages({ name: "rust-deps", runId: "run-1", build: { containerfileText: "ARG BASE\nFROM ${BASE}\n", buildArgs: { BASE: `r/rust-base@${D("b")}` } } }, "localhost/warmrun-build/rust-deps:abc", env);
+        recordBuildImages({ name: "rust-deps", runId: "run-1", build: { containerfileText: "ARG BASE\nFROM ${BASE}\n", buildArgs: { BASE: `r/rust-base@${D("b")}` } } }, "localhost/warmrun-build/rust-deps:abc", [`r/rust-deps@${D("c")}`], env);
         assert.deepEqual(readLedger(path.join(env.WARMRUN_BUILDAH_LEDGER, "run-1.jsonl")), [
-            { pid: process.pid, artifact: "rust-deps", storageConf: "/etc/x/storage.conf", names: ["localhost/warmrun-build/rust-deps:abc", `r/rust-base@${D("b")}`] },
+            { pid: process.pid, artifact: "rust-deps", storageConf: "/etc/x/storage.conf", names: ["localhost/warmrun-build/rust-deps:abc", `r/rust-base@${D("b")}`, `r/rust-deps@${D("c")}`] },
         ]);
     });
 
