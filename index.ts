@@ -1,12 +1,12 @@
 // warmrun: the stack's artifacts, keyed by content, built only on a miss.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { validateConfig, WarmrunConfig, NAMESPACE } from "./components/config";
-import { StatCache } from "./components/fileset";
-import { ciOutputs } from "./components/artifact";
-import { buildStack } from "./components/stack";
-import { readGitState } from "./components/gitState";
-import { publishGithubVariables } from "./components/githubVariables";
+import { validateConfig, WarmrunConfig, NAMESPACE } from "./components/core/config";
+import { StatCache } from "./components/core/fileset";
+import { ciOutputs } from "./components/core/artifact";
+import { buildStack } from "./components/core/stack";
+import { readGitState } from "./components/core/gitState";
+import { publishGithubVariables } from "./components/report/githubVariables";
 
 function secretKeys(): Set<string> {
     const isSecret = (pulumi.runtime as any).isConfigSecret as ((k: string) => boolean) | undefined;

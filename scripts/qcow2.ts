@@ -5,11 +5,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { execFileSync } from "child_process";
-import { RegistryClient, defaultInsecure } from "../components/registry";
-import { restoreDisk, progressLine } from "../components/qcow2Cache";
-import { pushContainerDisk, parseReference, QCOW2_KIND } from "../components/builders/qcow2";
-import { readGitState } from "../components/gitState";
-import { WarmrunError } from "../components/errors";
+import { RegistryClient, defaultInsecure } from "../components/oci/registry";
+import { restoreDisk, progressLine } from "../components/kinds/qcow2Image/cache";
+import { pushContainerDisk, parseReference, QCOW2_KIND } from "../components/kinds/qcow2Image/build";
+import { readGitState } from "../components/core/gitState";
+import { WarmrunError } from "../components/core/errors";
 
 const USAGE = `usage: npm run qcow2 -- <command> [args] [--artifact NAME] [--stack NAME] [--disk-path PATH]
 

@@ -3,10 +3,10 @@
 //
 //   npm run replay -- <repo> <range> [--root DIR] [--bin NAME] [--dockerfile PATH] [--json]
 import * as path from "path";
-import { cargoDepsKeyMaterial, cargoRecipe, git, gitTreeSource } from "../components/cargoRecipe";
-import { computeKey, describeInputChanges, diffInputs, inputSummary, KeyMaterial } from "../components/keys";
-import { mapLimit } from "../components/fileset";
-import { WarmrunError } from "../components/errors";
+import { cargoDepsKeyMaterial, cargoRecipe, git, gitTreeSource } from "../components/cargo/recipe";
+import { computeKey, describeInputChanges, diffInputs, inputSummary, KeyMaterial } from "../components/core/keys";
+import { mapLimit } from "../components/core/fileset";
+import { WarmrunError } from "../components/core/errors";
 
 export interface ReplayOptions {
     /** Directory of the Cargo workspace inside the repository (default its top level). */

@@ -11,11 +11,11 @@ import { EngineSession, engineDir, PROJECT_ROOT } from "../support/engine";
 import { startRegistry, TestRegistry } from "../support/registry";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
 import { requireTools, ext4List, ext4Cat } from "../support/tools";
-import { readJournal } from "../../components/journal";
-import { RegistryClient } from "../../components/registry";
-import { computeKey, shortKey } from "../../components/keys";
-import { rootfsBuildSpec } from "../../components/debianRootfs";
-import { ROOTFS_KIND, ROOTFS_RECIPE_VERSION } from "../../components/builders/rootfs";
+import { readJournal } from "../../components/core/journal";
+import { RegistryClient } from "../../components/oci/registry";
+import { computeKey, shortKey } from "../../components/core/keys";
+import { rootfsBuildSpec } from "../../components/kinds/debianRootfs/component";
+import { ROOTFS_KIND, ROOTFS_RECIPE_VERSION } from "../../components/kinds/debianRootfs/build";
 
 const ROOTFS_FIELDS = { suite: "trixie", packages: ["ca-certificates"] };
 

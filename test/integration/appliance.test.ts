@@ -8,11 +8,11 @@ import * as path from "path";
 import { execFileSync } from "child_process";
 import { startRegistry, TestRegistry } from "../support/registry";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
-import { RegistryClient } from "../../components/registry";
-import { ArtifactInputs, createArtifact } from "../../components/lifecycle";
-import { adoptAppliance, buildAppliance, PackerBuildSpec, PACKER_KIND, APPLIANCE_ARTIFACT_TYPE } from "../../components/builders/packer";
-import { hashFileStream } from "../../components/fileset";
-import { sha256Hex, shortKey } from "../../components/keys";
+import { RegistryClient } from "../../components/oci/registry";
+import { ArtifactInputs, createArtifact } from "../../components/core/lifecycle";
+import { adoptAppliance, buildAppliance, PackerBuildSpec, PACKER_KIND, APPLIANCE_ARTIFACT_TYPE } from "../../components/kinds/packerAppliance/build";
+import { hashFileStream } from "../../components/core/fileset";
+import { sha256Hex, shortKey } from "../../components/core/keys";
 
 describe("appliance outputs against a real registry", function () {
     this.timeout(120_000);

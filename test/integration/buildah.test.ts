@@ -4,12 +4,12 @@ import * as path from "path";
 import { execFileSync } from "child_process";
 import { startRegistry, TestRegistry } from "../support/registry";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
-import { RegistryClient } from "../../components/registry";
-import { ArtifactInputs, createArtifact, KEY_ANNOTATION } from "../../components/lifecycle";
-import { BUILDERS } from "../../components/providerImpl";
-import { baseImagePlan } from "../../components/baseImage";
-import { computeKey, inputSummary, shortKey } from "../../components/keys";
-import { StatCache } from "../../components/fileset";
+import { RegistryClient } from "../../components/oci/registry";
+import { ArtifactInputs, createArtifact, KEY_ANNOTATION } from "../../components/core/lifecycle";
+import { BUILDERS } from "../../components/core/providerImpl";
+import { baseImagePlan } from "../../components/kinds/baseImage/component";
+import { computeKey, inputSummary, shortKey } from "../../components/core/keys";
+import { StatCache } from "../../components/core/fileset";
 
 function requireBuildah(): void {
     try {

@@ -6,10 +6,10 @@ import * as path from "path";
 import { execFileSync } from "child_process";
 import YAML from "yaml";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
-import { hashFileSet, StatCache } from "../../components/fileset";
-import { seedInputs, seedKeyMaterial, CloudInitFields } from "../../components/cloudInitIso";
-import { renderSeed, writeIso, REGISTRIES_CONF_PATH } from "../../components/builders/cloudInit";
-import { computeKey } from "../../components/keys";
+import { hashFileSet, StatCache } from "../../components/core/fileset";
+import { seedInputs, seedKeyMaterial, CloudInitFields } from "../../components/kinds/cloudInitIso/component";
+import { renderSeed, writeIso, REGISTRIES_CONF_PATH } from "../../components/kinds/cloudInitIso/build";
+import { computeKey } from "../../components/core/keys";
 import { requireTools } from "../support/tools";
 
 const CA = "-----BEGIN CERTIFICATE-----\nMIIBCA-test-ca\n-----END CERTIFICATE-----\n";

@@ -5,13 +5,13 @@ import * as path from "path";
 import { execFileSync } from "child_process";
 import { freePort, startRegistry, TestRegistry } from "../support/registry";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
-import { RegistryClient, digestOf } from "../../components/registry";
-import { ArtifactInputs, BuildContext, createArtifact, readArtifact, KEY_ANNOTATION } from "../../components/lifecycle";
-import { buildBundle, BUNDLE_KIND, writeBundleLayer } from "../../components/builders/bundle";
-import { bundleKeyMaterial } from "../../components/fileBundle";
-import { computeKey, inputSummary, shortKey } from "../../components/keys";
-import { hashFileSet, StatCache } from "../../components/fileset";
-import * as providerImpl from "../../components/providerImpl";
+import { RegistryClient, digestOf } from "../../components/oci/registry";
+import { ArtifactInputs, BuildContext, createArtifact, readArtifact, KEY_ANNOTATION } from "../../components/core/lifecycle";
+import { buildBundle, BUNDLE_KIND, writeBundleLayer } from "../../components/kinds/fileBundle/build";
+import { bundleKeyMaterial } from "../../components/kinds/fileBundle/component";
+import { computeKey, inputSummary, shortKey } from "../../components/core/keys";
+import { hashFileSet, StatCache } from "../../components/core/fileset";
+import * as providerImpl from "../../components/core/providerImpl";
 
 describe("artifact lifecycle against a real registry", function () {
     this.timeout(60_000);

@@ -9,11 +9,11 @@ import { execFileSync } from "child_process";
 import * as tarStream from "tar-stream";
 import { startRegistry, TestRegistry } from "../support/registry";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
-import { RegistryClient } from "../../components/registry";
-import { createArtifact, ArtifactInputs, KEY_ANNOTATION } from "../../components/lifecycle";
-import { layerFromDirectory, imageConfig, pushImage } from "../../components/oci";
-import { buildQcow2, QCOW2_KIND, DISK_PATH_ANNOTATION, Qcow2BuildSpec, uuidFromKey } from "../../components/builders/qcow2";
-import { restoreDisk } from "../../components/qcow2Cache";
+import { RegistryClient } from "../../components/oci/registry";
+import { createArtifact, ArtifactInputs, KEY_ANNOTATION } from "../../components/core/lifecycle";
+import { layerFromDirectory, imageConfig, pushImage } from "../../components/oci/image";
+import { buildQcow2, QCOW2_KIND, DISK_PATH_ANNOTATION, Qcow2BuildSpec, uuidFromKey } from "../../components/kinds/qcow2Image/build";
+import { restoreDisk } from "../../components/kinds/qcow2Image/cache";
 import { requireTools, ext4List, ext4Cat } from "../support/tools";
 import { main as cli } from "../../scripts/qcow2";
 

@@ -2,8 +2,8 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { GONE_REASON, hasMiss, parseMarkdown, PreviewJson, renderJson, renderMarkdown, renderTable, reportRows, ReportRow, summaryLine, totals, formatDuration, describeReasons } from "../../components/cacheReport";
-import { cacheStatusMessage, parseCacheStatus } from "../../components/preview";
+import { GONE_REASON, hasMiss, parseMarkdown, PreviewJson, renderJson, renderMarkdown, renderTable, reportRows, ReportRow, summaryLine, totals, formatDuration, describeReasons } from "../../components/report/cacheReport";
+import { cacheStatusMessage, parseCacheStatus } from "../../components/core/preview";
 
 const TYPE = "pulumi-nodejs:dynamic/warmrun:";
 const urnOf = (kind: string, name: string) => `urn:pulumi:ci::warmrun::warmrun:index:${kind}$${TYPE}${kind}::${name}`;

@@ -11,9 +11,9 @@ import {
     memberGlobToRegExp,
     recipeEntries,
     skeleton,
-} from "../../components/cargoRecipe";
-import { computeKey } from "../../components/keys";
-import { WarmrunError } from "../../components/errors";
+} from "../../components/cargo/recipe";
+import { computeKey } from "../../components/core/keys";
+import { WarmrunError } from "../../components/core/errors";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
 
 const REGISTRY = "registry+https://index.example.com/cargo";

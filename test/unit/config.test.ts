@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import * as path from "path";
-import { ConfigError, validateConfig, orderArtifacts } from "../../components/config";
+import { ConfigError, validateConfig, orderArtifacts } from "../../components/core/config";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
 
 let project: string;

@@ -2,11 +2,11 @@
 // @pulumi/docker Image that builds and pushes under the key tag; a hit registers none.
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { validateConfig } from "../../components/config";
-import { StatCache } from "../../components/fileset";
-import { buildStack } from "../../components/stack";
-import { shortKey } from "../../components/keys";
-import { chooseBuilder, dockerImageArgs, upstreamBuildArgs } from "../../components/imageBuild";
+import { validateConfig } from "../../components/core/config";
+import { StatCache } from "../../components/core/fileset";
+import { buildStack } from "../../components/core/stack";
+import { shortKey } from "../../components/core/keys";
+import { chooseBuilder, dockerImageArgs, upstreamBuildArgs } from "../../components/images/docker";
 import { registered, resetRegistered, plain, isSecret } from "../support/mocks";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
 

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
-import { countDownloads } from "../../components/downloads";
-import { exceededThresholds, formatBytes, reportJson, reportMarkdown } from "../../components/downloadReport";
-import { downloadsThisRun } from "../../components/artifact";
+import { countDownloads } from "../../components/downloads/counter";
+import { exceededThresholds, formatBytes, reportJson, reportMarkdown } from "../../components/downloads/report";
+import { downloadsThisRun } from "../../components/core/artifact";
 import { parseArgs, exitStatusOf, THRESHOLD_EXCEEDED } from "../../scripts/warmrun-downloads";
 
 const LOG = [

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { execFileSync } from "child_process";
-import { aliasTagsFor, readGitState } from "../../components/gitState";
+import { aliasTagsFor, readGitState } from "../../components/core/gitState";
 import { tempDir, removeTempDirs } from "../support/tmp";
 
 describe("alias tags from git state", () => {

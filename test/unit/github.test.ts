@@ -2,10 +2,10 @@
 // variable per chosen output (the github provider plugin is not needed for this).
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, validateConfig } from "../../components/config";
-import { StatCache } from "../../components/fileset";
-import { buildStack } from "../../components/stack";
-import { githubVariablePlan, publishGithubVariables } from "../../components/githubVariables";
+import { ConfigError, validateConfig } from "../../components/core/config";
+import { StatCache } from "../../components/core/fileset";
+import { buildStack } from "../../components/core/stack";
+import { githubVariablePlan, publishGithubVariables } from "../../components/report/githubVariables";
 import { registered, resetRegistered, plain, isSecret } from "../support/mocks";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
 

@@ -3,11 +3,11 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { validateConfig } from "../../components/config";
-import { StatCache } from "../../components/fileset";
-import { buildStack } from "../../components/stack";
-import { computeKey, shortKey } from "../../components/keys";
-import { bundleKeyMaterial } from "../../components/fileBundle";
+import { validateConfig } from "../../components/core/config";
+import { StatCache } from "../../components/core/fileset";
+import { buildStack } from "../../components/core/stack";
+import { computeKey, shortKey } from "../../components/core/keys";
+import { bundleKeyMaterial } from "../../components/kinds/fileBundle/component";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
 import { registered, resetRegistered } from "../support/mocks";
 

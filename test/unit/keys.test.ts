@@ -2,8 +2,8 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { execFileSync } from "child_process";
-import { canonicalJson, computeKey, diffInputs, describeInputChanges, inputSummary, KeyMaterial, shortKey } from "../../components/keys";
-import { hashFileSet, StatCache } from "../../components/fileset";
+import { canonicalJson, computeKey, diffInputs, describeInputChanges, inputSummary, KeyMaterial, shortKey } from "../../components/core/keys";
+import { hashFileSet, StatCache } from "../../components/core/fileset";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
 
 const TREE = {

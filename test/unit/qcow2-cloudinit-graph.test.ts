@@ -1,10 +1,10 @@
 // The Qcow2Image and CloudInitIso components under Pulumi's mocks: tags and aliases of the disk,
 // and the ISO's content reaching its resource only as a secret.
 import { strict as assert } from "assert";
-import { validateConfig } from "../../components/config";
-import { StatCache } from "../../components/fileset";
-import { buildStack } from "../../components/stack";
-import { shortKey } from "../../components/keys";
+import { validateConfig } from "../../components/core/config";
+import { StatCache } from "../../components/core/fileset";
+import { buildStack } from "../../components/core/stack";
+import { shortKey } from "../../components/core/keys";
 import { registered, resetRegistered, plain, isSecret } from "../support/mocks";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
 

@@ -1,13 +1,13 @@
 // Pure parts of Qcow2Image, the qcow2 cache CLI and CloudInitIso.
 import { strict as assert } from "assert";
 import YAML from "yaml";
-import { parseSize, whiteoutsOf, qemuImgConvertArgs, containerDiskEntries, mke2fsArgs, uuidFromKey, commandLine, parseReference, Qcow2BuildSpec } from "../../components/builders/qcow2";
-import { qcow2Spec, qcow2KeyMaterial, qcow2AliasTags } from "../../components/qcow2Image";
-import { isDiskEntry, progressLine } from "../../components/qcow2Cache";
-import { renderSeed, mergeUserData, parseExtraUserData, xorrisoArgs, SeedInputs } from "../../components/builders/cloudInit";
-import { seedKeyMaterial } from "../../components/cloudInitIso";
-import { computeKey, inputSummary } from "../../components/keys";
-import { validateConfig, ConfigError } from "../../components/config";
+import { parseSize, whiteoutsOf, qemuImgConvertArgs, containerDiskEntries, mke2fsArgs, uuidFromKey, commandLine, parseReference, Qcow2BuildSpec } from "../../components/kinds/qcow2Image/build";
+import { qcow2Spec, qcow2KeyMaterial, qcow2AliasTags } from "../../components/kinds/qcow2Image/component";
+import { isDiskEntry, progressLine } from "../../components/kinds/qcow2Image/cache";
+import { renderSeed, mergeUserData, parseExtraUserData, xorrisoArgs, SeedInputs } from "../../components/kinds/cloudInitIso/build";
+import { seedKeyMaterial } from "../../components/kinds/cloudInitIso/component";
+import { computeKey, inputSummary } from "../../components/core/keys";
+import { validateConfig, ConfigError } from "../../components/core/config";
 import { parseArgs } from "../../scripts/qcow2";
 
 const SPEC: Qcow2BuildSpec = { sizeBytes: 2 ** 31, size: "2G", filesystem: "ext4", compression: "zstd", label: "rootfs", diskPath: "/disk/disk.qcow2" };

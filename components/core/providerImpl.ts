@@ -1,0 +1,55 @@
+// What the dynamic provider runs: the lifecycle functions with the builders of every kind.
+import { Adopter, ArtifactInputs, ArtifactOutputs, Builder, createArtifact, diffArtifact, readArtifact, updateArtifact, refOf } from "./lifecycle";
+import { appendJournal } from "./journal";
+import { buildBundle, BUNDLE_KIND } from "../kinds/fileBundle/build";
+import { buildRootfs, ROOTFS_KIND } from "../kinds/debianRootfs/build";
+import { buildWithBuildah } from "../images/buildah";
+import { buildQcow2, QCOW2_KIND } from "../kinds/qcow2Image/build";
+import { adoptAppliance, buildAppliance, PACKER_KIND } from "../kinds/packerAppliance/build";
+import { WarmrunError } from "./errors";
+
+/** Image kinds build with buildah here; with Docker, @pulumi/docker built and pushed already. */
+const buildImage: Builder = async (ctx) => {
+    if (ctx.inputs.build?.builder === "docker") {
+        throw new WarmrunError(`${ctx.inputs.name}: the Docker build did not push ${refOf(ctx.inputs)}; see the ${ctx.inputs.name}-docker resource's output`);
+    }
+    return buildWithBuildah(ctx);
+};
+
+export const BUILDERS: Record<string, Builder> = {
+    [BUNDLE_KIND]: buildBundle,
+    [ROOTFS_KIND]: buildRootfs,
+    BaseImage: buildImage,
+    CargoDepsImage: buildImage,
+    [QCOW2_KIND]: buildQcow2,
+    [PACKER_KIND]: buildAppliance,
+};
+
+/** Kinds that do more than record the digest on a hit. */
+export const ADOPTERS: Record<string, Adopter> = {
+    [PACKER_KIND]: adoptAppliance,
+};
+
+export async function diff(_id: string, olds: ArtifactOutputs, news: ArtifactInputs) {
+    const d = diffArtifact(olds, news);
+    return { changes: d.changes, replaces: d.replaces, deleteBeforeReplace: false };
+}
+
+export async function create(inputs: ArtifactInputs) {
+    const outs = await createArtifact(inputs, { builders: BUILDERS, adopters: ADOPTERS, log: (m) => console.error(m) });
+    return { id: refOf(inputs), outs };
+}
+
+export async function read(id: string, props: ArtifactOutputs) {
+    const current = await readArtifact(props, { builders: BUILDERS });
+    return current ? { id, props: current } : { id: "", props: {} };
+}
+
+export async function update(_id: string, olds: ArtifactOutputs, news: ArtifactInputs) {
+    return { outs: await updateArtifact(olds, news, { builders: BUILDERS }) };
+}
+
+export async function remove(_id: string, props: ArtifactOutputs) {
+    // Registry content stays: other stacks and runners share it.
+    appendJournal({ artifact: props.name, kind: props.kind, key: props.key, action: "delete", digest: props.digest });
+}
