@@ -7,7 +7,10 @@ import * as path from "path";
 import { execFileSync } from "child_process";
 import { RegistryClient, defaultInsecure } from "../components/oci/registry";
 import { restoreDisk, progressLine } from "../components/kinds/qcow2Image/cache";
-import { pushContainerDisk, parseReference, QCOW2_KIND } from "../components/kinds/qcow2Image/build";
+import { pushContainerDisk } from "../components/kinds/qcow2Image/build";
+import { QCOW2_KIND } from "../components/kinds/qcow2Image/fields";
+import { parseReference } from "../components/oci/reference";
+import { KIND_ANNOTATION } from "../components/oci/annotations";
 import { readGitState } from "../components/core/gitState";
 import { WarmrunError } from "../components/core/errors";
 
@@ -135,7 +138,7 @@ async function push(file: string, tags: string[], opts: Options): Promise<void> 
     try {
         const [first, ...rest] = tags;
         const diskPath = opts.diskPath ?? "/disk/disk.qcow2";
-        const pushed = await pushContainerDisk(client, repository, first, file, diskPath, scratch, { "dev.warmrun.kind": QCOW2_KIND });
+        const pushed = await pushContainerDisk(client, repository, first, file, diskPath, scratch, { [KIND_ANNOTATION]: QCOW2_KIND });
         log(`pushed ${host}/${repository}:${first}@${pushed.digest} (disk sha256 ${pushed.diskSha256})`);
         const m = await client.getManifest(repository, pushed.digest);
         for (const tag of rest) {

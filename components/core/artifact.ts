@@ -26,6 +26,8 @@ export interface ArtifactArgs {
     inputs: pulumi.Input<Record<string, string>>;
     build: pulumi.Input<any>;
     runId?: string;
+    /** A kind published as a local file: its path (its lifecycle checks the file). */
+    path?: pulumi.Input<string>;
     /** Further properties to keep encrypted in state (e.g. a build block carrying secrets). */
     secretOutputs?: string[];
 }
@@ -69,8 +71,8 @@ export function downloadsThisRun(createdInRun: string | undefined, downloads: Do
     return createdInRun === runId && downloads ? downloads : NO_DOWNLOADS;
 }
 
-/** The outputs CI consumes, per artifact (DESIGN.md, "Outputs for CI"). */
-export function ciOutputs(a: Artifact) {
+/** The outputs CI consumes, per artifact (DESIGN.md, "Outputs for CI"), and a kind's own (`extra`). */
+export function ciOutputs(a: Artifact, extra: Record<string, pulumi.Output<unknown>> = {}) {
     return {
         ref: a.ref,
         digest: a.digest,
@@ -80,9 +82,10 @@ export function ciOutputs(a: Artifact) {
         buildSeconds: a.buildSeconds,
         downloads: pulumi.all([a.createdInRun, a.downloads]).apply(([run, d]) => downloadsThisRun(run, d)),
         buildDownloads: a.downloads,
-        // Kinds published as a local file (CloudInitIso) add its path and sha256.
-        ...("path" in a ? { path: (a as any).path as pulumi.Output<string>, sha256: (a as any).sha256 as pulumi.Output<string> } : {}),
+        ...extra,
         // Kind-specific: an appliance's outputDir, files, sizes and sha256.
         details: a.details,
     };
 }
+
+export type CiOutputs = ReturnType<typeof ciOutputs>;

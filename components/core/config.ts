@@ -2,22 +2,14 @@
 // its config key or file and the fix, before any resource is registered (so at preview).
 import * as fs from "fs";
 import * as path from "path";
-import { WarmrunError } from "./errors";
+import { ProblemList } from "./errors";
 import { defaultInsecure, isValidRepository, parseRegistryPrefix, RegistryPrefix } from "../oci/registry";
+import { FieldSpec, FieldTable, FieldType } from "./kind";
+import { kindNamed, kindNames } from "../kinds";
 
 export const NAMESPACE = "warmrun";
 export const BUILDERS = ["auto", "docker", "buildah"] as const;
 export type BuilderChoice = (typeof BUILDERS)[number];
-
-type FieldType = "string" | "boolean" | "integer" | "string[]" | "object";
-
-interface FieldSpec {
-    type: FieldType;
-    required?: boolean;
-    description: string;
-    /** A path relative to the project that must exist; resolved to an absolute path. */
-    path?: "dir" | "file";
-}
 
 /** The top-level settings; Pulumi.yaml declares the same keys for `pulumi config`. */
 export const SETTINGS: Record<string, FieldSpec> = {
@@ -34,81 +26,8 @@ export const SETTINGS: Record<string, FieldSpec> = {
     github: { type: "object", description: "publish outputs as GitHub Actions variables: owner, repository, token (secret), artifacts, outputs" },
 };
 
-/** Fields of each artifact kind; `kind` and `upstream` are common to all. */
-export const KIND_FIELDS: Record<string, Record<string, FieldSpec>> = {
-    FileBundle: {
-        root: { type: "string", required: true, path: "dir", description: "directory of the files, relative to the project" },
-        include: { type: "string[]", description: "globs of files to include (default: all)" },
-        ignore: { type: "string[]", description: ".dockerignore-style rules" },
-        ignoreFile: { type: "string", description: "file of ignore rules, relative to root (default: .dockerignore if present)" },
-        params: { type: "object", description: "extra parameters that enter the key" },
-    },
-    DebianRootfs: {
-        suite: { type: "string", required: true, description: "Debian suite, e.g. trixie" },
-        variant: { type: "string", description: "debootstrap variant (default minbase)" },
-        packages: { type: "string[]", description: "extra packages to include" },
-        mirror: { type: "string", description: "Debian mirror URL (default: debootstrap's default)" },
-    },
-    BaseImage: {
-        containerfile: { type: "string", required: true, path: "file", description: "Containerfile/Dockerfile, relative to the project" },
-        context: { type: "string", path: "dir", description: "build context directory (default: the Containerfile's directory)" },
-        ignore: { type: "string[]", description: ".dockerignore-style rules, after context/.dockerignore" },
-        buildArgs: { type: "object", description: "build arguments (strings); BASE and UPSTREAM_<NAME> come from upstreams" },
-        target: { type: "string", description: "build stage to stop at" },
-    },
-    CargoDepsImage: {
-        workspace: { type: "string", required: true, path: "dir", description: "Cargo workspace root, relative to the project" },
-        dockerfile: { type: "string", path: "file", description: "your own cargo-chef style Dockerfile (default: warmrun's)" },
-        target: { type: "string", description: "build stage to stop at (e.g. your cook stage)" },
-        bin: { type: "string", description: "key only this package's or binary's dependency closure" },
-        buildArgs: { type: "object", description: "build arguments (strings)" },
-        cargoArgs: { type: "string[]", description: "arguments of `cargo build` in the default Dockerfile (default --locked)" },
-    },
-    Qcow2Image: {
-        size: { type: "string", description: "disk size, e.g. 2G or 512M (default 2G)" },
-        filesystem: { type: "string", description: "ext4, ext3 or ext2 (default ext4)" },
-        compression: { type: "string", description: "qcow2 compression: zstd, zlib or none (default zstd)" },
-        label: { type: "string", description: "filesystem label (default rootfs)" },
-        diskPath: { type: "string", description: "path of the disk in the containerDisk image (default /disk/disk.qcow2)" },
-        command: { type: "string[]", description: "your own builder (e.g. bootc-image-builder): writes the qcow2 to {output}; {image} is the upstream's pinned reference" },
-        commandInputs: { type: "string[]", description: "files the command reads, relative to the project; they enter the key" },
-    },
-    CloudInitIso: {
-        caCertificate: { type: "string", path: "file", description: "CA certificate (PEM) the guest trusts (ca_certs)" },
-        certificates: { type: "object", description: "guest path -> certificate file (written 0644); contents are secrets" },
-        keys: { type: "object", description: "guest path -> key file (written 0600); contents are secrets" },
-        secretFiles: { type: "object", description: "guest path -> content (written 0600); set with `pulumi config set --path --secret`" },
-        agentConfig: { type: "object", description: "agent configuration, written as YAML to agentConfigPath" },
-        agentConfigPath: { type: "string", description: "guest path of the agent configuration (default /etc/flightctl/config.yaml)" },
-        registries: { type: "object", description: "registries.conf entries: location -> settings (e.g. insecure: true)" },
-        rpms: { type: "string[]", description: "packages (names, URLs or guest paths) installed with dnf at first boot" },
-        service: { type: "string", description: "systemd unit enabled and started at first boot" },
-        hostname: { type: "string", description: "the guest's hostname" },
-        networkConfig: { type: "object", description: "network-config version 2 (default: DHCP on every ethernet)" },
-        extraDir: { type: "string", path: "dir", description: "directory carried on the ISO under config/" },
-        userData: { type: "string", description: "extra cloud-config (YAML) merged into the user-data" },
-        userDataFile: { type: "string", path: "file", description: "file of extra cloud-config (YAML), relative to the project" },
-        push: { type: "boolean", description: "also push the ISO as an OCI artifact <registry>/<name>:<key> (the registry then holds its keys; default false)" },
-    },
-    PackerAppliance: {
-        template: { type: "string", required: true, path: "file", description: "Packer template (.pkr.hcl or .json), relative to the project" },
-        root: { type: "string", path: "dir", description: "directory of the build's files (scripts, http), hashed into the key (default: the template's directory)" },
-        ignore: { type: "string[]", description: ".dockerignore-style rules for files under root that do not count" },
-        varFiles: { type: "string[]", description: "Packer var files (-var-file), relative to the project" },
-        vars: { type: "object", description: "Packer variables (-var), strings" },
-        secretVars: { type: "object", description: "Packer variable -> stack config key holding a secret (passed as PKR_VAR_<name>)" },
-        sourceFiles: { type: "object", description: "Packer variable -> source file (disk image, kernel): hashed into the key, passed as its absolute path" },
-        sshKey: { type: "boolean", description: "make a throwaway ed25519 key per build, passed as ssh_private_key_file and ssh_public_key" },
-        only: { type: "string[]", description: "builds to run (-only)" },
-        manifest: { type: "string", description: "the manifest post-processor's output, relative to the template (default packer-manifest.json)" },
-        vmdk: { type: "boolean", description: "also convert the disk to a streamOptimized VMDK (default false)" },
-        ova: { type: "boolean", description: "also pack an OVA (OVF descriptor + VMDK) (default false)" },
-        outputDir: { type: "string", description: "where the appliance's files are written or downloaded (default <cacheDir>/appliances/<name>)" },
-        runner: { type: "string", description: "warmrun (default: packer runs inside warmrun's provider) or command (@pulumi/command local.Command)" },
-    },
-};
-
-const COMMON_FIELDS: Record<string, FieldSpec> = {
+/** Fields every artifact has, whatever its kind. */
+const COMMON_FIELDS: FieldTable = {
     kind: { type: "string", required: true, description: "artifact kind" },
     upstream: { type: "string[]", description: "names of artifacts this one is built from" },
 };
@@ -172,9 +91,9 @@ function validateGithub(value: Record<string, any>, isSecret: boolean, artifactN
     return { owner: value.owner, repository: value.repository, artifacts: value.artifacts ?? [...artifactNames].sort(), outputs: value.outputs ?? ["pinned"] };
 }
 
-export class ConfigError extends WarmrunError {
-    constructor(readonly problems: string[]) {
-        super(`warmrun configuration has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n` + problems.map((p) => `  - ${p}`).join("\n"));
+export class ConfigError extends ProblemList {
+    constructor(problems: string[]) {
+        super(problems, "warmrun configuration");
         this.name = "ConfigError";
     }
 }
@@ -243,34 +162,6 @@ function parseValue(raw: string, type: FieldType): unknown {
     } catch {
         return raw;
     }
-}
-
-/** PackerAppliance fields a FieldSpec cannot check: lists of files, maps of files, secrets. */
-function packerFieldProblems(where: string, spec: Record<string, any>, fields: Record<string, any>, opts: ValidateOptions): string[] {
-    const problems: string[] = [];
-    const resolveFile = (field: string, rel: string): string | undefined => {
-        const abs = path.resolve(opts.projectRoot, rel);
-        if (fs.existsSync(abs) && fs.statSync(abs).isFile()) return abs;
-        problems.push(`${where}.${field}: file ${rel} does not exist: create it or fix the path (relative to the project)`);
-        return undefined;
-    };
-    if (Array.isArray(fields.varFiles)) fields.varFiles = fields.varFiles.map((f: string, i: number) => resolveFile(`varFiles[${i}]`, f) ?? f);
-    for (const map of ["vars", "sourceFiles", "secretVars"]) {
-        if (fields[map] && Object.values(fields[map]).some((v) => typeof v !== "string")) problems.push(`${where}.${map}: every value must be a string (quote numbers and booleans)`);
-    }
-    if (fields.sourceFiles && !problems.length) {
-        fields.sourceFiles = Object.fromEntries(Object.entries(fields.sourceFiles as Record<string, string>).map(([v, f]) => [v, resolveFile(`sourceFiles.${v}`, f) ?? f]));
-    }
-    for (const [v, key] of Object.entries((fields.secretVars ?? {}) as Record<string, unknown>)) {
-        if (typeof key !== "string") continue;
-        if (!key.includes(":") || key.startsWith(`${NAMESPACE}:`)) problems.push(`${where}.secretVars.${v}: "${key}" must be a config key of another namespace, e.g. appliance:${v}`);
-        else if (!opts.secretKeys.has(key)) problems.push(`${where}.secretVars.${v}: ${key} is not set as a secret: set it with \`pulumi config set --secret ${key}\``);
-    }
-    if (fields.runner !== undefined && !["warmrun", "command"].includes(fields.runner)) problems.push(`${where}.runner "${spec.runner}" is not one of warmrun, command`);
-    if (fields.sourceFiles && fields.vars) {
-        for (const v of Object.keys(fields.sourceFiles)) if (v in fields.vars) problems.push(`${where}: variable ${v} is set in both vars and sourceFiles; keep one`);
-    }
-    return problems;
 }
 
 export interface ValidateOptions {
@@ -342,11 +233,13 @@ export function validateConfig(raw: Record<string, string>, opts: ValidateOption
             continue;
         }
         const kind = spec.kind;
-        if (typeof kind !== "string" || !(kind in KIND_FIELDS)) {
-            problems.push(`${where}.kind ${kind === undefined ? "is missing" : `"${kind}" is not a known kind`}: use one of ${Object.keys(KIND_FIELDS).join(", ")}`);
+        const entry = typeof kind === "string" ? kindNamed(kind) : undefined;
+        if (!entry) {
+            problems.push(`${where}.kind ${kind === undefined ? "is missing" : `"${kind}" is not a known kind`}: use one of ${kindNames().join(", ")}`);
             continue;
         }
-        const fieldsSpec = { ...COMMON_FIELDS, ...KIND_FIELDS[kind] };
+        const definition = entry.definition;
+        const fieldsSpec = { ...COMMON_FIELDS, ...definition.fields };
         const fields: Record<string, any> = {};
         for (const [field, value] of Object.entries(spec)) {
             const fs_ = fieldsSpec[field];
@@ -369,19 +262,11 @@ export function validateConfig(raw: Record<string, string>, opts: ValidateOption
             if (!ok) problems.push(`${where}.${field}: ${fs_.path === "dir" ? "directory" : "file"} ${fields[field]} does not exist: create it or fix the path (relative to the project)`);
             else fields[field] = abs;
         }
-        if (kind === "FileBundle" && typeof fields.ignoreFile === "string" && path.isAbsolute(fields.root ?? "")) {
-            const ignoreFile = path.resolve(fields.root, fields.ignoreFile);
-            if (!fs.existsSync(ignoreFile)) problems.push(`${where}.ignoreFile: file ${fields.ignoreFile} does not exist under ${spec.root}`);
-            else fields.ignoreFile = ignoreFile;
+        const upstream = (fields.upstream as string[] | undefined) ?? [];
+        if (definition.validate) {
+            problems.push(...definition.validate(fields, { name, where, raw: spec, upstream, projectRoot: opts.projectRoot, secretKeys: opts.secretKeys }));
         }
-        if (kind === "CloudInitIso" && fields.secretFiles && !opts.secretKeys.has(`${NAMESPACE}:artifacts`)) {
-            problems.push(`${where}.secretFiles is stored in plaintext: set each with \`pulumi config set --path --secret '${where}.secretFiles["/guest/path"]' -- "$(cat file)"\``);
-        }
-        if (kind === "PackerAppliance") problems.push(...packerFieldProblems(where, spec, fields, opts));
-        if (fields.buildArgs && Object.values(fields.buildArgs).some((v) => typeof v !== "string")) {
-            problems.push(`${where}.buildArgs: every build argument must be a string (quote numbers)`);
-        }
-        artifacts.push({ name, kind, upstream: (fields.upstream as string[]) ?? [], fields });
+        artifacts.push({ name, kind, upstream, fields });
     }
     const names = new Set(artifacts.map((a) => a.name));
     for (const a of artifacts) {

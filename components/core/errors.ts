@@ -5,3 +5,15 @@ export class WarmrunError extends Error {
         this.name = "WarmrunError";
     }
 }
+
+/** Several problems, reported together, one line each; a single one without a heading is its own message. */
+export class ProblemList extends WarmrunError {
+    constructor(readonly problems: string[], heading?: string) {
+        super(
+            problems.length === 1 && heading === undefined
+                ? problems[0]
+                : `${heading ?? "the stack"} has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n` + problems.map((p) => `  - ${p}`).join("\n"),
+        );
+        this.name = "ProblemList";
+    }
+}

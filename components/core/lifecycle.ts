@@ -5,10 +5,8 @@ import { RegistryClient, RegistryConnection } from "../oci/registry";
 import { WarmrunError } from "./errors";
 import { appendJournal, DownloadSummary, NO_DOWNLOADS } from "./journal";
 import { diffInputs, describeInputChanges } from "./keys";
-
-export const KEY_ANNOTATION = "dev.warmrun.key";
-export const KIND_ANNOTATION = "dev.warmrun.kind";
-export const ARTIFACT_ANNOTATION = "dev.warmrun.artifact";
+import { KEY_ANNOTATION } from "../oci/annotations";
+import { formatReference, pinnedReference } from "../oci/reference";
 
 export interface ArtifactInputs {
     /** The artifact's name in the stack's config. */
@@ -26,6 +24,8 @@ export interface ArtifactInputs {
     build: any;
     /** The program run registering this artifact (never part of the key or the diff). */
     runId?: string;
+    /** A kind published as a local file: its path (its lifecycle checks the file). */
+    path?: string;
 }
 
 export interface ArtifactOutputs extends ArtifactInputs {
@@ -59,9 +59,28 @@ export type Builder = (ctx: BuildContext) => Promise<BuildResult>;
 /** What a kind does on a hit besides recording the digest, e.g. download an appliance's files. */
 export type Adopter = (ctx: BuildContext, digest: string) => Promise<{ downloads: DownloadSummary; details?: Record<string, unknown> }>;
 
+/** The lifecycle of a kind whose artifact is not only a registry tag (e.g. a local file). */
+export interface KindLifecycle {
+    create(inputs: ArtifactInputs, log: (message: string) => void): Promise<ArtifactOutputs>;
+    /** Undefined: the artifact is gone. */
+    read(props: ArtifactOutputs): Promise<ArtifactOutputs | undefined>;
+    diff(olds: ArtifactOutputs, news: ArtifactInputs): ArtifactDiff & { deleteBeforeReplace?: boolean };
+    update(olds: ArtifactOutputs, news: ArtifactInputs): Promise<ArtifactOutputs>;
+    delete(props: ArtifactOutputs): Promise<void>;
+}
+
+/** A kind's build.ts: what the provider runs for its artifacts. */
+export interface KindBuildModule {
+    /** Builds and pushes on a miss (manifest last); required unless the kind has its own lifecycle. */
+    build?: Builder;
+    /** What a hit does besides recording the digest. */
+    adopt?: Adopter;
+    lifecycle?: KindLifecycle;
+}
+
 export interface LifecycleDeps {
-    builders: Record<string, Builder>;
-    adopters?: Record<string, Adopter>;
+    /** The build module of a kind (core/providerImpl.ts: from the list of kinds). */
+    kinds: (kind: string) => KindBuildModule | undefined;
     clientFor?: (conn: RegistryConnection) => RegistryClient;
     journal?: boolean;
     log?: (message: string) => void;
@@ -72,7 +91,11 @@ function clientOf(deps: LifecycleDeps, conn: RegistryConnection): RegistryClient
 }
 
 export function refOf(inputs: ArtifactInputs): string {
-    return `${inputs.registry.host}/${inputs.repository}:${inputs.tag}`;
+    return formatReference({ host: inputs.registry.host, repository: inputs.repository, tag: inputs.tag });
+}
+
+export function pinnedOf(inputs: Pick<ArtifactInputs, "registry" | "repository">, digest: string): string {
+    return pinnedReference({ host: inputs.registry.host, repository: inputs.repository, digest });
 }
 
 function outputsOf(inputs: ArtifactInputs, digest: string, cacheHit: boolean, buildSeconds: number, downloads: DownloadSummary, details?: Record<string, unknown>): ArtifactOutputs {
@@ -81,7 +104,7 @@ function outputsOf(inputs: ArtifactInputs, digest: string, cacheHit: boolean, bu
         ...inputs,
         ref: refOf(inputs),
         digest,
-        pinned: `${inputs.registry.host}/${inputs.repository}@${digest}`,
+        pinned: pinnedOf(inputs, digest),
         cacheHit,
         buildSeconds,
         downloads,
@@ -120,7 +143,7 @@ export async function createArtifact(inputs: ArtifactInputs, deps: LifecycleDeps
             );
         }
         await pushAliases(client, inputs, existing);
-        const adopter = deps.adopters?.[inputs.kind];
+        const adopter = deps.kinds(inputs.kind)?.adopt;
         const adopted = adopter ? await adopter({ inputs, client, log }, existing) : { downloads: NO_DOWNLOADS };
         // A Docker build (through @pulumi/docker) pushed this very digest during this run.
         const builtThisRun = inputs.build?.pushedDigest !== undefined && String(inputs.build.pushedDigest).endsWith(existing);
@@ -130,7 +153,7 @@ export async function createArtifact(inputs: ArtifactInputs, deps: LifecycleDeps
         log(`${inputs.name}: ${builtThisRun ? "recorded the Docker build of" : "cache hit, adopted"} ${refOf(inputs)}@${existing}`);
         return outputsOf(inputs, existing, !builtThisRun, 0, adopted.downloads, adopted.details);
     }
-    const builder = deps.builders[inputs.kind];
+    const builder = deps.kinds(inputs.kind)?.build;
     if (!builder) throw new WarmrunError(`${inputs.name}: no builder for artifact kind ${inputs.kind}`);
     const started = Date.now();
     const result = await builder({ inputs, client, log });
@@ -156,7 +179,7 @@ export async function readArtifact(props: ArtifactOutputs, deps: LifecycleDeps):
     }
     if (digest !== props.digest) {
         if (deps.journal !== false) appendJournal({ artifact: props.name, kind: props.kind, key: props.key, action: "moved", digest });
-        return { ...props, digest, pinned: `${props.registry.host}/${props.repository}@${digest}` };
+        return { ...props, digest, pinned: pinnedOf(props, digest) };
     }
     return props;
 }

@@ -20,6 +20,8 @@ function loadImpl(): typeof import("./providerImpl") {
  * components/core/lifecycle.ts (a unit test holds them together). Undefined: ask the implementation.
  */
 export function unchangedArtifactDiff(olds: any, news: any): { changes: boolean; replaces: string[]; deleteBeforeReplace: boolean } | undefined {
+    // A kind published as a local file checks its file; a changed provider is recorded by an update.
+    if (news.path !== undefined || olds.__provider !== news.__provider) return undefined;
     const samePlace =
         olds.key === news.key &&
         olds.kind === news.kind &&

@@ -1,55 +1,52 @@
-// What the dynamic provider runs: the lifecycle functions with the builders of every kind.
-import { Adopter, ArtifactInputs, ArtifactOutputs, Builder, createArtifact, diffArtifact, readArtifact, updateArtifact, refOf } from "./lifecycle";
+// What the dynamic provider runs: the lifecycle functions, with each kind's build module taken from
+// the list of kinds and loaded when an artifact of that kind first needs it.
+import { ArtifactInputs, ArtifactOutputs, createArtifact, diffArtifact, KindBuildModule, LifecycleDeps, readArtifact, updateArtifact, refOf } from "./lifecycle";
 import { appendJournal } from "./journal";
-import { buildBundle, BUNDLE_KIND } from "../kinds/fileBundle/build";
-import { buildRootfs, ROOTFS_KIND } from "../kinds/debianRootfs/build";
-import { buildWithBuildah } from "../images/buildah";
-import { buildQcow2, QCOW2_KIND } from "../kinds/qcow2Image/build";
-import { adoptAppliance, buildAppliance, PACKER_KIND } from "../kinds/packerAppliance/build";
-import { WarmrunError } from "./errors";
+import { kindNamed } from "../kinds";
 
-/** Image kinds build with buildah here; with Docker, @pulumi/docker built and pushed already. */
-const buildImage: Builder = async (ctx) => {
-    if (ctx.inputs.build?.builder === "docker") {
-        throw new WarmrunError(`${ctx.inputs.name}: the Docker build did not push ${refOf(ctx.inputs)}; see the ${ctx.inputs.name}-docker resource's output`);
-    }
-    return buildWithBuildah(ctx);
-};
+const loaded = new Map<string, KindBuildModule | undefined>();
 
-export const BUILDERS: Record<string, Builder> = {
-    [BUNDLE_KIND]: buildBundle,
-    [ROOTFS_KIND]: buildRootfs,
-    BaseImage: buildImage,
-    CargoDepsImage: buildImage,
-    [QCOW2_KIND]: buildQcow2,
-    [PACKER_KIND]: buildAppliance,
-};
+/** A kind's build module (its folder's build.ts), loaded once. */
+export function buildModuleOf(kind: string): KindBuildModule | undefined {
+    if (!loaded.has(kind)) loaded.set(kind, kindNamed(kind)?.build());
+    return loaded.get(kind);
+}
 
-/** Kinds that do more than record the digest on a hit. */
-export const ADOPTERS: Record<string, Adopter> = {
-    [PACKER_KIND]: adoptAppliance,
-};
+const DEPS: LifecycleDeps = { kinds: buildModuleOf, log: (m) => console.error(m) };
+
+/** The serialized provider the state holds changed: an update records the current one. */
+function providerChanged(olds: any, news: any): boolean {
+    return olds.__provider !== undefined && news.__provider !== undefined && olds.__provider !== news.__provider;
+}
 
 export async function diff(_id: string, olds: ArtifactOutputs, news: ArtifactInputs) {
-    const d = diffArtifact(olds, news);
-    return { changes: d.changes, replaces: d.replaces, deleteBeforeReplace: false };
+    const own = buildModuleOf(news.kind)?.lifecycle;
+    const d = own ? own.diff(olds, news) : diffArtifact(olds, news);
+    const changes = d.changes || providerChanged(olds, news);
+    const deleteBeforeReplace = "deleteBeforeReplace" in d && d.deleteBeforeReplace === true;
+    return { changes, replaces: d.replaces, deleteBeforeReplace };
 }
 
 export async function create(inputs: ArtifactInputs) {
-    const outs = await createArtifact(inputs, { builders: BUILDERS, adopters: ADOPTERS, log: (m) => console.error(m) });
-    return { id: refOf(inputs), outs };
+    const own = buildModuleOf(inputs.kind)?.lifecycle;
+    const outs = own ? await own.create(inputs, DEPS.log!) : await createArtifact(inputs, DEPS);
+    return { id: inputs.path ?? refOf(inputs), outs };
 }
 
 export async function read(id: string, props: ArtifactOutputs) {
-    const current = await readArtifact(props, { builders: BUILDERS });
+    const own = buildModuleOf(props.kind)?.lifecycle;
+    const current = own ? await own.read(props) : await readArtifact(props, DEPS);
     return current ? { id, props: current } : { id: "", props: {} };
 }
 
 export async function update(_id: string, olds: ArtifactOutputs, news: ArtifactInputs) {
-    return { outs: await updateArtifact(olds, news, { builders: BUILDERS }) };
+    const own = buildModuleOf(news.kind)?.lifecycle;
+    return { outs: own ? await own.update(olds, news) : await updateArtifact(olds, news, DEPS) };
 }
 
 export async function remove(_id: string, props: ArtifactOutputs) {
+    const own = buildModuleOf(props.kind)?.lifecycle;
+    if (own) return own.delete(props);
     // Registry content stays: other stacks and runners share it.
     appendJournal({ artifact: props.name, kind: props.kind, key: props.key, action: "delete", digest: props.digest });
 }

@@ -3,7 +3,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { BuildContext, BuildResult, KEY_ANNOTATION, KIND_ANNOTATION, ARTIFACT_ANNOTATION } from "../core/lifecycle";
+import { Builder, BuildContext, BuildResult, refOf } from "../core/lifecycle";
+import { artifactAnnotations } from "../oci/annotations";
 import { runTool } from "../core/process";
 import { summaryOf } from "../downloads/counter";
 import { WarmrunError } from "../core/errors";
@@ -68,7 +69,7 @@ export async function buildWithBuildah(ctx: BuildContext): Promise<BuildResult> 
         const containerfile = path.join(tmp, "Containerfile");
         fs.writeFileSync(containerfile, spec.containerfileText);
         const authfile = writeAuthFile(tmp, inputs.registry.host, inputs.registry.username, inputs.registry.password);
-        const labels = { [KEY_ANNOTATION]: inputs.key, [KIND_ANNOTATION]: inputs.kind, [ARTIFACT_ANNOTATION]: inputs.name };
+        const labels = artifactAnnotations({ key: inputs.key, kind: inputs.kind, name: inputs.name });
         log(`${inputs.name}: buildah bud (${spec.contextFiles.length} context files)`);
         const built = await runTool(inputs.name, "buildah", budArgs(spec, { contextDir, containerfile, image, insecure: inputs.registry.insecure, labels, authfile }), { secrets });
         const digestFile = path.join(tmp, "digest");
@@ -84,3 +85,11 @@ export async function buildWithBuildah(ctx: BuildContext): Promise<BuildResult> 
         fs.rmSync(tmp, { recursive: true, force: true });
     }
 }
+
+/** The provider-side build of an image kind: buildah here; with Docker, @pulumi/docker built and pushed already. */
+export const buildImage: Builder = async (ctx) => {
+    if (ctx.inputs.build?.builder === "docker") {
+        throw new WarmrunError(`${ctx.inputs.name}: the Docker build did not push ${refOf(ctx.inputs)}; see the ${ctx.inputs.name}-docker resource's output`);
+    }
+    return buildWithBuildah(ctx);
+};

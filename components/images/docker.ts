@@ -63,30 +63,25 @@ export function dockerImageArgs(plan: DockerImagePlan, registry: RegistryArgs): 
 
 /**
  * On a miss with the Docker builder, @pulumi/docker builds and pushes the image under the key tag;
- * the Artifact then records what was pushed. On a hit no Docker resource exists at all.
+ * the Artifact then records what was pushed. On a hit the caller registers no Docker resource at all.
  */
 export function dockerBuildOnMiss(
     parent: pulumi.Resource,
     name: string,
     registry: RegistryArgs,
-    repository: string,
-    tag: Promise<string>,
-    hit: Promise<boolean>,
+    ref: string,
+    tag: string,
     spec: Promise<ImageBuildSpec>,
     workDir: string,
 ): pulumi.Output<string | undefined> {
-    const pushed = Promise.all([tag, hit, spec]).then(([t, isHit, s]) => {
-        if (isHit) return pulumi.output<string | undefined>(undefined);
+    const pushed = spec.then((s) => {
         // @pulumi/docker reads the context at preview too, so it is written now, keyed by tag.
-        const dir = path.join(workDir, `${name}-${t}`);
+        const dir = path.join(workDir, `${name}-${tag}`);
         materializeContext(s, path.join(dir, "context"));
         fs.writeFileSync(path.join(dir, "Containerfile"), s.containerfileText);
         const image = new docker.Image(
             `${name}-docker`,
-            dockerImageArgs(
-                { imageName: `${registry.host}/${repository}:${t}`, contextDir: path.join(dir, "context"), dockerfile: path.join(dir, "Containerfile"), args: s.buildArgs, target: s.target },
-                registry,
-            ),
+            dockerImageArgs({ imageName: ref, contextDir: path.join(dir, "context"), dockerfile: path.join(dir, "Containerfile"), args: s.buildArgs, target: s.target }, registry),
             { parent },
         );
         return image.repoDigest as pulumi.Output<string | undefined>;

@@ -1,12 +1,14 @@
 // OCI images made without a daemon: a directory becomes a gzip layer (streamed, hashed on the
-// way), and an image is pushed blob by blob with the manifest last.
+// way), a config without timestamps, and the image is pushed through push.ts (manifest last).
 import * as fs from "fs";
 import * as zlib from "zlib";
 import { spawn } from "child_process";
 import { createHash } from "crypto";
 import { pipeline } from "stream/promises";
 import { Transform } from "stream";
-import { RegistryClient, MEDIA, digestOf } from "./registry";
+import { RegistryClient } from "./registry";
+import { MEDIA } from "./manifest";
+import { pushArtifact } from "./push";
 import { WarmrunError } from "../core/errors";
 
 export interface LayerFile {
@@ -91,7 +93,7 @@ export function imageConfig(layers: LayerFile[], opts: ImageConfigOptions): Buff
 }
 
 /** Pushes layers and config (each only if missing), then the manifest under the tag. */
-export async function pushImage(
+export function pushImage(
     client: RegistryClient,
     repository: string,
     tag: string,
@@ -99,18 +101,11 @@ export async function pushImage(
     config: Buffer,
     annotations: Record<string, string>,
 ): Promise<string> {
-    for (const layer of layers) {
-        await client.pushBlob(repository, { digest: layer.digest, size: layer.size, file: layer.file });
-    }
-    await client.pushBlob(repository, { digest: digestOf(config), size: config.length, data: config });
-    const manifest = Buffer.from(
-        JSON.stringify({
-            schemaVersion: 2,
-            mediaType: MEDIA.ociManifest,
-            config: { mediaType: MEDIA.ociConfig, digest: digestOf(config), size: config.length },
-            layers: layers.map((l) => ({ mediaType: l.mediaType ?? MEDIA.ociLayerGzip, digest: l.digest, size: l.size })),
-            annotations,
-        }),
-    );
-    return client.putManifest(repository, tag, MEDIA.ociManifest, manifest);
+    return pushArtifact(client, {
+        repository,
+        tag,
+        config: { mediaType: MEDIA.ociConfig, data: config },
+        layers: layers.map((l) => ({ mediaType: l.mediaType ?? MEDIA.ociLayerGzip, digest: l.digest, size: l.size, file: l.file })),
+        annotations,
+    });
 }

@@ -4,18 +4,7 @@ import * as fs from "fs";
 import { Readable } from "stream";
 import { createHash } from "crypto";
 import { WarmrunError } from "../core/errors";
-
-export const MEDIA = {
-    ociManifest: "application/vnd.oci.image.manifest.v1+json",
-    ociIndex: "application/vnd.oci.image.index.v1+json",
-    dockerManifest: "application/vnd.docker.distribution.manifest.v2+json",
-    dockerList: "application/vnd.docker.distribution.manifest.list.v2+json",
-    ociEmpty: "application/vnd.oci.empty.v1+json",
-    ociLayerGzip: "application/vnd.oci.image.layer.v1.tar+gzip",
-    ociLayerTar: "application/vnd.oci.image.layer.v1.tar",
-    ociConfig: "application/vnd.oci.image.config.v1+json",
-};
-const MANIFEST_ACCEPT = [MEDIA.ociManifest, MEDIA.ociIndex, MEDIA.dockerManifest, MEDIA.dockerList].join(", ");
+import { digestOf, MANIFEST_ACCEPT } from "./manifest";
 
 const HOST = String.raw`(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?`;
 const PATH_COMPONENT = String.raw`[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*`;
@@ -48,10 +37,6 @@ export function isValidTag(tag: string): boolean {
     return TAG_RE.test(tag);
 }
 
-export function repositoryFor(prefix: RegistryPrefix, artifactName: string): string {
-    return prefix.namespace ? `${prefix.namespace}/${artifactName}` : artifactName;
-}
-
 /** Loopback registries speak plain HTTP unless told otherwise. */
 export function defaultInsecure(host: string): boolean {
     return /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/.test(host);
@@ -69,10 +54,6 @@ export interface Manifest {
     mediaType: string;
     body: Buffer;
     json: any;
-}
-
-export function digestOf(data: Buffer | string): string {
-    return `sha256:${createHash("sha256").update(data).digest("hex")}`;
 }
 
 /** Parses `Bearer realm="...",service="...",scope="..."`. */

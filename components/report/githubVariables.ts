@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as github from "@pulumi/github";
 import { GithubSettings } from "../core/config";
 import { CiField, variableName } from "./ciEnv";
-import { Artifact, ciOutputs } from "../core/artifact";
+import { CiOutputs } from "../core/artifact";
 
 export interface PlannedVariable {
     variableName: string;
@@ -51,7 +51,7 @@ export class GithubVariables extends pulumi.ComponentResource {
 }
 
 /** What index.ts does when `warmrun:github` is set: every chosen output of the stack's artifacts. */
-export function publishGithubVariables(settings: GithubSettings, artifacts: Record<string, { artifact: Artifact }>, token: pulumi.Output<string>): GithubVariables {
-    const outputs = Object.fromEntries(Object.entries(artifacts).map(([name, a]) => [name, ciOutputs(a.artifact) as Record<CiField, pulumi.Output<unknown>>]));
+export function publishGithubVariables(settings: GithubSettings, artifacts: Record<string, { outputs: CiOutputs }>, token: pulumi.Output<string>): GithubVariables {
+    const outputs = Object.fromEntries(Object.entries(artifacts).map(([name, a]) => [name, a.outputs as Record<CiField, pulumi.Output<unknown>>]));
     return new GithubVariables("github", { settings, token, outputs });
 }

@@ -10,7 +10,8 @@ import { startRegistry, TestRegistry } from "../support/registry";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
 import { RegistryClient } from "../../components/oci/registry";
 import { ArtifactInputs, createArtifact } from "../../components/core/lifecycle";
-import { adoptAppliance, buildAppliance, PackerBuildSpec, PACKER_KIND, APPLIANCE_ARTIFACT_TYPE } from "../../components/kinds/packerAppliance/build";
+import { adopt, build, PackerBuildSpec, APPLIANCE_ARTIFACT_TYPE } from "../../components/kinds/packerAppliance/build";
+import { PACKER_KIND } from "../../components/kinds/packerAppliance/fields";
 import { hashFileStream } from "../../components/core/fileset";
 import { sha256Hex, shortKey } from "../../components/core/keys";
 
@@ -73,7 +74,7 @@ describe("appliance outputs against a real registry", function () {
         return { name, kind: PACKER_KIND, key, registry: { host: registry.host, insecure: true }, repository: `test/${name}`, tag: shortKey(key), aliasTags: [], inputs: {}, build };
     }
 
-    const deps = { builders: { [PACKER_KIND]: buildAppliance }, adopters: { [PACKER_KIND]: adoptAppliance } };
+    const deps = { kinds: (kind: string) => (kind === PACKER_KIND ? { build, adopt } : undefined) };
 
     it("publishes qcow2, VMDK and OVA with sha256 files, manifest last; another runner adopts them by download", async () => {
         const out = path.join(tempDir(), "appliance");

@@ -7,8 +7,10 @@ import { execFileSync } from "child_process";
 import YAML from "yaml";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
 import { hashFileSet, StatCache } from "../../components/core/fileset";
-import { seedInputs, seedKeyMaterial, CloudInitFields } from "../../components/kinds/cloudInitIso/component";
-import { renderSeed, writeIso, REGISTRIES_CONF_PATH } from "../../components/kinds/cloudInitIso/build";
+import { seedInputs, seedKeyMaterial } from "../../components/kinds/cloudInitIso/plan";
+import { CloudInitFields } from "../../components/kinds/cloudInitIso/fields";
+import { renderSeed, REGISTRIES_CONF_PATH } from "../../components/kinds/cloudInitIso/seed";
+import { writeIso } from "../../components/kinds/cloudInitIso/build";
 import { computeKey } from "../../components/core/keys";
 import { requireTools } from "../support/tools";
 

@@ -2,16 +2,11 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { execFileSync } from "child_process";
-import {
-    cargoDepsKeyMaterial,
-    cargoRecipe,
-    CargoRecipeOptions,
-    dirSource,
-    gitTreeSource,
-    memberGlobToRegExp,
-    recipeEntries,
-    skeleton,
-} from "../../components/cargo/recipe";
+import { cargoRecipe, CargoRecipeOptions } from "../../components/cargo/recipe";
+import { dirSource, gitTreeSource } from "../../components/cargo/workspace";
+import { memberGlobToRegExp } from "../../components/cargo/manifest";
+import { recipeEntries, skeleton } from "../../components/cargo/skeleton";
+import { cargoDepsKeyMaterial } from "../../components/cargo/depsKey";
 import { computeKey } from "../../components/core/keys";
 import { WarmrunError } from "../../components/core/errors";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";

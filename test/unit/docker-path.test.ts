@@ -10,7 +10,7 @@ import { chooseBuilder, dockerImageArgs, upstreamBuildArgs } from "../../compone
 import { registered, resetRegistered, plain, isSecret } from "../support/mocks";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
 
-function settled(stack: ReturnType<typeof buildStack>): Promise<unknown> {
+function settled(stack: Awaited<ReturnType<typeof buildStack>>): Promise<unknown> {
     return Promise.all(Object.values(stack).map((c) => new Promise((r) => c.artifact.id.apply(r))));
 }
 
@@ -46,7 +46,7 @@ describe("Docker builder path (mocks)", () => {
     }
 
     it("on a miss, builds and pushes through @pulumi/docker under the key tag, with upstream refs as build args", async () => {
-        const s = stack(async () => undefined);
+        const s = await stack(async () => undefined);
         await settled(s);
         await new Promise((r) => setTimeout(r, 100));
         const images = registered.filter((r) => r.type === "docker:index/image:Image");
@@ -71,7 +71,7 @@ describe("Docker builder path (mocks)", () => {
     });
 
     it("on a hit, registers no Docker resource at all", async () => {
-        const s = stack(async (_repo: string, _tag: string) => `sha256:${"e".repeat(64)}`);
+        const s = await stack(async (_repo: string, _tag: string) => `sha256:${"e".repeat(64)}`);
         await settled(s);
         await new Promise((r) => setTimeout(r, 100));
         assert.equal(registered.filter((r) => r.type === "docker:index/image:Image").length, 0);

@@ -69,7 +69,7 @@ describe("GitHub Actions variables (warmrun:github)", () => {
 
     it("under mocks: a github provider with the token as a secret, and one ActionsVariable per chosen output", async () => {
         const config = validateConfig(raw({ owner: "acme", repository: "app", token: TOKEN, artifacts: ["rust-deps"], outputs: ["pinned", "digest"] }), { projectRoot: project, secretKeys: new Set(["warmrun:github"]) });
-        const stack = buildStack(config, new StatCache(), undefined, async () => undefined);
+        const stack = await buildStack(config, new StatCache(), undefined, async () => undefined);
         const token = pulumi.secret({ token: TOKEN }).apply((g) => g.token);
         const gh = publishGithubVariables(config.github!, stack, token);
         await Promise.all(Object.values(gh.variables).map((v) => new Promise((r) => v.urn.apply(r))));
@@ -93,7 +93,7 @@ describe("GitHub Actions variables (warmrun:github)", () => {
 
     it("a stack without warmrun:github registers no GitHub resource", async () => {
         const config = validateConfig(raw(undefined), { projectRoot: project, secretKeys: new Set() });
-        const stack = buildStack(config, new StatCache(), undefined, async () => undefined);
+        const stack = await buildStack(config, new StatCache(), undefined, async () => undefined);
         await Promise.all(Object.values(stack).map((c) => new Promise((r) => c.artifact.id.apply(r))));
         assert.ok(registered.length > 0);
         assert.deepEqual(registered.filter((r) => r.type.includes("github")), []);

@@ -7,12 +7,12 @@ import { validateConfig } from "../../components/core/config";
 import { StatCache } from "../../components/core/fileset";
 import { buildStack } from "../../components/core/stack";
 import { computeKey, shortKey } from "../../components/core/keys";
-import { bundleKeyMaterial } from "../../components/kinds/fileBundle/component";
+import { bundleKeyMaterial } from "../../components/kinds/fileBundle/plan";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
 import { registered, resetRegistered } from "../support/mocks";
 
 /** Resolves once every artifact of the stack is registered (its id is known). */
-function registeredAll(stack: ReturnType<typeof buildStack>): Promise<unknown> {
+function registeredAll(stack: Awaited<ReturnType<typeof buildStack>>): Promise<unknown> {
     return Promise.all(Object.values(stack).map((c) => new Promise((r) => c.artifact.id.apply(r))));
 }
 
@@ -37,7 +37,7 @@ describe("component graph (mocks)", () => {
         return buildStack(config, new StatCache(), undefined, lookup);
     }
 
-    async function artifactInputs(stack: ReturnType<typeof buildStack>): Promise<Record<string, any>> {
+    async function artifactInputs(stack: Awaited<ReturnType<typeof buildStack>>): Promise<Record<string, any>> {
         await registeredAll(stack);
         const out: Record<string, any> = {};
         for (const r of registered) if (r.type === "pulumi-nodejs:dynamic/warmrun:FileBundle") out[r.name] = r.inputs;
@@ -55,7 +55,7 @@ describe("component graph (mocks)", () => {
     });
 
     it("registers a component and an artifact per config entry, keyed by content", async () => {
-        const stack = stackOf();
+        const stack = await stackOf();
         const inputs = await artifactInputs(stack);
         assert.deepEqual(Object.keys(inputs).sort(), ["app", "base", "docs"]);
         assert.deepEqual(registered.filter((r) => r.type === "warmrun:index:FileBundle").map((r) => r.name).sort(), ["app", "base", "docs"]);
@@ -74,10 +74,10 @@ describe("component graph (mocks)", () => {
     });
 
     it("a changed upstream changes exactly its dependents' keys", async () => {
-        const before = await artifactInputs(stackOf());
+        const before = await artifactInputs(await stackOf());
         resetRegistered();
         fs.writeFileSync(path.join(project, "base/os-release"), "debian 14\n");
-        const after = await artifactInputs(stackOf());
+        const after = await artifactInputs(await stackOf());
         assert.notEqual(after.base.key, before.base.key);
         assert.notEqual(after.app.key, before.app.key, "dependent rebuilt");
         assert.equal(after.docs.key, before.docs.key, "unrelated artifact untouched");

@@ -9,7 +9,7 @@ import { validateConfig, ConfigError } from "../../components/core/config";
 import { StatCache } from "../../components/core/fileset";
 import { buildStack } from "../../components/core/stack";
 import { computeKey, shortKey } from "../../components/core/keys";
-import { appliancePlan } from "../../components/kinds/packerAppliance/component";
+import { appliancePlan } from "../../components/kinds/packerAppliance/plan";
 import { packerCommandScript, shellQuote } from "../../components/kinds/packerAppliance/command";
 import { initDecision, manifestFiles, packerArgs, parsePackerVersion, pickDisk, PackerBuildSpec, secretEnv } from "../../components/kinds/packerAppliance/build";
 import { ovfDescriptor } from "../../components/kinds/packerAppliance/ova";
@@ -202,10 +202,10 @@ describe("PackerAppliance command runner (mocks)", () => {
         const config = validateConfig(raw, { projectRoot: project, secretKeys: new Set(["appliance:password"]) });
         return buildStack(config, new StatCache(), undefined, lookup);
     }
-    const settled = (s: ReturnType<typeof stack>) => Promise.all(Object.values(s).map((c) => new Promise((r) => c.artifact.id.apply(r)))).then(() => new Promise((r) => setTimeout(r, 100)));
+    const settled = (s: Awaited<ReturnType<typeof stack>>) => Promise.all(Object.values(s).map((c) => new Promise((r) => c.artifact.id.apply(r)))).then(() => new Promise((r) => setTimeout(r, 100)));
 
     it("on a miss, a local.Command runs packer build with triggers = [key]; the secret travels in its environment, as a secret", async () => {
-        const s = stack(async () => undefined);
+        const s = await stack(async () => undefined);
         await settled(s);
         const commands = registered.filter((r) => r.type === "command:local:Command");
         assert.equal(commands.length, 1);
@@ -226,7 +226,7 @@ describe("PackerAppliance command runner (mocks)", () => {
     });
 
     it("on a hit, registers no Command: the Artifact adopts from the registry", async () => {
-        const s = stack(async () => `sha256:${"e".repeat(64)}`);
+        const s = await stack(async () => `sha256:${"e".repeat(64)}`);
         await settled(s);
         assert.equal(registered.filter((r) => r.type === "command:local:Command").length, 0);
         assert.equal(registered.filter((r) => r.type === "pulumi-nodejs:dynamic/warmrun:PackerAppliance").length, 1);

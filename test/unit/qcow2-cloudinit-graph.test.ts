@@ -30,7 +30,7 @@ describe("Qcow2Image and CloudInitIso components (mocks)", () => {
                 }),
             };
             const config = validateConfig(raw, { projectRoot: project, secretKeys: new Set(["warmrun:artifacts"]) });
-            const s = buildStack(config, new StatCache(), undefined, async () => undefined, { clean: false, commit: "0123456789abcdef", shortCommit: "0123456" });
+            const s = await buildStack(config, new StatCache(), undefined, async () => undefined, { clean: false, commit: "0123456789abcdef", shortCommit: "0123456" });
             await Promise.all(Object.values(s).map((c) => new Promise((r) => c.artifact.id.apply(r))));
             await new Promise((r) => setTimeout(r, 100));
             const disk = registered.find((r) => r.type === "pulumi-nodejs:dynamic/warmrun:Qcow2Image")!.inputs;

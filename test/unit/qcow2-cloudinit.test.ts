@@ -1,11 +1,14 @@
 // Pure parts of Qcow2Image, the qcow2 cache CLI and CloudInitIso.
 import { strict as assert } from "assert";
 import YAML from "yaml";
-import { parseSize, whiteoutsOf, qemuImgConvertArgs, containerDiskEntries, mke2fsArgs, uuidFromKey, commandLine, parseReference, Qcow2BuildSpec } from "../../components/kinds/qcow2Image/build";
-import { qcow2Spec, qcow2KeyMaterial, qcow2AliasTags } from "../../components/kinds/qcow2Image/component";
+import { whiteoutsOf, qemuImgConvertArgs, containerDiskEntries, mke2fsArgs, uuidFromKey, commandLine } from "../../components/kinds/qcow2Image/build";
+import { parseSize, qcow2Problems } from "../../components/kinds/qcow2Image/fields";
+import { qcow2KeyMaterial, qcow2AliasTags, Qcow2BuildSpec } from "../../components/kinds/qcow2Image/plan";
+import { parseReference } from "../../components/oci/reference";
 import { isDiskEntry, progressLine } from "../../components/kinds/qcow2Image/cache";
-import { renderSeed, mergeUserData, parseExtraUserData, xorrisoArgs, SeedInputs } from "../../components/kinds/cloudInitIso/build";
-import { seedKeyMaterial } from "../../components/kinds/cloudInitIso/component";
+import { renderSeed, mergeUserData, parseExtraUserData, SeedInputs } from "../../components/kinds/cloudInitIso/seed";
+import { xorrisoArgs } from "../../components/kinds/cloudInitIso/build";
+import { seedKeyMaterial } from "../../components/kinds/cloudInitIso/plan";
 import { computeKey, inputSummary } from "../../components/core/keys";
 import { validateConfig, ConfigError } from "../../components/core/config";
 import { parseArgs } from "../../scripts/qcow2";
@@ -59,14 +62,7 @@ describe("Qcow2Image (pure parts)", () => {
     });
 
     it("bad fields are errors at preview naming the field", () => {
-        const problems = (fields: any, upstream = ["rootfs"]) => {
-            try {
-                qcow2Spec("disk", fields, upstream, "/p");
-                return "";
-            } catch (e: any) {
-                return e.message as string;
-            }
-        };
+        const problems = (fields: any, upstream = ["rootfs"]) => qcow2Problems(fields, { where: "warmrun:artifacts.disk", upstream, projectRoot: "/p" }).join("\n");
         assert.match(problems({ size: "huge" }), /warmrun:artifacts\.disk\.size "huge" is not a size/);
         assert.match(problems({ size: "1M" }), /size 1M is too small for a filesystem/);
         assert.match(problems({ compression: "lz4" }), /compression "lz4" is not one of zstd, zlib, none/);

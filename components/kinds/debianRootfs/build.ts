@@ -3,22 +3,15 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { BuildContext, BuildResult, KEY_ANNOTATION, KIND_ANNOTATION, ARTIFACT_ANNOTATION } from "../../core/lifecycle";
+import { BuildContext, BuildResult } from "../../core/lifecycle";
+import { artifactAnnotations } from "../../oci/annotations";
 import { layerFromDirectory, imageConfig, pushImage } from "../../oci/image";
 import { runTool } from "../../core/process";
 import { summaryOf } from "../../downloads/counter";
 import { WarmrunError } from "../../core/errors";
 
-export const ROOTFS_KIND = "DebianRootfs";
-export const ROOTFS_RECIPE_VERSION = 1;
-
-export interface RootfsBuildSpec {
-    suite: string;
-    variant: string;
-    packages: string[];
-    /** Empty: debootstrap's own default mirror. */
-    mirror: string;
-}
+import { ROOTFS_KIND } from "./fields";
+import { RootfsBuildSpec } from "./plan";
 
 export function debootstrapArgs(spec: RootfsBuildSpec, target: string): string[] {
     const args = [`--variant=${spec.variant}`, "--arch=amd64"];
@@ -28,7 +21,7 @@ export function debootstrapArgs(spec: RootfsBuildSpec, target: string): string[]
     return args;
 }
 
-export async function buildRootfs(ctx: BuildContext): Promise<BuildResult> {
+export async function build(ctx: BuildContext): Promise<BuildResult> {
     const { inputs, client, log } = ctx;
     const spec = inputs.build as RootfsBuildSpec;
     if (typeof process.getuid === "function" && process.getuid() !== 0) {
@@ -55,7 +48,7 @@ export async function buildRootfs(ctx: BuildContext): Promise<BuildResult> {
         const byTool = { ...counted.byTool, ...(retrieved ? { debootstrap: { count: retrieved.count, bytes } } : {}) };
         const downloads = { ...summaryOf(counted), bytes, byTool };
         const layer = await layerFromDirectory(tree, path.join(tmp, "layer.tar.gz"));
-        const labels = { [KEY_ANNOTATION]: inputs.key, [KIND_ANNOTATION]: ROOTFS_KIND, [ARTIFACT_ANNOTATION]: inputs.name };
+        const labels = artifactAnnotations({ key: inputs.key, kind: ROOTFS_KIND, name: inputs.name });
         const config = imageConfig([layer], { cmd: ["/bin/bash"], labels, createdBy: `debootstrap ${spec.suite}` });
         const digest = await pushImage(client, inputs.repository, inputs.tag, [layer], config, labels);
         return { digest, downloads };

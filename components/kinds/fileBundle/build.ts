@@ -10,21 +10,15 @@ import * as tarStream from "tar-stream";
 import { computeKey, FileEntry } from "../../core/keys";
 import { hashFiles, listFiles, StatCache } from "../../core/fileset";
 import { WarmrunError } from "../../core/errors";
-import { MEDIA, digestOf } from "../../oci/registry";
-import { BuildContext, BuildResult, KEY_ANNOTATION, KIND_ANNOTATION, ARTIFACT_ANNOTATION } from "../../core/lifecycle";
+import { MEDIA } from "../../oci/manifest";
+import { EMPTY_CONFIG, pushArtifact } from "../../oci/push";
+import { artifactAnnotations } from "../../oci/annotations";
+import { BuildContext, BuildResult } from "../../core/lifecycle";
 import { NO_DOWNLOADS } from "../../core/journal";
+import { BUNDLE_KIND } from "./fields";
+import { BUNDLE_RECIPE_VERSION, BundleBuildSpec } from "./plan";
 
-export const BUNDLE_KIND = "FileBundle";
-export const BUNDLE_RECIPE_VERSION = 1;
 export const BUNDLE_ARTIFACT_TYPE = "application/vnd.warmrun.bundle.v1";
-
-export interface BundleBuildSpec {
-    root: string;
-    include?: string[];
-    ignore?: string[];
-    params: Record<string, unknown>;
-    upstream: Record<string, string>;
-}
 
 /** Writes the files as a reproducible tar.gz; returns its digest and size. */
 export async function writeBundleLayer(root: string, files: FileEntry[], outFile: string): Promise<{ digest: string; size: number }> {
@@ -61,7 +55,7 @@ export async function writeBundleLayer(root: string, files: FileEntry[], outFile
     return { digest: `sha256:${hash.digest("hex")}`, size };
 }
 
-export async function buildBundle(ctx: BuildContext): Promise<BuildResult> {
+export async function build(ctx: BuildContext): Promise<BuildResult> {
     const { inputs, client } = ctx;
     const spec = inputs.build as BundleBuildSpec;
     const root = path.resolve(spec.root);
@@ -77,24 +71,14 @@ export async function buildBundle(ctx: BuildContext): Promise<BuildResult> {
     try {
         const layerFile = path.join(tmp, "layer.tar.gz");
         const layer = await writeBundleLayer(root, files, layerFile);
-        const config = Buffer.from("{}");
-        await client.pushBlob(inputs.repository, { digest: digestOf(config), size: config.length, data: config });
-        await client.pushBlob(inputs.repository, { digest: layer.digest, size: layer.size, file: layerFile });
-        const manifest = Buffer.from(
-            JSON.stringify({
-                schemaVersion: 2,
-                mediaType: MEDIA.ociManifest,
-                artifactType: BUNDLE_ARTIFACT_TYPE,
-                config: { mediaType: MEDIA.ociEmpty, digest: digestOf(config), size: config.length },
-                layers: [{ mediaType: MEDIA.ociLayerGzip, digest: layer.digest, size: layer.size }],
-                annotations: {
-                    [KEY_ANNOTATION]: inputs.key,
-                    [KIND_ANNOTATION]: BUNDLE_KIND,
-                    [ARTIFACT_ANNOTATION]: inputs.name,
-                },
-            }),
-        );
-        const digest = await client.putManifest(inputs.repository, inputs.tag, MEDIA.ociManifest, manifest);
+        const digest = await pushArtifact(client, {
+            repository: inputs.repository,
+            tag: inputs.tag,
+            artifactType: BUNDLE_ARTIFACT_TYPE,
+            config: { mediaType: MEDIA.ociEmpty, data: EMPTY_CONFIG },
+            layers: [{ mediaType: MEDIA.ociLayerGzip, digest: layer.digest, size: layer.size, file: layerFile }],
+            annotations: artifactAnnotations({ key: inputs.key, kind: BUNDLE_KIND, name: inputs.name }),
+        });
         return { digest, downloads: NO_DOWNLOADS };
     } finally {
         fs.rmSync(tmp, { recursive: true, force: true });

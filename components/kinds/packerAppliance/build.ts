@@ -5,20 +5,19 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { execFileSync } from "child_process";
-import { BuildContext, BuildResult, KEY_ANNOTATION, KIND_ANNOTATION, ARTIFACT_ANNOTATION, Adopter } from "../../core/lifecycle";
+import { BuildContext, BuildResult, Adopter } from "../../core/lifecycle";
+import { artifactAnnotations, TITLE_ANNOTATION } from "../../oci/annotations";
+import { pushArtifact } from "../../oci/push";
 import { runTool } from "../../core/process";
 import { countDownloads } from "../../downloads/counter";
 import { hashFileStream } from "../../core/fileset";
-import { MEDIA, digestOf } from "../../oci/registry";
 import { WarmrunError } from "../../core/errors";
 import { writeOva } from "./ova";
+import { PACKER_KIND } from "./fields";
 
-export const PACKER_KIND = "PackerAppliance";
-export const PACKER_RECIPE_VERSION = 1;
 export const APPLIANCE_ARTIFACT_TYPE = "application/vnd.warmrun.appliance.v1";
 export const APPLIANCE_CONFIG_MEDIA = "application/vnd.warmrun.appliance.config.v1+json";
 export const APPLIANCE_FILE_MEDIA = "application/vnd.warmrun.appliance.file.v1";
-const TITLE_ANNOTATION = "org.opencontainers.image.title";
 /** Variables warmrun sets when `sshKey` is on. */
 export const SSH_KEY_VARS = { privateKeyFile: "ssh_private_key_file", publicKey: "ssh_public_key" };
 
@@ -254,7 +253,7 @@ function installOutputs(staged: string, outputDir: string): void {
     fs.rmSync(old, { recursive: true, force: true });
 }
 
-export async function buildAppliance(ctx: BuildContext): Promise<BuildResult> {
+export async function build(ctx: BuildContext): Promise<BuildResult> {
     const { inputs, client, log } = ctx;
     const spec = inputs.build as PackerBuildSpec;
     const where = inputs.name;
@@ -275,23 +274,15 @@ export async function buildAppliance(ctx: BuildContext): Promise<BuildResult> {
             output = await runPackerBuild(where, spec, dir, log);
         }
         const files = await collectOutputs(where, spec, dir, staged, log);
-        const config = Buffer.from(JSON.stringify({ files }));
-        await client.pushBlob(inputs.repository, { digest: digestOf(config), size: config.length, data: config });
-        for (const f of files) {
-            log(`${where}: pushing ${f.name} (${f.size} bytes)`);
-            await client.pushBlob(inputs.repository, { digest: `sha256:${f.sha256}`, size: f.size, file: path.join(staged, f.name) });
-        }
-        const manifest = Buffer.from(
-            JSON.stringify({
-                schemaVersion: 2,
-                mediaType: MEDIA.ociManifest,
-                artifactType: APPLIANCE_ARTIFACT_TYPE,
-                config: { mediaType: APPLIANCE_CONFIG_MEDIA, digest: digestOf(config), size: config.length },
-                layers: files.map((f) => ({ mediaType: APPLIANCE_FILE_MEDIA, digest: `sha256:${f.sha256}`, size: f.size, annotations: { [TITLE_ANNOTATION]: f.name } })),
-                annotations: { [KEY_ANNOTATION]: inputs.key, [KIND_ANNOTATION]: PACKER_KIND, [ARTIFACT_ANNOTATION]: inputs.name },
-            }),
-        );
-        const digest = await client.putManifest(inputs.repository, inputs.tag, MEDIA.ociManifest, manifest);
+        for (const f of files) log(`${where}: pushing ${f.name} (${f.size} bytes)`);
+        const digest = await pushArtifact(client, {
+            repository: inputs.repository,
+            tag: inputs.tag,
+            artifactType: APPLIANCE_ARTIFACT_TYPE,
+            config: { mediaType: APPLIANCE_CONFIG_MEDIA, data: Buffer.from(JSON.stringify({ files })) },
+            layers: files.map((f) => ({ mediaType: APPLIANCE_FILE_MEDIA, digest: `sha256:${f.sha256}`, size: f.size, file: path.join(staged, f.name), annotations: { [TITLE_ANNOTATION]: f.name } })),
+            annotations: artifactAnnotations({ key: inputs.key, kind: PACKER_KIND, name: inputs.name }),
+        });
         installOutputs(staged, outputDir);
         const counted = countDownloads(output);
         return { digest, downloads: { count: counted.count, bytes: counted.bytes }, details: { ...detailsOf(outputDir, files) } };
@@ -302,7 +293,7 @@ export async function buildAppliance(ctx: BuildContext): Promise<BuildResult> {
 }
 
 /** A hit: the files come from the registry (a download, no build); files already in place stay. */
-export const adoptAppliance: Adopter = async (ctx, digest) => {
+export const adopt: Adopter = async (ctx, digest) => {
     const { inputs, client, log } = ctx;
     const spec = inputs.build as PackerBuildSpec;
     const outputDir = path.resolve(spec.outputDir);

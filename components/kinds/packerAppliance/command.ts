@@ -39,35 +39,30 @@ export function packerCommandScript(spec: PackerBuildSpec, templateText: string)
     return lines.join("\n") + "\n";
 }
 
-/** Registers the Command on a miss; resolves to the directory packer ran in (undefined on a hit). */
+/** Registers the Command (the caller does so on a miss only); resolves to the directory packer ran in. */
 export function packerCommandOnMiss(
     parent: pulumi.Resource,
     name: string,
-    key: Promise<string>,
-    hit: Promise<boolean>,
-    spec: Promise<PackerBuildSpec>,
+    key: string,
+    spec: PackerBuildSpec,
     secrets: pulumi.Output<Record<string, string>>,
     workDir: string,
-): pulumi.Output<string | undefined> {
-    const dir = Promise.all([key, hit, spec]).then(([k, isHit, s]) => {
-        if (isHit) return pulumi.output<string | undefined>(undefined);
-        // The copy packer builds from holds exactly the files the key saw.
-        const buildDir = path.join(workDir, `${name}-${shortKey(k)}`, "build");
-        fs.rmSync(buildDir, { recursive: true, force: true });
-        copyBuildFiles(s, buildDir);
-        const script = packerCommandScript(s, fs.readFileSync(path.join(s.root, s.template), "utf8"));
-        const cmd = new command.local.Command(
-            `${name}-packer`,
-            {
-                create: script,
-                interpreter: ["/bin/sh", "-c"],
-                dir: path.join(buildDir, path.dirname(s.template)),
-                environment: secrets.apply((v) => ({ ...secretEnv(v), CHECKPOINT_DISABLE: "1", PACKER_NO_COLOR: "1" })),
-                triggers: [k],
-            },
-            { parent },
-        );
-        return cmd.stdout.apply(() => buildDir as string | undefined);
-    });
-    return pulumi.output(dir).apply((d) => d);
+): pulumi.Output<string> {
+    // The copy packer builds from holds exactly the files the key saw.
+    const buildDir = path.join(workDir, `${name}-${shortKey(key)}`, "build");
+    fs.rmSync(buildDir, { recursive: true, force: true });
+    copyBuildFiles(spec, buildDir);
+    const script = packerCommandScript(spec, fs.readFileSync(path.join(spec.root, spec.template), "utf8"));
+    const cmd = new command.local.Command(
+        `${name}-packer`,
+        {
+            create: script,
+            interpreter: ["/bin/sh", "-c"],
+            dir: path.join(buildDir, path.dirname(spec.template)),
+            environment: secrets.apply((v) => ({ ...secretEnv(v), CHECKPOINT_DISABLE: "1", PACKER_NO_COLOR: "1" })),
+            triggers: [key],
+        },
+        { parent },
+    );
+    return cmd.stdout.apply(() => buildDir);
 }

@@ -7,50 +7,19 @@ import * as path from "path";
 import { createHash } from "crypto";
 import { pipeline } from "stream/promises";
 import * as tarStream from "tar-stream";
-import { BuildContext, BuildResult, KEY_ANNOTATION, KIND_ANNOTATION, ARTIFACT_ANNOTATION } from "../../core/lifecycle";
+import { BuildContext, BuildResult } from "../../core/lifecycle";
 import { imageConfig, pushImage, LayerFile } from "../../oci/image";
-import { MEDIA, RegistryClient } from "../../oci/registry";
+import { RegistryClient } from "../../oci/registry";
+import { MEDIA } from "../../oci/manifest";
+import { parseReference } from "../../oci/reference";
+import { artifactAnnotations, DISK_PATH_ANNOTATION, DISK_SHA256_ANNOTATION } from "../../oci/annotations";
+import { Compression, QCOW2_KIND } from "./fields";
+import { Qcow2BuildSpec } from "./plan";
 import { runTool } from "../../core/process";
 import { WarmrunError } from "../../core/errors";
 
-export const QCOW2_KIND = "Qcow2Image";
-export const QCOW2_RECIPE_VERSION = 1;
-export const QCOW2_TAG_PREFIX = "base-qcow2-";
-export const DISK_PATH_ANNOTATION = "dev.warmrun.disk-path";
-export const DISK_SHA256_ANNOTATION = "dev.warmrun.disk-sha256";
 /** The qemu user of KubeVirt's virt-launcher reads containerDisks as 107:107. */
 export const CONTAINERDISK_OWNER = 107;
-export const COMPRESSIONS = ["zstd", "zlib", "none"] as const;
-export const FILESYSTEMS = ["ext4", "ext3", "ext2"] as const;
-export type Compression = (typeof COMPRESSIONS)[number];
-
-export interface Qcow2BuildSpec {
-    /** Disk size in bytes. */
-    sizeBytes: number;
-    /** As written in config (for messages). */
-    size: string;
-    filesystem: string;
-    compression: Compression;
-    label: string;
-    /** Absolute path of the disk inside the containerDisk image. */
-    diskPath: string;
-    /** Pinned reference (host/repo@sha256:...) of the upstream image, when there is one. */
-    upstreamRef?: string;
-    /** A user's own builder (e.g. bootc-image-builder): writes the qcow2 to {output}. */
-    command?: string[];
-    /** Directory the command runs in (the project). */
-    commandCwd?: string;
-}
-
-const UNIT: Record<string, number> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
-
-/** "2G", "512M", "1536MiB", "1073741824" -> bytes (binary units, like qemu-img). */
-export function parseSize(text: string): number | undefined {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*$/i.exec(text);
-    if (!m) return undefined;
-    const bytes = Math.floor(parseFloat(m[1]) * UNIT[m[2].toUpperCase()]);
-    return bytes > 0 ? bytes : undefined;
-}
 
 /** A UUID from the key, so the filesystem's identity depends on what it is built from. */
 export function uuidFromKey(key: string, salt: string): string {
@@ -87,18 +56,6 @@ export function qemuImgConvertArgs(compression: Compression, rawFile: string, qc
 /** The environment of mke2fs: a fixed clock, so inode and superblock times do not vary. */
 export function mke2fsEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
     return { ...env, E2FSPROGS_FAKE_TIME: "0" };
-}
-
-/** Splits host/repo@digest (or host/repo:tag). */
-export function parseReference(ref: string): { host: string; repository: string; reference: string } {
-    const slash = ref.indexOf("/");
-    if (slash < 0) throw new WarmrunError(`${ref} is not a registry reference (host/repository@digest)`);
-    const host = ref.slice(0, slash);
-    const rest = ref.slice(slash + 1);
-    const at = rest.indexOf("@");
-    if (at >= 0) return { host, repository: rest.slice(0, at), reference: rest.slice(at + 1) };
-    const colon = rest.lastIndexOf(":");
-    return colon >= 0 ? { host, repository: rest.slice(0, colon), reference: rest.slice(colon + 1) } : { host, repository: rest, reference: "latest" };
 }
 
 /** Where each whiteout of a layer points: removed paths, and directories made opaque. */
@@ -295,7 +252,7 @@ export async function pushContainerDisk(
     return { digest, diskSha256: layer.diskSha256, layerBytes: layer.size };
 }
 
-export async function buildQcow2(ctx: BuildContext): Promise<BuildResult> {
+export async function build(ctx: BuildContext): Promise<BuildResult> {
     const { inputs, client, log } = ctx;
     const spec = inputs.build as Qcow2BuildSpec;
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "warmrun-qcow2-"));
@@ -316,7 +273,7 @@ export async function buildQcow2(ctx: BuildContext): Promise<BuildResult> {
             qcow2 = await makeQcow2FromTree(inputs.name, inputs.key, spec, root, scratch, log);
             fs.rmSync(root, { recursive: true, force: true });
         }
-        const annotations = { [KEY_ANNOTATION]: inputs.key, [KIND_ANNOTATION]: QCOW2_KIND, [ARTIFACT_ANNOTATION]: inputs.name };
+        const annotations = artifactAnnotations({ key: inputs.key, kind: QCOW2_KIND, name: inputs.name });
         const pushed = await pushContainerDisk(client, inputs.repository, inputs.tag, qcow2, spec.diskPath, scratch, annotations);
         log(`${inputs.name}: qcow2 ${Math.round(fs.statSync(qcow2).size / 2 ** 20)} MiB, sha256 ${pushed.diskSha256}`);
         return { digest: pushed.digest, downloads };

@@ -10,7 +10,7 @@ import { pipeline } from "stream/promises";
 import * as tarStream from "tar-stream";
 import { RegistryClient } from "../../oci/registry";
 import { WarmrunError } from "../../core/errors";
-import { DISK_PATH_ANNOTATION, DISK_SHA256_ANNOTATION } from "./build";
+import { DISK_PATH_ANNOTATION, DISK_SHA256_ANNOTATION } from "../../oci/annotations";
 
 export interface RestoreResult {
     found: boolean;
