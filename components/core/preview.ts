@@ -1,25 +1,8 @@
-// Registry look-up at preview: say whether an artifact's key is already published (adopt, no
-// build) or must be built, and fail early when the registry cannot be reached.
+// Registry look-up at preview: whether an artifact's key is already published (adopt, no build) or
+// must be built, asked once per tag for the whole stack, and the log line that says so.
 import * as pulumi from "@pulumi/pulumi";
 import { RegistryClient } from "../oci/registry";
 import { RegistryArgs } from "./artifact";
-
-export function announceCacheStatus(
-    parent: pulumi.Resource,
-    name: string,
-    registry: RegistryArgs,
-    repository: string,
-    key: Promise<string>,
-    tag: Promise<string>,
-    lookup: TagLookup,
-): Promise<string> {
-    return (async () => {
-        const [k, t] = await Promise.all([key, tag]);
-        const digest = await lookup(repository, t);
-        pulumi.log.info(cacheStatusMessage(name, `${registry.host}/${repository}:${t}`, digest), parent);
-        return k;
-    })();
-}
 
 /** The preview's log line about one artifact; `npm run cache-report` reads it back (parseCacheStatus). */
 export function cacheStatusMessage(name: string, ref: string, digest: string | undefined): string {

@@ -73,7 +73,7 @@ export async function buildWithBuildah(ctx: BuildContext): Promise<BuildResult> 
         log(`${inputs.name}: buildah bud (${spec.contextFiles.length} context files)`);
         const built = await runTool(inputs.name, "buildah", budArgs(spec, { contextDir, containerfile, image, insecure: inputs.registry.insecure, labels, authfile }), { secrets });
         const digestFile = path.join(tmp, "digest");
-        const dest = `docker://${inputs.registry.host}/${inputs.repository}:${inputs.tag}`;
+        const dest = `docker://${refOf(inputs)}`;
         const pushArgs = [...BUILDAH_GLOBAL, "push", "--format", "oci", "--digestfile", digestFile, ...(inputs.registry.insecure ? ["--tls-verify=false"] : []), ...(authfile ? ["--authfile", authfile] : []), image, dest];
         // buildah pushes every blob before the manifest, so the tag only ever names a whole image.
         await runTool(inputs.name, "buildah", pushArgs, { secrets });

@@ -21,6 +21,11 @@ export function parseReference(ref: string): Reference {
     return colon >= 0 ? { host, repository: rest.slice(0, colon), reference: rest.slice(colon + 1) } : { host, repository: rest, reference: "latest" };
 }
 
+/** A parsed reference written back: `host/repository@digest` or `host/repository:tag`. */
+export function referenceString(r: Reference): string {
+    return r.reference.startsWith("sha256:") ? pinnedReference({ ...r, digest: r.reference }) : formatReference({ ...r, tag: r.reference });
+}
+
 /** `host/repository:tag`. */
 export function formatReference(r: { host: string; repository: string; tag: string }): string {
     return `${r.host}/${r.repository}:${r.tag}`;

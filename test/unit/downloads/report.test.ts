@@ -1,8 +1,8 @@
 import { strict as assert } from "assert";
-import { countDownloads } from "../../components/downloads/counter";
-import { exceededThresholds, formatBytes, reportJson, reportMarkdown } from "../../components/downloads/report";
-import { downloadsThisRun } from "../../components/core/artifact";
-import { parseArgs, exitStatusOf, THRESHOLD_EXCEEDED } from "../../scripts/warmrun-downloads";
+import { countDownloads } from "../../../components/downloads/counter";
+import { exceededThresholds, formatBytes, reportJson, reportMarkdown } from "../../../components/downloads/report";
+import { downloadsThisRun } from "../../../components/core/artifact";
+import { parseArgs, exitStatusOf, THRESHOLD_EXCEEDED } from "../../../scripts/warmrun-downloads";
 
 const LOG = [
     "Get:1 http://mirror.example/debian trixie/main amd64 libc6 amd64 2.41-12 [2,851 kB]",

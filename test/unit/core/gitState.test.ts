@@ -2,8 +2,8 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { execFileSync } from "child_process";
-import { aliasTagsFor, readGitState } from "../../components/core/gitState";
-import { tempDir, removeTempDirs } from "../support/tmp";
+import { aliasTagsFor, readGitState } from "../../../components/core/gitState";
+import { tempDir, removeTempDirs } from "../../support/tmp";
 
 describe("alias tags from git state", () => {
     after(removeTempDirs);

@@ -1,22 +1,20 @@
-// The Qcow2Image and CloudInitIso components under Pulumi's mocks: tags and aliases of the disk,
-// and the ISO's content reaching its resource only as a secret.
+// CloudInitIso's wiring under Pulumi's mocks: the seed's content reaches its Artifact only as a secret.
 import { strict as assert } from "assert";
-import { validateConfig } from "../../components/core/config";
-import { StatCache } from "../../components/core/fileset";
-import { buildStack } from "../../components/core/stack";
-import { shortKey } from "../../components/core/keys";
-import { registered, resetRegistered, plain, isSecret } from "../support/mocks";
-import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
+import { validateConfig } from "../../../../components/core/config";
+import { StatCache } from "../../../../components/core/fileset";
+import { buildStack } from "../../../../components/core/stack";
+import { registered, resetRegistered, plain, isSecret } from "../../../support/mocks";
+import { tempDir, removeTempDirs, writeTree } from "../../../support/tmp";
 
 const KEY_TEXT = "-----BEGIN PRIVATE KEY-----\nunit-test-key-material\n-----END PRIVATE KEY-----\n";
 
-describe("Qcow2Image and CloudInitIso components (mocks)", () => {
+describe("CloudInitIso component (mocks)", () => {
     after(removeTempDirs);
     beforeEach(resetRegistered);
 
-    it("the disk is tagged base-qcow2-<key>, aliased base-qcow2-<git-sha>, built from the upstream's pinned digest; the ISO's content is a secret", async () => {
+    it("the ISO's content is a secret; the Artifact names the ISO's path", async () => {
         const project = tempDir();
-        writeTree(project, { "base/os-release": "ID=debian\n", "pki/agent.key": KEY_TEXT });
+        writeTree(project, { "pki/agent.key": KEY_TEXT });
         const cwd = process.cwd();
         process.chdir(project);
         try {
@@ -24,8 +22,6 @@ describe("Qcow2Image and CloudInitIso components (mocks)", () => {
                 "warmrun:registry": "127.0.0.1:5000/warmrun",
                 "warmrun:cacheDir": tempDir(),
                 "warmrun:artifacts": JSON.stringify({
-                    base: { kind: "FileBundle", root: "base" },
-                    disk: { kind: "Qcow2Image", upstream: ["base"], size: "1G" },
                     seed: { kind: "CloudInitIso", keys: { "/etc/agent.key": "pki/agent.key" }, secretFiles: { "/etc/other.key": KEY_TEXT } },
                 }),
             };
@@ -33,12 +29,6 @@ describe("Qcow2Image and CloudInitIso components (mocks)", () => {
             const s = await buildStack(config, new StatCache(), undefined, async () => undefined, { clean: false, commit: "0123456789abcdef", shortCommit: "0123456" });
             await Promise.all(Object.values(s).map((c) => new Promise((r) => c.artifact.id.apply(r))));
             await new Promise((r) => setTimeout(r, 100));
-            const disk = registered.find((r) => r.type === "pulumi-nodejs:dynamic/warmrun:Qcow2Image")!.inputs;
-            assert.equal(disk.tag, `base-qcow2-${shortKey(await s.disk.key)}`);
-            assert.deepEqual(disk.aliasTags, ["base-qcow2-0123456"]);
-            assert.equal(disk.build.upstreamRef, `127.0.0.1:5000/warmrun/base@sha256:${"d".repeat(64)}`);
-            assert.equal(disk.inputs["upstream:base"], await s.base.key);
-
             const iso = registered.find((r) => r.type === "pulumi-nodejs:dynamic/warmrun:CloudInitIso")!.inputs;
             assert.ok(isSecret(iso.build), "the rendered seed reaches the provider as a secret");
             assert.ok(plain(iso.build).userData.includes("unit-test-key-material"));

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import * as path from "path";
-import { ConfigError, validateConfig, orderArtifacts } from "../../components/core/config";
-import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
+import { ConfigError, validateConfig, orderArtifacts } from "../../../components/core/config";
+import { tempDir, removeTempDirs, writeTree } from "../../support/tmp";
 
 let project: string;
 

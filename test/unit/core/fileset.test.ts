@@ -1,8 +1,8 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { listFiles, makeIgnoreMatcher, parseIgnoreFile, hashFileSet, StatCache } from "../../components/core/fileset";
-import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
+import { listFiles, makeIgnoreMatcher, parseIgnoreFile, hashFileSet, StatCache } from "../../../components/core/fileset";
+import { tempDir, removeTempDirs, writeTree } from "../../support/tmp";
 
 describe("file sets and ignore rules", () => {
     after(removeTempDirs);

@@ -2,13 +2,13 @@
 // @pulumi/docker Image that builds and pushes under the key tag; a hit registers none.
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { validateConfig } from "../../components/core/config";
-import { StatCache } from "../../components/core/fileset";
-import { buildStack } from "../../components/core/stack";
-import { shortKey } from "../../components/core/keys";
-import { chooseBuilder, dockerImageArgs, upstreamBuildArgs } from "../../components/images/docker";
-import { registered, resetRegistered, plain, isSecret } from "../support/mocks";
-import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
+import { validateConfig } from "../../../components/core/config";
+import { StatCache } from "../../../components/core/fileset";
+import { buildStack } from "../../../components/core/stack";
+import { shortKey } from "../../../components/core/keys";
+import { chooseBuilder, dockerImageArgs, upstreamBuildArgs } from "../../../components/images/docker";
+import { registered, resetRegistered, plain, isSecret } from "../../support/mocks";
+import { tempDir, removeTempDirs, writeTree } from "../../support/tmp";
 
 function settled(stack: Awaited<ReturnType<typeof buildStack>>): Promise<unknown> {
     return Promise.all(Object.values(stack).map((c) => new Promise((r) => c.artifact.id.apply(r))));

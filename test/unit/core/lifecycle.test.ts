@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
-import { diffArtifact, ArtifactInputs, ArtifactOutputs } from "../../components/core/lifecycle";
-import { unchangedArtifactDiff } from "../../components/core/provider";
+import { diffArtifact, ArtifactInputs, ArtifactOutputs } from "../../../components/core/lifecycle";
+import { unchangedArtifactDiff } from "../../../components/core/provider";
 
 const inputs: ArtifactInputs = {
     name: "deps",

@@ -2,9 +2,9 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { execFileSync } from "child_process";
-import { canonicalJson, computeKey, diffInputs, describeInputChanges, inputSummary, KeyMaterial, shortKey } from "../../components/core/keys";
-import { hashFileSet, StatCache } from "../../components/core/fileset";
-import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
+import { canonicalJson, computeKey, diffInputs, describeInputChanges, inputSummary, KeyMaterial, shortKey } from "../../../components/core/keys";
+import { hashFileSet, StatCache } from "../../../components/core/fileset";
+import { tempDir, removeTempDirs, writeTree } from "../../support/tmp";
 
 const TREE = {
     "Cargo.toml": '[package]\nname = "demo"\nversion = "0.1.0"\n',

@@ -2,8 +2,8 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { execFileSync } from "child_process";
-import { formatTable, parseArgs, pathFilterMatches, replay, ReplayResult, summaryLine } from "../../scripts/replay";
-import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
+import { formatTable, parseArgs, pathFilterMatches, replay, ReplayResult, summaryLine } from "../../../scripts/replay";
+import { tempDir, removeTempDirs, writeTree } from "../../support/tmp";
 
 const REGISTRY = "registry+https://index.example.com/cargo";
 

@@ -1,10 +1,10 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { countDownloads, DownloadCounter, DownloadMatcher, LineSplitter, MAX_LINE, stripAnsi } from "../../components/downloads/counter";
-import { DOWNLOAD_TABLES, ToolRules, sizeInBytes } from "../../components/downloads/rules";
+import { countDownloads, DownloadCounter, DownloadMatcher, LineSplitter, MAX_LINE, stripAnsi } from "../../../components/downloads/counter";
+import { DOWNLOAD_TABLES, ToolRules, sizeInBytes } from "../../../components/downloads/rules";
 
-const CORPUS = path.join(__dirname, "..", "fixtures", "downloads");
+const CORPUS = path.join(__dirname, "..", "..", "fixtures", "downloads");
 
 interface Expected {
     source: string;

@@ -2,14 +2,14 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { execFileSync } from "child_process";
-import { cargoRecipe, CargoRecipeOptions } from "../../components/cargo/recipe";
-import { dirSource, gitTreeSource } from "../../components/cargo/workspace";
-import { memberGlobToRegExp } from "../../components/cargo/manifest";
-import { recipeEntries, skeleton } from "../../components/cargo/skeleton";
-import { cargoDepsKeyMaterial } from "../../components/cargo/depsKey";
-import { computeKey } from "../../components/core/keys";
-import { WarmrunError } from "../../components/core/errors";
-import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
+import { cargoRecipe, CargoRecipeOptions } from "../../../components/cargo/recipe";
+import { dirSource, gitTreeSource } from "../../../components/cargo/workspace";
+import { memberGlobToRegExp } from "../../../components/cargo/manifest";
+import { recipeEntries, skeleton } from "../../../components/cargo/skeleton";
+import { cargoDepsKeyMaterial } from "../../../components/cargo/depsKey";
+import { computeKey } from "../../../components/core/keys";
+import { WarmrunError } from "../../../components/core/errors";
+import { tempDir, removeTempDirs, writeTree } from "../../support/tmp";
 
 const REGISTRY = "registry+https://index.example.com/cargo";
 

@@ -1,6 +1,6 @@
 // Stack outputs as CI variables: names, the GitHub file format (multi-line heredocs), dotenv, secrets left out.
 import { strict as assert } from "assert";
-import { ciVariables, parseGithubFile, renderDotenv, renderGithubFile, variableName } from "../../components/report/ciEnv";
+import { ciVariables, parseGithubFile, renderDotenv, renderGithubFile, variableName } from "../../../components/report/ciEnv";
 
 const DIGEST = `sha256:${"a".repeat(64)}`;
 const OUTPUTS = {

@@ -2,8 +2,8 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { GONE_REASON, hasMiss, parseMarkdown, PreviewJson, renderJson, renderMarkdown, renderTable, reportRows, ReportRow, summaryLine, totals, formatDuration, describeReasons } from "../../components/report/cacheReport";
-import { cacheStatusMessage, parseCacheStatus } from "../../components/core/preview";
+import { GONE_REASON, hasMiss, parseMarkdown, PreviewJson, renderJson, renderMarkdown, renderTable, reportRows, ReportRow, summaryLine, totals, formatDuration, describeReasons } from "../../../components/report/cacheReport";
+import { cacheStatusMessage, parseCacheStatus } from "../../../components/core/preview";
 
 const TYPE = "pulumi-nodejs:dynamic/warmrun:";
 const urnOf = (kind: string, name: string) => `urn:pulumi:ci::warmrun::warmrun:index:${kind}$${TYPE}${kind}::${name}`;
@@ -143,7 +143,7 @@ describe("cache report", () => {
     });
 
     it("reads a real preview (--show-sames) of a replaced artifact, its dependent and an unchanged one (captured from the engine)", () => {
-        const preview = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "fixtures", "preview-replace.json"), "utf8"));
+        const preview = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "fixtures", "preview-replace.json"), "utf8"));
         const rows = reportRows(preview);
         assert.deepEqual(
             rows.map((r) => [r.artifact, r.status, r.action, r.reasons, r.lastBuildSeconds]),
@@ -160,7 +160,7 @@ describe("cache report", () => {
     });
 
     it("a preview without --show-sames still lists unchanged artifacts as hits, from their registry look-up", () => {
-        const preview = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "fixtures", "preview-replace.json"), "utf8"));
+        const preview = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "fixtures", "preview-replace.json"), "utf8"));
         preview.steps = preview.steps.filter((s: any) => s.op !== "same");
         const rows = reportRows(preview, [{ artifact: "docs", action: "build", buildSeconds: 1.5 }]);
         assert.deepEqual(rows.map((r) => [r.artifact, r.kind, r.status, r.lastBuildSeconds]), [["base", "FileBundle", "miss", 0.1], ["app", "FileBundle", "miss", 0], ["docs", "FileBundle", "hit", 1.5]]);

@@ -2,12 +2,12 @@
 // variable per chosen output (the github provider plugin is not needed for this).
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, validateConfig } from "../../components/core/config";
-import { StatCache } from "../../components/core/fileset";
-import { buildStack } from "../../components/core/stack";
-import { githubVariablePlan, publishGithubVariables } from "../../components/report/githubVariables";
-import { registered, resetRegistered, plain, isSecret } from "../support/mocks";
-import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
+import { ConfigError, validateConfig } from "../../../components/core/config";
+import { StatCache } from "../../../components/core/fileset";
+import { buildStack } from "../../../components/core/stack";
+import { githubVariablePlan, publishGithubVariables } from "../../../components/report/githubVariables";
+import { registered, resetRegistered, plain, isSecret } from "../../support/mocks";
+import { tempDir, removeTempDirs, writeTree } from "../../support/tmp";
 
 const TOKEN = "ghp_unit-test-token-0123456789";
 

@@ -3,13 +3,13 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { validateConfig } from "../../components/core/config";
-import { StatCache } from "../../components/core/fileset";
-import { buildStack } from "../../components/core/stack";
-import { computeKey, shortKey } from "../../components/core/keys";
-import { bundleKeyMaterial } from "../../components/kinds/fileBundle/plan";
-import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
-import { registered, resetRegistered } from "../support/mocks";
+import { validateConfig } from "../../../components/core/config";
+import { StatCache } from "../../../components/core/fileset";
+import { buildStack } from "../../../components/core/stack";
+import { computeKey, shortKey } from "../../../components/core/keys";
+import { bundleKeyMaterial } from "../../../components/kinds/fileBundle/plan";
+import { tempDir, removeTempDirs, writeTree } from "../../support/tmp";
+import { registered, resetRegistered } from "../../support/mocks";
 
 /** Resolves once every artifact of the stack is registered (its id is known). */
 function registeredAll(stack: Awaited<ReturnType<typeof buildStack>>): Promise<unknown> {
