@@ -8,9 +8,10 @@ import * as path from "path";
 import { execFileSync } from "child_process";
 import { startRegistry, TestRegistry } from "../support/registry";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
+import { spec } from "../support/packer";
 import { RegistryClient } from "../../components/oci/registry";
 import { ArtifactInputs, createArtifact } from "../../components/core/lifecycle";
-import { adopt, build, PackerBuildSpec, APPLIANCE_ARTIFACT_TYPE } from "../../components/kinds/packerAppliance/build";
+import { adopt, build, APPLIANCE_ARTIFACT_TYPE } from "../../components/kinds/packerAppliance/build";
 import { PACKER_KIND } from "../../components/kinds/packerAppliance/fields";
 import { hashFileStream } from "../../components/core/fileset";
 import { sha256Hex, shortKey } from "../../components/core/keys";
@@ -54,24 +55,8 @@ describe("appliance outputs against a real registry", function () {
 
     function inputs(name: string, commandDir: string, outputDir: string): ArtifactInputs {
         const key = sha256Hex(`appliance ${name}`);
-        const build: PackerBuildSpec = {
-            runner: "command",
-            commandDir,
-            root: commandDir,
-            files: ["appliance.pkr.hcl"],
-            template: "appliance.pkr.hcl",
-            varFiles: [],
-            vars: {},
-            sourceFiles: {},
-            secretVars: {},
-            sshKey: false,
-            only: [],
-            manifest: "packer-manifest.json",
-            vmdk: true,
-            ova: true,
-            outputDir,
-        };
-        return { name, kind: PACKER_KIND, key, registry: { host: registry.host, insecure: true }, repository: `test/${name}`, tag: shortKey(key), aliasTags: [], inputs: {}, build };
+        const buildSpec = spec({ runner: "command", commandDir, root: commandDir, files: ["appliance.pkr.hcl"], template: "appliance.pkr.hcl", vmdk: true, ova: true, outputDir });
+        return { name, kind: PACKER_KIND, key, registry: { host: registry.host, insecure: true }, repository: `test/${name}`, tag: shortKey(key), aliasTags: [], inputs: {}, build: buildSpec };
     }
 
     const deps = { kinds: (kind: string) => (kind === PACKER_KIND ? { build, adopt } : undefined) };
