@@ -89,16 +89,16 @@ function shaOf(o: any): string | undefined {
     return o.details?.sha256 ?? o.sha256;
 }
 
-/** Where the ISO is pushed to, if anywhere (an earlier state kept it in a push block). */
+/** Where the ISO is pushed to, if anywhere (a state written before the ISO was an Artifact kept a push block). */
 function pushTarget(o: any): string | null {
     if (o.push?.repository) return `${o.push.registry?.host}/${o.push.repository}`;
-    return o.build?.push ? `${o.registry?.host}/${o.repository}` : null;
+    return o.build?.push === true ? `${o.registry?.host}/${o.repository}` : null;
 }
 
-/** Outputs never carry the seed: it holds keys. */
-function withoutSeed<T extends { build?: unknown }>(o: T): Omit<T, "build"> {
-    const { build: _seed, ...rest } = o;
-    return rest;
+/** Outputs never carry the seed (it holds keys), only whether the ISO was pushed. */
+function withoutSeed<T extends { build?: any }>(o: T): Omit<T, "build"> & { build: { push: boolean } } {
+    const { build, ...rest } = o;
+    return { ...rest, build: { push: build?.push === true } };
 }
 
 /** Pushes the ISO as a one-layer OCI artifact (blobs first, manifest last) under its key tag. */
@@ -162,7 +162,8 @@ export const lifecycle: KindLifecycle = {
     },
 
     async update(olds, news) {
-        return { ...olds, ...(withoutSeed(news) as ArtifactInputs), ref: olds.ref, digest: olds.digest, pinned: olds.pinned, details: { path: olds.path, sha256: shaOf(olds) } } as ArtifactOutputs;
+        const { push: _legacy, sha256: _sha, ...current } = olds as any;
+        return { ...current, ...(withoutSeed(news) as ArtifactInputs), ref: olds.ref, digest: olds.digest, pinned: olds.pinned, details: { path: olds.path, sha256: shaOf(olds) } } as ArtifactOutputs;
     },
 
     async delete(props) {
