@@ -3,37 +3,75 @@
 //
 //   npm run gc -- [--stack a,b] [--keep N] [--keep-aliases N] [--grace 24h] [--journal FILE] [--json] [--yes]
 //                 [--state-file FILE,FILE]   (saved `pulumi stack export` output instead of asking the stacks)
+//                 [--seen-file FILE]         (when gc first saw each tag; default .warmrun/gc-seen.json)
 //
 // Dry run by default. Exit codes: 0 done; 1 a stack or the registry failed; 2 bad arguments;
 // 4 the registry refuses deletes (nothing deleted).
 import * as fs from "fs";
 import * as path from "path";
-import { RegistryClient, RegistryRequestError, defaultInsecure, MEDIA } from "../components/registry";
-import { journalPath, readJournal } from "../components/journal";
+import { RegistryClient, RegistryRequestError, defaultInsecure } from "../components/oci/registry";
+import { MEDIA } from "../components/oci/manifest";
+import { journalPath, readJournal } from "../components/core/journal";
+import { CREATED_ANNOTATION } from "../components/oci/annotations";
 import {
     ArtifactPlan,
     DEFAULT_POLICY,
     deleteRefusedMessage,
     formatAge,
     formatBytes,
+    forgetDeleted,
     manifestFacts,
     ManifestFacts,
     parseDuration,
+    NO_SIGHTINGS,
     planRetention,
+    recordSightings,
     referencesFromState,
     RepositoryInventory,
     RetentionPolicy,
+    Sightings,
     StateReference,
 } from "../components/report/retention";
 import { parseOptions, pulumi, PROJECT_ROOT, UsageError } from "./pulumiCli";
 
 const USAGE =
-    "usage: npm run gc -- [--stack a,b] [--keep N] [--keep-aliases N] [--grace 24h] [--journal FILE] [--json] [--yes] [--state-file FILE,FILE]\n" +
+    "usage: npm run gc -- [--stack a,b] [--keep N] [--keep-aliases N] [--grace 24h] [--journal FILE] [--json] [--yes] [--state-file FILE,FILE] [--seen-file FILE]\n" +
     `  defaults: the current stack, --keep ${DEFAULT_POLICY.keep}, --keep-aliases ${DEFAULT_POLICY.keepAliases}, --grace 24h; a dry run unless --yes`;
 
 export const EXIT_REFUSED = 4;
 
 class GcError extends Error {}
+
+/** Where gc records when it first saw each tag: beside the journal, in the project's cache directory. */
+export const DEFAULT_SEEN_FILE = path.join(".warmrun", "gc-seen.json");
+
+function readSightings(file: string): Sightings {
+    let text: string;
+    try {
+        text = fs.readFileSync(file, "utf8");
+    } catch (e: any) {
+        if (e.code === "ENOENT") return NO_SIGHTINGS;
+        throw new GcError(`gc state ${file} cannot be read (${e.code ?? e.message}): fix its permissions`);
+    }
+    try {
+        const s = JSON.parse(text);
+        if (s?.version === 1 && s.tags && typeof s.tags === "object") return s;
+    } catch {
+        /* below */
+    }
+    throw new GcError(`gc state ${file} is not a gc state file: move it away (without it, gc keeps every tag for one more grace period)`);
+}
+
+/** Written whole (a partial file is never read); a failure only makes later runs keep more. */
+function writeSightings(file: string, s: Sightings): void {
+    try {
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(`${file}.partial`, JSON.stringify(s, null, 1) + "\n");
+        fs.renameSync(`${file}.partial`, file);
+    } catch (e: any) {
+        process.stderr.write(`gc: could not write ${file} (${e.code ?? e.message}): later runs count the grace period from when they see these tags\n`);
+    }
+}
 
 async function currentStack(): Promise<string> {
     if (process.env.WARMRUN_STACK) return process.env.WARMRUN_STACK;
@@ -103,7 +141,7 @@ async function factsOf(client: RegistryClient, repository: string, digest: strin
     const m = await client.getManifest(repository, digest);
     if (!m) return;
     const isIndex = m.mediaType === MEDIA.ociIndex || m.mediaType === MEDIA.dockerList;
-    into[digest] = manifestFacts(digest, m.json, isIndex || m.json.annotations?.["org.opencontainers.image.created"] ? undefined : await configCreated(client, repository, m.json));
+    into[digest] = manifestFacts(digest, m.json, isIndex || m.json.annotations?.[CREATED_ANNOTATION] ? undefined : await configCreated(client, repository, m.json));
     for (const child of into[digest].children ?? []) await factsOf(client, repository, child, into);
 }
 
@@ -127,10 +165,10 @@ function render(plans: ArtifactPlan[], opts: { stacks: string[]; policy: Retenti
     const { policy } = opts;
     const lines = [
         `warmrun gc: stack${opts.stacks.length > 1 ? "s" : ""} ${opts.stacks.join(", ")}; keep the newest ${policy.keep} keys and ${policy.keepAliases} git aliases per artifact, ` +
-            `and anything younger than ${formatAge(policy.graceMs)}; ${opts.dryRun ? "dry run (--yes deletes)" : "deleting"}`,
+            `and any tag gc first saw less than ${formatAge(policy.graceMs)} ago; ${opts.dryRun ? "dry run (--yes deletes)" : "deleting"}`,
         "",
     ];
-    const when = (t: string | undefined, source: string) => (t ? `${t.replace("T", " ").replace(/(\.\d+)?Z$/, "")} (${source}, ${formatAge(policy.now.getTime() - Date.parse(t))} old)` : "age unknown");
+    const when = (t: string | undefined, source: string | undefined) => (t ? `${t.replace("T", " ").replace(/(\.\d+)?Z$/, "")} (${source}, ${formatAge(policy.now.getTime() - Date.parse(t))} old)` : "age unknown");
     for (const p of plans) {
         lines.push(`${p.artifact} (${p.host}/${p.repository}): keep ${p.keep.length}, delete ${p.delete.length}, ${formatBytes(p.reclaimableBytes)} reclaimable`);
         for (const d of p.keep) lines.push(`  keep    ${shortDigest(d.digest)}  ${d.tags.join(", ") || "(untagged)"}  ${when(d.time, d.timeSource)}: ${d.reasons.join("; ")}`);
@@ -153,7 +191,7 @@ function refused(e: unknown): e is RegistryRequestError {
 }
 
 async function main(argv: string[]): Promise<number> {
-    const o = parseOptions(argv, ["--stack", "--keep", "--keep-aliases", "--grace", "--journal", "--state-file"], ["--yes", "--json", "--help"], USAGE);
+    const o = parseOptions(argv, ["--stack", "--keep", "--keep-aliases", "--grace", "--journal", "--state-file", "--seen-file"], ["--yes", "--json", "--help"], USAGE);
     if (o.flags.has("help")) {
         process.stdout.write(`${USAGE}\n`);
         return 0;
@@ -209,25 +247,37 @@ async function main(argv: string[]): Promise<number> {
     for (const refs of repos.values()) inventories.push(await inventory(clientFor(refs[0].host), refs[0].host, refs[0].repository, refs));
     inventories.sort((a, b) => a.artifact.localeCompare(b.artifact));
     const journal = readJournal(path.resolve(PROJECT_ROOT, o.values.journal ?? journalPath()));
-    const plans = planRetention(inventories, journal, policy);
+    // A dry run records what it saw too: the grace period runs from a tag's first sighting.
+    const seenFile = path.resolve(PROJECT_ROOT, o.values["seen-file"] ?? DEFAULT_SEEN_FILE);
+    const sightings = recordSightings(readSightings(seenFile), inventories, policy.now);
+    const plans = planRetention(inventories, journal, policy, sightings);
 
     const out = (text: string) => process.stdout.write(text);
     if (!o.flags.has("json")) out(render(plans, { stacks, policy, dryRun }));
     let deleted = 0;
     let refusal: string | undefined;
-    if (!dryRun) {
-        outer: for (const p of plans) {
-            for (const d of p.delete) {
-                try {
-                    await clientFor(p.host).deleteManifest(p.repository, d.digest);
-                    deleted++;
-                } catch (e) {
-                    if (!refused(e)) throw e;
-                    refusal = deleteRefusedMessage(p.host, e.status);
-                    break outer;
+    const done: ArtifactPlan[] = [];
+    try {
+        if (!dryRun) {
+            outer: for (const p of plans) {
+                const gone: ArtifactPlan = { ...p, delete: [] };
+                done.push(gone);
+                for (const d of p.delete) {
+                    try {
+                        await clientFor(p.host).deleteManifest(p.repository, d.digest);
+                        gone.delete.push(d);
+                        deleted++;
+                    } catch (e) {
+                        if (!refused(e)) throw e;
+                        refusal = deleteRefusedMessage(p.host, e.status);
+                        break outer;
+                    }
                 }
             }
         }
+    } finally {
+        // A deleted tag pushed again later is a new sighting.
+        writeSightings(seenFile, forgetDeleted(sightings, done));
     }
     if (o.flags.has("json")) {
         out(JSON.stringify({ stacks, dryRun, policy: { keep: policy.keep, keepAliases: policy.keepAliases, graceMs: policy.graceMs }, plans, deleted, ...(refusal ? { refused: refusal } : {}) }, null, 2) + "\n");

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { spawn } from "child_process";
-import { WarmrunError } from "../errors";
+import { WarmrunError } from "../core/errors";
 
 export interface RegistryCredentials {
     /** Basic credentials (user and password or token). */

@@ -1,9 +1,16 @@
 // Retention (`npm run gc`): given what a registry holds for each artifact repository, what the
-// stacks' states reference, the journal and the clock, decide what to keep (and why) and what
-// to delete, and how many bytes the deletes make reclaimable. Pure: scripts/gc.ts does the I/O.
-import { CREATED_ANNOTATION } from "../oci/timestamps";
-
-export const KEY_ANNOTATION = "dev.warmrun.key";
+// stacks' states reference, the journal, when gc first saw each tag and the clock, decide what to
+// keep (and why) and what to delete, and how many bytes the deletes make reclaimable. Pure:
+// scripts/gc.ts does the I/O.
+//
+// Two clocks, for two questions. Which keys are the newest: a manifest's `created` annotation
+// (reproducible builds set it to their commit's time, not the push's), else the image config's
+// time, else the journal, else when gc first saw it. Whether a manifest may be deleted at all: no
+// registry says when a tag was pushed, so gc records when it first saw each tag (the sightings, in
+// a small state file) and never deletes a manifest a tag has pointed at for less than the grace
+// period by that record. A tag was pushed no later than gc first saw it, so this holds for pushes
+// from any machine, whatever their manifests' `created` says.
+import { CREATED_ANNOTATION, KEY_ANNOTATION } from "../oci/annotations";
 /** Type prefix of every warmrun resource in a stack's state (dynamic provider resources). */
 export const STATE_TYPE_PREFIX = "pulumi-nodejs:dynamic/warmrun:";
 
@@ -17,7 +24,7 @@ export interface ManifestFacts {
     digest: string;
     /** The full key (dev.warmrun.key annotation): warmrun made it. */
     key?: string;
-    /** The created annotation, else the image config's created time (ISO 8601). */
+    /** The created annotation, else the image config's created time (ISO 8601): a time of its content, not of its push. */
     created?: string;
     createdFrom?: "annotation" | "config";
     /** Config and layers (for an index: those of its manifests). */
@@ -67,20 +74,23 @@ export interface RetentionPolicy {
     keep: number;
     /** Newest git-sha aliases kept per artifact (git-<sha>, base-qcow2-<sha>). */
     keepAliases: number;
-    /** Anything younger than this is kept (a concurrent build's fresh push). */
+    /** A manifest a tag has pointed at for less than this (by the sightings) is kept: a concurrent build's fresh push. */
     graceMs: number;
     now: Date;
 }
 
-export type TimeSource = "annotation" | "config" | "journal" | "unknown";
+/** Where a manifest's time comes from: its annotation, its image config, the journal, or gc's first sighting of it. */
+export type TimeSource = "annotation" | "config" | "journal" | "seen";
 
 export interface Decision {
     digest: string;
     tags: string[];
     key?: string;
-    /** When it was made, and where that time comes from. */
+    /** When it was made, and where that time comes from (orders the keys). */
     time?: string;
-    timeSource: TimeSource;
+    timeSource?: TimeSource;
+    /** When gc first saw the youngest of its tags pointing at it (gates the delete). */
+    firstSeen?: string;
     /** Why it is kept; empty for a delete. */
     reasons: string[];
 }
@@ -165,33 +175,125 @@ export function classifyTag(tag: string, manifest: ManifestFacts | undefined): {
     return { kind: "other" };
 }
 
-function timeOf(m: ManifestFacts, artifact: string, journal: JournalRecord[]): { time?: string; source: TimeSource } {
-    if (m.created && !Number.isNaN(Date.parse(m.created))) return { time: m.created, source: m.createdFrom ?? "annotation" };
-    // The journal: when this machine first built or adopted that key (or digest).
+/** The journal's time of a manifest: when this machine first built or adopted that key (or digest). */
+function journalTime(m: ManifestFacts, artifact: string, journal: JournalRecord[]): string | undefined {
     let first: string | undefined;
     for (const e of journal) {
         if (e.artifact !== artifact || (e.action !== "build" && e.action !== "adopt")) continue;
         if (!((m.key && e.key === m.key) || e.digest === m.digest)) continue;
         if (first === undefined || Date.parse(e.time) < Date.parse(first)) first = e.time;
     }
-    return first ? { time: first, source: "journal" } : { source: "unknown" };
+    return first;
 }
 
-const newestFirst = (a: { time?: string }, b: { time?: string }) => (b.time ? Date.parse(b.time) : -Infinity) - (a.time ? Date.parse(a.time) : -Infinity);
+/** What orders a manifest among its artifact's keys: its time, then the journal's, then the first sighting. */
+interface Age {
+    time?: string;
+    source?: TimeSource;
+    journal?: string;
+    seen?: string;
+}
+
+function ageOf(m: ManifestFacts, artifact: string, journal: JournalRecord[], seen: string | undefined): Age {
+    const fromJournal = journalTime(m, artifact, journal);
+    const base = { ...(fromJournal ? { journal: fromJournal } : {}), ...(seen ? { seen } : {}) };
+    if (m.created && !Number.isNaN(Date.parse(m.created))) return { time: m.created, source: m.createdFrom ?? "annotation", ...base };
+    if (fromJournal) return { time: fromJournal, source: "journal", ...base };
+    if (seen) return { time: seen, source: "seen", ...base };
+    return base;
+}
+
+const ms = (t: string | undefined) => (t ? Date.parse(t) : -Infinity);
+/** Newest first; equal times (builds of one commit share its time) by the journal, then by the first sighting. */
+function newestFirst(a: Age, b: Age): number {
+    return ms(b.time) - ms(a.time) || ms(b.journal) - ms(a.journal) || ms(b.seen) - ms(a.seen);
+}
+
+/** The key of one tag's sighting: `host/repository:tag@digest` (a tag moved to another manifest is a new sighting). */
+export function sightingKey(host: string, repository: string, tag: string, digest: string): string {
+    return `${host}/${repository}:${tag}@${digest}`;
+}
+
+/** When gc first and last saw each tag pointing at a manifest (the gc state file). */
+export interface Sightings {
+    version: 1;
+    tags: Record<string, { firstSeen: string; lastSeen: string }>;
+}
+
+export const NO_SIGHTINGS: Sightings = { version: 1, tags: {} };
+
+/** A sighting not confirmed for this long (its repository no longer examined) is forgotten: seen again, it starts over. */
+export const SIGHTING_TTL_MS = 30 * 86_400_000;
+
+/**
+ * The sightings after examining `inventories` at `now`: new tags are first seen now, present ones
+ * confirmed; a tag of an examined repository that is gone (or points elsewhere) is forgotten, so a
+ * later push under it counts from when gc sees it. Others stay until SIGHTING_TTL_MS passes.
+ */
+export function recordSightings(previous: Sightings, inventories: RepositoryInventory[], now: Date): Sightings {
+    const at = now.toISOString();
+    const examined = new Set(inventories.map((inv) => `${inv.host}/${inv.repository}:`));
+    const tags: Sightings["tags"] = {};
+    for (const [k, v] of Object.entries(previous.tags ?? {})) {
+        const tagged = k.slice(0, k.lastIndexOf("@"));
+        const prefix = tagged.slice(0, tagged.lastIndexOf(":") + 1);
+        if (examined.has(prefix) || now.getTime() - Date.parse(v.lastSeen) > SIGHTING_TTL_MS) continue;
+        tags[k] = v;
+    }
+    for (const inv of inventories) {
+        for (const t of inv.tags) {
+            const k = sightingKey(inv.host, inv.repository, t.tag, t.digest);
+            const before = previous.tags?.[k];
+            tags[k] = { firstSeen: before?.firstSeen ?? at, lastSeen: at };
+        }
+    }
+    return { version: 1, tags };
+}
+
+/** The sightings without the tags of deleted manifests. */
+export function forgetDeleted(s: Sightings, plans: { host: string; repository: string; delete: { digest: string; tags: string[] }[] }[]): Sightings {
+    const tags = { ...s.tags };
+    for (const p of plans) for (const d of p.delete) for (const t of d.tags) delete tags[sightingKey(p.host, p.repository, t, d.digest)];
+    return { version: 1, tags };
+}
 
 /** Decides one repository; the blob accounting across repositories is planRetention's. */
-function decide(inv: RepositoryInventory, journal: JournalRecord[], policy: RetentionPolicy): { keep: Decision[]; delete: Decision[] } {
+function decide(inv: RepositoryInventory, journal: JournalRecord[], policy: RetentionPolicy, sightings: Sightings): { keep: Decision[]; delete: Decision[] } {
+    const seenOf = (tag: string, digest: string) => sightings.tags[sightingKey(inv.host, inv.repository, tag, digest)]?.firstSeen;
+    // Each manifest's tags' first sightings: the earliest dates it, the latest gates its delete.
+    const sighted = new Map<string, { earliest?: string; latest?: string; unseen: boolean }>();
+    for (const t of inv.tags) {
+        const s = sighted.get(t.digest) ?? { unseen: false };
+        const at = seenOf(t.tag, t.digest);
+        if (at === undefined) s.unseen = true;
+        else {
+            if (s.earliest === undefined || at < s.earliest) s.earliest = at;
+            if (s.latest === undefined || at > s.latest) s.latest = at;
+        }
+        sighted.set(t.digest, s);
+    }
     const byDigest = new Map<string, Decision>();
+    const ages = new Map<string, Age>();
     const decision = (digest: string): Decision => {
         let d = byDigest.get(digest);
         if (!d) {
             const m = inv.manifests[digest] ?? { digest, blobs: [] };
-            const t = timeOf(m, inv.artifact, journal);
-            d = { digest, tags: [], ...(m.key ? { key: m.key } : {}), ...(t.time ? { time: t.time } : {}), timeSource: t.source, reasons: [] };
+            const s = sighted.get(digest);
+            const age = ageOf(m, inv.artifact, journal, s?.earliest);
+            ages.set(digest, age);
+            d = {
+                digest,
+                tags: [],
+                ...(m.key ? { key: m.key } : {}),
+                ...(age.time ? { time: age.time, timeSource: age.source } : {}),
+                ...(s?.latest && !s.unseen ? { firstSeen: s.latest } : {}),
+                reasons: [],
+            };
             byDigest.set(digest, d);
         }
         return d;
     };
+    const order = (a: { digest: string }, b: { digest: string }) => newestFirst(ages.get(a.digest)!, ages.get(b.digest)!);
     const because = (digest: string, reason: string) => {
         const d = decision(digest);
         if (!d.reasons.includes(reason)) d.reasons.push(reason);
@@ -208,33 +310,35 @@ function decide(inv: RepositoryInventory, journal: JournalRecord[], policy: Rete
         }
     }
     // 2. Aliases: latest always, the newest N sha aliases of each family.
-    const families = new Map<string, { tag: string; digest: string; time?: string }[]>();
-    const keyTags: { tag: string; digest: string; time?: string }[] = [];
+    const families = new Map<string, RegistryTag[]>();
+    const keyTags: RegistryTag[] = [];
     for (const t of inv.tags) {
         const c = classifyTag(t.tag, inv.manifests[t.digest]);
-        const time = decision(t.digest).time;
         if (c.kind === "latest") because(t.digest, `alias ${t.tag}`);
         else if (c.kind === "other") because(t.digest, `tag ${t.tag} is not one warmrun makes`);
-        else if (c.kind === "key") keyTags.push({ ...t, time });
+        else if (c.kind === "key") keyTags.push(t);
         else {
             if (!families.has(c.family!)) families.set(c.family!, []);
-            families.get(c.family!)!.push({ ...t, time });
+            families.get(c.family!)!.push(t);
         }
     }
     for (const list of families.values()) {
-        for (const a of [...list].sort(newestFirst).slice(0, policy.keepAliases)) because(a.digest, `alias ${a.tag} (one of the newest ${policy.keepAliases} aliases)`);
+        for (const a of [...list].sort(order).slice(0, policy.keepAliases)) because(a.digest, `alias ${a.tag} (one of the newest ${policy.keepAliases} aliases)`);
     }
     // 3. The newest N keys.
-    const keys = [...new Map(keyTags.map((k) => [k.digest, k])).values()].sort(newestFirst);
-    for (const k of keys.slice(0, policy.keep)) if (k.time) because(k.digest, `one of the newest ${policy.keep} keys`);
-    // 4. Young or of unknown age: never deleted.
+    const keys = [...new Map(keyTags.map((k) => [k.digest, k])).values()].sort(order);
+    for (const k of keys.slice(0, policy.keep)) because(k.digest, `one of the newest ${policy.keep} keys`);
+    // 4. The grace period: a tag gc has not seen for that long may be a concurrent run's fresh push.
+    const now = policy.now.getTime();
     for (const d of byDigest.values()) {
-        if (!inv.manifests[d.digest] && !inv.tags.some((t) => t.digest === d.digest)) continue;
-        if (!d.time) because(d.digest, "age unknown (no created annotation, no config time, not in the journal)");
-        else {
-            const age = policy.now.getTime() - Date.parse(d.time);
-            if (age < policy.graceMs) because(d.digest, `younger than the grace period (${formatAge(age)} old)`);
+        if (d.tags.length === 0) continue;
+        const seenFor = d.firstSeen === undefined ? 0 : now - Date.parse(d.firstSeen);
+        if (seenFor < policy.graceMs) {
+            const grace = formatAge(policy.graceMs);
+            because(d.digest, seenFor <= 0 ? `first seen by this gc run: kept for the grace period (${grace})` : `first seen by gc ${formatAge(seenFor)} ago: within the grace period (${grace})`);
         }
+        // Its own time says young too (a time of its content: the push came later).
+        if (d.time && d.timeSource !== "seen" && now - Date.parse(d.time) < policy.graceMs) because(d.digest, `younger than the grace period (${formatAge(now - Date.parse(d.time))} old, by its ${d.timeSource} time)`);
     }
     // Manifests an index lists live and die with it.
     const keep = [...byDigest.values()].filter((d) => d.reasons.length > 0);
@@ -251,12 +355,12 @@ function decide(inv: RepositoryInventory, journal: JournalRecord[], policy: Rete
     // Never a digest a kept tag points at (nor one the state pins).
     const protectedDigests = new Set(keep.map((d) => d.digest));
     for (const d of del) if (protectedDigests.has(d.digest)) throw new Error(`retention of ${inv.repository}: ${d.digest} is both kept and deleted`);
-    return { keep: keep.sort(newestFirst), delete: del };
+    return { keep: keep.sort(order), delete: del };
 }
 
 /** Plans every repository; reclaimable bytes count each blob once and never one a kept manifest uses. */
-export function planRetention(inventories: RepositoryInventory[], journal: JournalRecord[], policy: RetentionPolicy): ArtifactPlan[] {
-    const decided = inventories.map((inv) => ({ inv, ...decide(inv, journal, policy) }));
+export function planRetention(inventories: RepositoryInventory[], journal: JournalRecord[], policy: RetentionPolicy, sightings: Sightings): ArtifactPlan[] {
+    const decided = inventories.map((inv) => ({ inv, ...decide(inv, journal, policy, sightings) }));
     const blobsOf = (inv: RepositoryInventory, digest: string): Blob[] => {
         const m = inv.manifests[digest];
         if (!m) return [];

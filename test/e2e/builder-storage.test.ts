@@ -11,7 +11,7 @@ import YAML from "yaml";
 import { EngineSession, engineDir, PROJECT_ROOT } from "../support/engine";
 import { startRegistry, TestRegistry } from "../support/registry";
 import { tempDir, removeTempDirs } from "../support/tmp";
-import { readJournal } from "../../components/journal";
+import { readJournal } from "../../components/core/journal";
 
 function duBytes(dir: string): Promise<number> {
     return new Promise((resolve) => execFile("du", ["-sb", dir], (_e, out) => resolve(Number(String(out).split("\t")[0]) || 0)));

@@ -12,7 +12,7 @@ import YAML from "yaml";
 import { EngineSession, engineDir, PROJECT_ROOT } from "../support/engine";
 import { freePort } from "../support/registry";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
-import { RegistryClient } from "../../components/registry";
+import { RegistryClient } from "../../components/oci/registry";
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
@@ -36,7 +36,7 @@ describe("npm run gc on two stacks (real engine, scripts/registry.sh registry)",
     let reclaimable = 0;
 
     const registrySh = (args: string[]) => run("bash", [path.join(PROJECT_ROOT, "scripts/registry.sh"), ...args, String(port)], env);
-    const gc = (args: string[]) => run("npm", ["run", "--silent", "gc", "--", "--stack", "gca,gcb", "--journal", path.join(work, "journal.jsonl"), ...args], env);
+    const gc = (args: string[]) => run("npm", ["run", "--silent", "gc", "--", "--stack", "gca,gcb", "--journal", path.join(work, "journal.jsonl"), "--seen-file", path.join(work, "gc-seen.json"), ...args], env);
 
     function stack(name: string): EngineSession {
         const configFile = path.join(work, `Pulumi.${name}.yaml`);
@@ -101,11 +101,12 @@ describe("npm run gc on two stacks (real engine, scripts/registry.sh registry)",
         assert.equal((await client.listTags("e2e/notes")).length, 5);
     });
 
-    it("the dry run with the default grace keeps everything: all of it is younger than 24 h", async () => {
+    it("the dry run with the default grace keeps everything: gc has seen every tag for less than 24 h", async () => {
         const r = await gc(["--keep", "2", "--json"]);
         assert.equal(r.code, 0, r.stderr);
         const plan = JSON.parse(r.stdout).plans[0];
         assert.equal(plan.keep.length, 5);
+        assert.ok(plan.keep.every((d: any) => d.reasons.includes("first seen by this gc run: kept for the grace period (24 h)")));
         assert.deepEqual(plan.delete, []);
     });
 

@@ -10,9 +10,9 @@ import YAML from "yaml";
 import { EngineSession, engineDir, PROJECT_ROOT } from "../support/engine";
 import { htpasswdFile, startRegistry, TestRegistry } from "../support/registry";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
-import { readJournal } from "../../components/journal";
-import { RegistryClient } from "../../components/registry";
-import { reportRows } from "../../components/cacheReport";
+import { readJournal } from "../../components/core/journal";
+import { RegistryClient } from "../../components/oci/registry";
+import { reportRows } from "../../components/report/cacheReport";
 
 const USER = "ci";
 const PASSWORD = "heal-" + Math.random().toString(36).slice(2);

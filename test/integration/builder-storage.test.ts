@@ -9,11 +9,11 @@ import { execFileSync } from "child_process";
 import { randomBytes } from "crypto";
 import { startRegistry, TestRegistry } from "../support/registry";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
-import { ArtifactInputs, createArtifact } from "../../components/lifecycle";
-import { BUILDERS } from "../../components/providerImpl";
-import { baseImagePlan } from "../../components/baseImage";
-import { computeKey, inputSummary, shortKey } from "../../components/keys";
-import { StatCache } from "../../components/fileset";
+import { ArtifactInputs, createArtifact } from "../../components/core/lifecycle";
+import { buildModuleOf } from "../../components/core/providerImpl";
+import { plan as baseImagePlan } from "../../components/kinds/baseImage/plan";
+import { computeKey, inputSummary, shortKey } from "../../components/core/keys";
+import { StatCache } from "../../components/core/fileset";
 import { releaseRunImages } from "../../components/images/storage";
 
 const du = (dir: string) => Number(execFileSync("du", ["-sb", dir], { encoding: "utf8" }).split("\t")[0]);
@@ -55,16 +55,16 @@ describe("buildah storage: kept for the run's following builds, released at its 
         const dir = tempDir();
         writeTree(dir, { Containerfile: containerfile });
         for (const [f, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, f), content);
-        const plan = await baseImagePlan({ containerfile: path.join(dir, "Containerfile") }, {}, { statCache: new StatCache() } as any);
+        const plan = await baseImagePlan({ containerfile: path.join(dir, "Containerfile") }, { upstream: {}, statCache: new StatCache() });
         const key = computeKey(plan.material);
-        return { name, kind: "BaseImage", key, registry: { host: registry.host, insecure: true }, repository: `storage/${name}`, tag: shortKey(key), aliasTags: [], inputs: inputSummary(plan.material), build: { ...plan.spec, buildArgs, builder: "buildah" }, runId };
+        return { name, kind: "BaseImage", key, registry: { host: registry.host, insecure: true }, repository: `storage/${name}`, tag: shortKey(key), aliasTags: [], inputs: inputSummary(plan.material), build: { ...plan.build, buildArgs, builder: "buildah" }, runId };
     }
 
     it("the dependent builds FROM the upstream's local image; the run's end removes both, and the storage is back to its size", async () => {
         const before = du(graphroot);
-        const up = await createArtifact(await imageInputs("up", "FROM scratch\nCOPY big.bin /big.bin\n", { "big.bin": randomBytes(8 << 20) }), { builders: BUILDERS });
+        const up = await createArtifact(await imageInputs("up", "FROM scratch\nCOPY big.bin /big.bin\n", { "big.bin": randomBytes(8 << 20) }), { kinds: buildModuleOf });
         const upRef = up.pinned;
-        const down = await createArtifact(await imageInputs("down", "ARG BASE\nFROM ${BASE}\nCOPY small.txt /small.txt\n", { "small.txt": "small\n" }, { BASE: upRef }), { builders: BUILDERS });
+        const down = await createArtifact(await imageInputs("down", "ARG BASE\nFROM ${BASE}\nCOPY small.txt /small.txt\n", { "small.txt": "small\n" }, { BASE: upRef }), { kinds: buildModuleOf });
         assert.equal(down.cacheHit, false);
         const during = du(graphroot);
         const list = images();

@@ -7,14 +7,14 @@ import * as path from "path";
 import { execFileSync } from "child_process";
 import { htpasswdFile, startRegistry, TestRegistry } from "../support/registry";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
-import { RegistryClient } from "../../components/registry";
-import { ArtifactInputs, createArtifact } from "../../components/lifecycle";
-import { BUNDLE_KIND } from "../../components/builders/bundle";
-import { bundleKeyMaterial } from "../../components/fileBundle";
-import { baseImagePlan } from "../../components/baseImage";
-import { computeKey, inputSummary, shortKey } from "../../components/keys";
-import { StatCache } from "../../components/fileset";
-import { BUILDERS } from "../../components/providerImpl";
+import { RegistryClient } from "../../components/oci/registry";
+import { ArtifactInputs, createArtifact } from "../../components/core/lifecycle";
+import { BUNDLE_KIND } from "../../components/kinds/fileBundle/fields";
+import { bundleKeyMaterial } from "../../components/kinds/fileBundle/plan";
+import { plan as baseImagePlan } from "../../components/kinds/baseImage/plan";
+import { computeKey, inputSummary, shortKey } from "../../components/core/keys";
+import { StatCache } from "../../components/core/fileset";
+import { buildModuleOf } from "../../components/core/providerImpl";
 
 const USER = "ci";
 const PASSWORD = "pw-" + Math.random().toString(36).slice(2);
@@ -84,7 +84,7 @@ describe("registry credentials from config.json, a credential helper and auth.js
 
     async function pushAndResolve(name: string): Promise<void> {
         const inputs = await bundleInputs(name);
-        const outs = await createArtifact(inputs, { builders: BUILDERS });
+        const outs = await createArtifact(inputs, { kinds: buildModuleOf });
         assert.equal(outs.cacheHit, false);
         assert.equal(await new RegistryClient({ host: registry.host, insecure: true, username: USER, password: PASSWORD }).resolveTag(inputs.repository, inputs.tag), outs.digest);
         assert.ok(!JSON.stringify(outs).includes(PASSWORD) && !JSON.stringify(outs).includes(b64(`${USER}:${PASSWORD}`)), "found credentials never enter the outputs");
@@ -130,7 +130,7 @@ describe("registry credentials from config.json, a credential helper and auth.js
         const wrong = "not-" + PASSWORD;
         dockerConfig({ auths: { [registry.host]: { auth: b64(`${USER}:${wrong}`) } } });
         const inputs = await bundleInputs("wrong");
-        await assert.rejects(createArtifact(inputs, { builders: BUILDERS }), (e: Error) => {
+        await assert.rejects(createArtifact(inputs, { kinds: buildModuleOf }), (e: Error) => {
             assert.equal(e.name, "WarmrunError");
             assert.match(e.message, /registry 127\.0\.0\.1:\d+ refused HEAD .* \(401\): the credentials from ~\/\.docker\/config\.json \(auths\["127\.0\.0\.1:\d+"\]\) were rejected: log in again/);
             assert.ok(!e.message.includes(wrong) && !e.message.includes(b64(`${USER}:${wrong}`)), "the password is not echoed");
@@ -147,11 +147,11 @@ describe("registry credentials from config.json, a credential helper and auth.js
         dockerConfig({ credHelpers: { [registry.host]: "warmrun-test" } });
         const dir = tempDir();
         writeTree(dir, { Containerfile: "FROM scratch\nCOPY hello.txt /hello.txt\n", "hello.txt": "hello\n" });
-        const plan = await baseImagePlan({ containerfile: path.join(dir, "Containerfile") }, {}, { statCache: new StatCache() } as any);
+        const plan = await baseImagePlan({ containerfile: path.join(dir, "Containerfile") }, { upstream: {}, statCache: new StatCache() });
         const key = computeKey(plan.material);
-        const inputs: ArtifactInputs = { name: "img", kind: "BaseImage", key, registry: { host: registry.host, insecure: true }, repository: "creds/img", tag: shortKey(key), aliasTags: [], inputs: inputSummary(plan.material), build: { ...plan.spec, builder: "buildah" } };
+        const inputs: ArtifactInputs = { name: "img", kind: "BaseImage", key, registry: { host: registry.host, insecure: true }, repository: "creds/img", tag: shortKey(key), aliasTags: [], inputs: inputSummary(plan.material), build: { ...plan.build, builder: "buildah" } };
         const logs: string[] = [];
-        const outs = await createArtifact(inputs, { builders: BUILDERS, log: (m) => logs.push(m) });
+        const outs = await createArtifact(inputs, { kinds: buildModuleOf, log: (m) => logs.push(m) });
         assert.equal(outs.cacheHit, false);
         const oracle = execFileSync("skopeo", ["inspect", "--tls-verify=false", "--creds", `${USER}:${PASSWORD}`, "--raw", `docker://${registry.host}/creds/img:${inputs.tag}`], { encoding: "utf8" });
         assert.match(oracle, /"layers"/, "skopeo reads the pushed image back with the same credentials");

@@ -1,6 +1,6 @@
 // `npm run gc` against a real docker-registry: five keys of one artifact, state exports of two
-// stacks pinning two of them; dry run, grace, --keep, --yes, then the registry's own blob
-// garbage collection frees the reclaimable bytes on disk (du before and after).
+// stacks pinning two of them; dry run, grace (from gc's first sighting of a tag), --keep, --yes,
+// then the registry's own blob garbage collection frees the reclaimable bytes on disk (du before and after).
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
@@ -9,13 +9,13 @@ import { randomBytes } from "crypto";
 import { startRegistry, TestRegistry } from "../support/registry";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
 import { PROJECT_ROOT } from "../support/engine";
-import { RegistryClient } from "../../components/registry";
-import { ArtifactInputs, ArtifactOutputs, createArtifact } from "../../components/lifecycle";
-import { BUNDLE_KIND } from "../../components/builders/bundle";
-import { bundleKeyMaterial } from "../../components/fileBundle";
-import { computeKey, inputSummary, shortKey } from "../../components/keys";
-import { StatCache } from "../../components/fileset";
-import { BUILDERS } from "../../components/providerImpl";
+import { RegistryClient } from "../../components/oci/registry";
+import { ArtifactInputs, ArtifactOutputs, createArtifact } from "../../components/core/lifecycle";
+import { BUNDLE_KIND } from "../../components/kinds/fileBundle/fields";
+import { bundleKeyMaterial } from "../../components/kinds/fileBundle/plan";
+import { computeKey, inputSummary, shortKey } from "../../components/core/keys";
+import { StatCache } from "../../components/core/fileset";
+import { buildModuleOf } from "../../components/core/providerImpl";
 
 interface GcRun {
     code: number;
@@ -62,6 +62,8 @@ describe("npm run gc against a real registry", function () {
     const keys: ArtifactOutputs[] = [];
     let states: string;
     let reclaimable = 0;
+    /** gc with this test's journal and gc state file. */
+    const gcHere = (args: string[]) => gc([...args, "--journal", path.join(work, "journal.jsonl"), "--seen-file", path.join(work, "gc-seen.json")]);
 
     before(async () => {
         registry = await startRegistry();
@@ -76,7 +78,7 @@ describe("npm run gc against a real registry", function () {
             const material = await bundleKeyMaterial("notes", { root }, {}, new StatCache());
             const key = computeKey(material);
             const inputs: ArtifactInputs = { name: "notes", kind: BUNDLE_KIND, key, registry: { host: registry.host, insecure: true }, repository: "gc/notes", tag: shortKey(key), aliasTags: i === 5 ? ["latest"] : [], inputs: inputSummary(material), build: { root, params: {}, upstream: {} } };
-            keys.push(await createArtifact(inputs, { builders: BUILDERS, journal: false }));
+            keys.push(await createArtifact(inputs, { kinds: buildModuleOf }));
             await new Promise((r) => setTimeout(r, 20));
         }
         // Stack dev is at the newest key, stack ci still at the second.
@@ -97,18 +99,23 @@ describe("npm run gc against a real registry", function () {
     };
     const digests = (list: any[]) => list.map((d) => d.digest).sort();
 
-    it("a dry run with the default 24 h grace keeps everything (all pushed just now) and deletes nothing", async () => {
-        const r = await gc(["--state-file", states, "--json"]);
+    it("a first dry run with the default 24 h grace keeps everything (gc has just seen every tag), deletes nothing, and records the sightings", async () => {
+        const r = await gcHere(["--state-file", states, "--json"]);
         const p = plan(r);
         assert.equal(r.json.dryRun, true);
         assert.deepEqual(digests(p.keep), digests(keys));
-        assert.ok(p.keep.every((d: any) => d.reasons.some((x: string) => /^younger than the grace period/.test(x))));
+        assert.ok(p.keep.every((d: any) => d.reasons.includes("first seen by this gc run: kept for the grace period (24 h)")), JSON.stringify(p.keep));
         assert.deepEqual(p.delete, []);
         assert.equal((await client.listTags("gc/notes")).length, 6);
+        const seen = JSON.parse(fs.readFileSync(path.join(work, "gc-seen.json"), "utf8"));
+        assert.equal(Object.keys(seen.tags).length, 6, "one sighting per tag (5 keys and latest)");
+        await new Promise((r) => setTimeout(r, 1100));
+        const again = plan(await gcHere(["--state-file", states, "--json"]));
+        assert.ok(again.keep.every((d: any) => d.reasons.some((x: string) => /^first seen by gc \d+ s ago: within the grace period \(24 h\)$/.test(x))), JSON.stringify(again.keep));
     });
 
     it("--keep 2 --grace 0 dry run: the two newest, what the stacks pin, and latest are kept; the rest listed with their reclaimable bytes", async () => {
-        const r = await gc(["--state-file", states, "--keep", "2", "--grace", "0", "--json"]);
+        const r = await gcHere(["--state-file", states, "--keep", "2", "--grace", "0", "--json"]);
         const p = plan(r);
         const why = Object.fromEntries(p.keep.map((d: any) => [d.digest, d.reasons]));
         assert.deepEqual(Object.keys(why).sort(), digests([keys[1], keys[3], keys[4]]));
@@ -125,16 +132,16 @@ describe("npm run gc against a real registry", function () {
         assert.equal(p.reclaimableBytes, expected);
         reclaimable = expected;
         // The text report says the same, per artifact.
-        const text = await gc(["--state-file", states, "--keep", "2", "--grace", "0"]);
+        const text = await gcHere(["--state-file", states, "--keep", "2", "--grace", "0"]);
         assert.match(text.stdout, new RegExp(`notes \\(${registry.host.replace(/\./g, "\\.")}/gc/notes\\): keep 3, delete 2, .* reclaimable`));
-        assert.match(text.stdout, /keep +\w{12} +(latest, \w{24}|\w{24}, latest) +\S+ \S+ \(annotation, \d+ s old\): pinned by the state of stack dev/);
+        assert.match(text.stdout, /keep +\w{12} +(latest, \w{24}|\w{24}, latest) +\S+ \S+ \(journal, \d+ s old\): pinned by the state of stack dev/);
         assert.match(text.stdout, new RegExp(`delete +\\w{12} +${keys[0].tag}`));
         assert.match(text.stdout, new RegExp(`total: keep 3, would delete 2 manifests; .* \\(${expected} bytes\\) of blobs become reclaimable`));
         assert.equal((await client.listTags("gc/notes")).length, 6, "a dry run deletes nothing");
     });
 
     it("--yes deletes exactly those manifests by digest; what is kept still resolves", async () => {
-        const r = await gc(["--state-file", states, "--keep", "2", "--grace", "0", "--json", "--yes"]);
+        const r = await gcHere(["--state-file", states, "--keep", "2", "--grace", "0", "--json", "--yes"]);
         assert.equal(plan(r).delete.length, 2);
         assert.equal(r.json.deleted, 2);
         for (const k of [keys[0], keys[2]]) {
@@ -147,7 +154,7 @@ describe("npm run gc against a real registry", function () {
         const copy = path.join(work, "pulled");
         execFileSync("skopeo", ["copy", "--src-tls-verify=false", `docker://${registry.host}/gc/notes:${keys[1].tag}`, `dir:${copy}`], { stdio: "ignore" });
         assert.ok(fs.readdirSync(copy).includes("manifest.json"));
-        const again = plan(await gc(["--state-file", states, "--keep", "2", "--grace", "0", "--json"]));
+        const again = plan(await gcHere(["--state-file", states, "--keep", "2", "--grace", "0", "--json"]));
         assert.deepEqual(again.delete, [], "a second run finds nothing more to delete");
     });
 
@@ -175,10 +182,10 @@ describe("npm run gc against a real registry", function () {
             writeTree(root, { "a.txt": "old\n" });
             const material = await bundleKeyMaterial("notes", { root }, {}, new StatCache());
             const key = computeKey(material);
-            const outs = await createArtifact({ name: "notes", kind: BUNDLE_KIND, key, registry: { host: strict.host, insecure: true }, repository: "gc/notes", tag: shortKey(key), aliasTags: [], inputs: inputSummary(material), build: { root, params: {}, upstream: {} } }, { builders: BUILDERS, journal: false });
+            const outs = await createArtifact({ name: "notes", kind: BUNDLE_KIND, key, registry: { host: strict.host, insecure: true }, repository: "gc/notes", tag: shortKey(key), aliasTags: [], inputs: inputSummary(material), build: { root, params: {}, upstream: {} } }, { kinds: buildModuleOf, journal: false });
             const other = { ...outs, ref: `${strict.host}/gc/notes:unused`, pinned: `${strict.host}/gc/notes@sha256:${"0".repeat(64)}` };
             fs.writeFileSync(path.join(work, "strict.json"), JSON.stringify(exportOf("strict", other)));
-            const r = await gc(["--state-file", path.join(work, "strict.json"), "--keep", "0", "--grace", "0", "--yes"]);
+            const r = await gcHere(["--state-file", path.join(work, "strict.json"), "--keep", "0", "--grace", "0", "--yes"]);
             assert.equal(r.code, 4, r.stderr);
             assert.equal(r.stderr.trim().split("\n").length, 1, "one message");
             assert.match(r.stderr, /^gc: registry 127\.0\.0\.1:\d+ refuses manifest deletes \(405\): nothing was deleted\. Use the registry's own retention feature .*REGISTRY_STORAGE_DELETE_ENABLED=true/);
@@ -189,7 +196,7 @@ describe("npm run gc against a real registry", function () {
     });
 
     it("bad arguments are one usage error", async () => {
-        const r = await gc(["--grace", "soon", "--state-file", states]);
+        const r = await gcHere(["--grace", "soon", "--state-file", states]);
         assert.equal(r.code, 2);
         assert.match(r.stderr, /--grace soon is not a duration: write e\.g\. 24h, 90m, 7d or 0/);
     });

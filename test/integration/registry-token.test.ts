@@ -6,7 +6,8 @@ import * as http from "http";
 import * as path from "path";
 import { createHash } from "crypto";
 import { AddressInfo } from "net";
-import { RegistryClient, MEDIA } from "../../components/registry";
+import { RegistryClient } from "../../components/oci/registry";
+import { MEDIA } from "../../components/oci/manifest";
 import { tempDir, removeTempDirs } from "../support/tmp";
 
 describe("registry tokens: renewed when they expire mid-push; identity tokens", () => {
