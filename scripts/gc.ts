@@ -13,12 +13,12 @@ import { RegistryClient, RegistryRequestError, defaultInsecure } from "../compon
 import { MEDIA } from "../components/oci/manifest";
 import { journalPath, readJournal } from "../components/core/journal";
 import { CREATED_ANNOTATION } from "../components/oci/annotations";
+import { formatBytes } from "../components/downloads/report";
 import {
     ArtifactPlan,
     DEFAULT_POLICY,
     deleteRefusedMessage,
     formatAge,
-    formatBytes,
     forgetDeleted,
     manifestFacts,
     ManifestFacts,

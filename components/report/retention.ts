@@ -124,18 +124,6 @@ export function formatAge(ms: number): string {
     return `${Math.round(s / 86_400)} d`;
 }
 
-export function formatBytes(n: number): string {
-    if (n < 1024) return `${n} B`;
-    const units = ["KiB", "MiB", "GiB", "TiB"];
-    let v = n / 1024;
-    let i = 0;
-    while (v >= 1024 && i < units.length - 1) {
-        v /= 1024;
-        i++;
-    }
-    return `${v >= 100 ? Math.round(v) : Math.round(v * 10) / 10} ${units[i]}`;
-}
-
 /** The artifacts a `pulumi stack export` holds, with where they are published and what they pin. */
 export function referencesFromState(stack: string, exported: any): StateReference[] {
     const out: StateReference[] = [];

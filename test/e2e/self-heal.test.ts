@@ -6,11 +6,11 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { execFile } from "child_process";
-import YAML from "yaml";
 import { EngineSession, engineDir, PROJECT_ROOT } from "../support/engine";
 import { htpasswdFile, startRegistry, TestRegistry } from "../support/registry";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
-import { readJournal } from "../../components/core/journal";
+import { builtNames, journalTail } from "../support/journal";
+import { writeBundleChainStack } from "../support/stacks";
 import { RegistryClient } from "../../components/oci/registry";
 import { reportRows } from "../../components/report/cacheReport";
 
@@ -37,16 +37,7 @@ describe("self-healing up with credentials from a credential helper (real engine
         printed.push(r.stdout, r.stderr);
         return r;
     };
-    const newEntries = (() => {
-        let seen = 0;
-        return () => {
-            const all = readJournal(journal);
-            const fresh = all.slice(seen);
-            seen = all.length;
-            return fresh;
-        };
-    })();
-    const built = (entries: { action: string; artifact: string }[]) => entries.filter((e) => e.action === "build").map((e) => e.artifact).sort();
+    const newEntries = journalTail(() => journal);
 
     before(async () => {
         const { dir: engineBin } = engineDir();
@@ -66,21 +57,7 @@ describe("self-healing up with credentials from a credential helper (real engine
             },
             "docker/config.json": JSON.stringify({ credHelpers: { [registry.host]: "warmrun-e2e" } }),
         });
-        const configFile = path.join(work, "Pulumi.heal.yaml");
-        fs.writeFileSync(
-            configFile,
-            YAML.stringify({
-                config: {
-                    "warmrun:registry": `${registry.host}/heal`,
-                    "warmrun:cacheDir": path.join(work, "cache"),
-                    "warmrun:artifacts": {
-                        base: { kind: "FileBundle", root: path.join(work, "inputs/base") },
-                        app: { kind: "FileBundle", root: path.join(work, "inputs/app"), upstream: ["base"] },
-                        docs: { kind: "FileBundle", root: path.join(work, "inputs/docs") },
-                    },
-                },
-            }),
-        );
+        const configFile = writeBundleChainStack(path.join(work, "Pulumi.heal.yaml"), { registry: `${registry.host}/heal`, cacheDir: path.join(work, "cache"), inputs: path.join(work, "inputs") });
         session = new EngineSession(work, "heal", configFile, {
             WARMRUN_JOURNAL: journal,
             DOCKER_CONFIG: path.join(work, "docker"),
@@ -95,7 +72,7 @@ describe("self-healing up with credentials from a credential helper (real engine
 
     it("the first up pushes every artifact with the helper's credentials", async () => {
         await run(["up", "--yes", "--skip-preview"]);
-        assert.deepEqual(built(newEntries()), ["app", "base", "docs"]);
+        assert.deepEqual(builtNames(newEntries()), ["app", "base", "docs"]);
         assert.ok(fs.readFileSync(helperLog, "utf8").includes(registry.host), "the credential helper was asked for this registry");
         const out = (await session.outputs()).outputs;
         assert.equal(await client.resolveTag("heal/docs", out.docs.ref.split(":").pop()), out.docs.digest);
@@ -128,7 +105,7 @@ describe("self-healing up with credentials from a credential helper (real engine
         const r = await run(["up", "--yes"]);
         assert.match(r.stdout, /docs: \S+: tag gone from the registry: replaced/);
         assert.match(r.stdout, /1 replaced/);
-        assert.deepEqual(built(newEntries()), ["docs"]);
+        assert.deepEqual(builtNames(newEntries()), ["docs"]);
         const out = (await session.outputs()).outputs;
         assert.equal(await client.resolveTag("heal/docs", out.docs.ref.split(":").pop()), out.docs.digest);
     });
