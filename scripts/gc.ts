@@ -165,7 +165,7 @@ function render(plans: ArtifactPlan[], opts: { stacks: string[]; policy: Retenti
     const { policy } = opts;
     const lines = [
         `warmrun gc: stack${opts.stacks.length > 1 ? "s" : ""} ${opts.stacks.join(", ")}; keep the newest ${policy.keep} keys and ${policy.keepAliases} git aliases per artifact, ` +
-            `and any tag gc first saw less than ${formatAge(policy.graceMs)} ago; ${opts.dryRun ? "dry run (--yes deletes)" : "deleting"}`,
+            `${policy.graceMs > 0 ? `and any tag gc first saw less than ${formatAge(policy.graceMs)} ago` : "no grace period"}; ${opts.dryRun ? "dry run (--yes deletes)" : "deleting"}`,
         "",
     ];
     const when = (t: string | undefined, source: string | undefined) => (t ? `${t.replace("T", " ").replace(/(\.\d+)?Z$/, "")} (${source}, ${formatAge(policy.now.getTime() - Date.parse(t))} old)` : "age unknown");
