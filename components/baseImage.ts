@@ -11,6 +11,7 @@ import { HOST_CA_BUNDLE, ImageBuildSpec } from "./builders/buildah";
 import { chooseBuilder, dockerBuildOnMiss, upstreamBuildArgs } from "./imageBuild";
 import { repositoryFor } from "./registry";
 import { shortKey } from "./keys";
+import { onlyDeclared } from "./containerfileArgs";
 
 export const BASE_IMAGE_KIND = "BaseImage";
 export const BASE_IMAGE_RECIPE_VERSION = 1;
@@ -60,7 +61,8 @@ export function publishImage(parent: pulumi.ComponentResource, name: string, kin
         .all([refs, plan])
         .apply(([r, p]) => ({
             ...p.spec,
-            buildArgs: { ...upstreamBuildArgs(r), ...p.spec.buildArgs },
+            // Upstream references only as the ARGs the Containerfile declares (no unconsumed-argument warnings).
+            buildArgs: { ...onlyDeclared(upstreamBuildArgs(r), p.spec.containerfileText), ...p.spec.buildArgs },
             builder,
             ...(args.trustHostCertificates !== false && fs.existsSync(HOST_CA_BUNDLE) ? { hostCaBundle: HOST_CA_BUNDLE } : {}),
         }));

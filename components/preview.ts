@@ -16,7 +16,11 @@ export function announceCacheStatus(
     return (async () => {
         const [k, t] = await Promise.all([key, tag]);
         const digest = await lookup(repository, t);
-        pulumi.log.info(cacheStatusMessage(name, `${registry.host}/${repository}:${t}`, digest), parent);
+        const message = cacheStatusMessage(name, `${registry.host}/${repository}:${t}`, digest);
+        // A hit is news only to the cache report (most artifacts of an up are unchanged): debug, unless
+        // the report's preview asks for every answer (WARMRUN_REPORT_LOOKUPS). A miss is always said.
+        if (digest && !process.env.WARMRUN_REPORT_LOOKUPS) pulumi.log.debug(message, parent);
+        else pulumi.log.info(message, parent);
         return k;
     })();
 }
