@@ -14,7 +14,10 @@ function secretKeys(): Set<string> {
     return new Set(isSecret ? keys.filter((k) => isSecret(k)) : []);
 }
 
-const projectRoot = path.resolve(__dirname);
+// Run by the `warmrun` command for a user's repository, the program is the installed package's and
+// WARMRUN_PROJECT_ROOT names the repository: config paths, git state and the cache directory are its.
+const projectRoot = path.resolve(process.env.WARMRUN_PROJECT_ROOT || __dirname);
+process.chdir(projectRoot);
 let config: WarmrunConfig;
 try {
     config = validateConfig(pulumi.runtime.allConfig(), { projectRoot, secretKeys: secretKeys() });
@@ -24,7 +27,11 @@ try {
 }
 
 const statCache = new StatCache(path.join(config.cacheDir, "stat-cache.json"));
-const password = config.registry.hasPassword ? new pulumi.Config(NAMESPACE).requireSecret("registryPassword") : undefined;
+// The registry password: a config secret, else WARMRUN_REGISTRY_PASSWORD (a CI token, e.g. GitHub's),
+// which leaves the committed stack file untouched and is kept a secret just the same.
+const envPassword = config.registry.hasPassword ? undefined : process.env.WARMRUN_REGISTRY_PASSWORD;
+if (envPassword) config.registry.username ??= process.env.WARMRUN_REGISTRY_USERNAME || "warmrun";
+const password = config.registry.hasPassword ? new pulumi.Config(NAMESPACE).requireSecret("registryPassword") : envPassword ? pulumi.secret(envPassword) : undefined;
 const artifacts = buildStack(config, statCache, password, undefined, readGitState(projectRoot));
 
 export const registry = `${config.registry.host}${config.registry.namespace ? "/" + config.registry.namespace : ""}`;

@@ -137,13 +137,11 @@ export class IsoFile extends pulumi.dynamic.Resource {
     }
 }
 
-// Serialized into the state like components/provider.ts: tiny functions that load the builder
-// module from the project at run time.
+// Serialized into the state like components/provider.ts: a tiny function that loads the builder
+// module by the package's name at run time.
 function loadIsoImpl(): typeof import("./builders/cloudInit") {
-    const p = require("path");
-    const root = process.cwd();
-    if (!require.extensions[".ts"]) require("ts-node").register({ transpileOnly: true, project: p.join(root, "tsconfig.json") });
-    return require(p.join(root, "components", "builders", "cloudInit"));
+    const { createRequire } = require("module");
+    return createRequire(require("path").join(process.cwd(), "package.json"))("warmrun/load").load("components/builders/cloudInit");
 }
 
 const isoProvider: pulumi.dynamic.ResourceProvider = {

@@ -1,17 +1,12 @@
 // The dynamic provider behind every artifact. Pulumi serializes these functions into the state, so
-// they stay tiny: each loads the implementation (components/providerImpl.ts) from the project at
-// run time. The engine runs dynamic providers in the project directory, so the path is relative
-// to it and state never records where a checkout lives.
+// they stay tiny: each loads the implementation (components/providerImpl.ts) at run time, by the
+// package's name from the provider's working directory (loader/load.js), so state never records
+// where a checkout or an installed package lives.
 import * as pulumi from "@pulumi/pulumi";
 
 function loadImpl(): typeof import("./providerImpl") {
-    const path = require("path");
-    const root = process.cwd();
-    if (!require.extensions[".ts"]) {
-        // tsconfig.pulumi.json: transpile only (the program is type-checked by the build).
-        require("ts-node").register({ transpileOnly: true, project: path.join(root, "tsconfig.pulumi.json") });
-    }
-    return require(path.join(root, "components", "providerImpl"));
+    const { createRequire } = require("module");
+    return createRequire(require("path").join(process.cwd(), "package.json"))("warmrun/load").load("components/providerImpl");
 }
 
 /**
