@@ -35,11 +35,11 @@ interface Prepared {
 }
 
 /** Project, engine and environment; with `stack`, the stack selected (created on first use); with `registry`, the local registry up. */
-function prepare(stack: string | undefined, needs: { stack?: boolean; registry?: boolean } = {}): Prepared {
+async function prepare(stack: string | undefined, needs: { stack?: boolean; registry?: boolean } = {}): Promise<Prepared> {
     const project = discover({ cwd: process.cwd(), stack });
     prepareProjectDir(project);
-    const env = engineEnv(project, engineDir(project.packageRoot), process.env);
-    if (needs.registry) ensureLocalRegistry(project, env);
+    const env = engineEnv(project, await engineDir(project.packageRoot), process.env);
+    if (needs.registry) await ensureLocalRegistry(project, env);
     if (needs.stack) ensureStack(project, env);
     return { project, env };
 }
@@ -60,24 +60,24 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, Command> = {
     async up(argv) {
         const { stack, rest } = takeStack(argv);
-        const { project, env } = prepare(stack, { stack: true, registry: true });
+        const { project, env } = await prepare(stack, { stack: true, registry: true });
         return runPulumi(project, env, ["up", "--yes", "--stack", project.stack, ...dropDashes(rest)]);
     },
     async preview(argv) {
         const { stack, rest } = takeStack(argv);
-        const { project, env } = prepare(stack, { stack: true, registry: true });
+        const { project, env } = await prepare(stack, { stack: true, registry: true });
         return runPulumi(project, env, ["preview", "--stack", project.stack, ...dropDashes(rest)]);
     },
     async report(argv) {
         const { stack, rest } = takeStack(argv);
-        const { project, env } = prepare(stack, { stack: true, registry: true });
+        const { project, env } = await prepare(stack, { stack: true, registry: true });
         adopt(env);
         const { main } = await import("../scripts/cache-report");
         return main(["--stack", project.stack, ...rest]);
     },
     async outputs(argv) {
         const { stack, rest } = takeStack(argv);
-        const { project, env } = prepare(stack);
+        const { project, env } = await prepare(stack);
         adopt(env);
         const { main } = await import("../scripts/ci-outputs");
         return main(["--stack", project.stack, ...rest]);
@@ -88,7 +88,7 @@ const COMMANDS: Record<string, Command> = {
     },
     async qcow2(argv) {
         const { stack, rest } = takeStack(argv);
-        const { project, env } = prepare(stack);
+        const { project, env } = await prepare(stack);
         adopt(env);
         const { main } = await import("../scripts/qcow2");
         try {
@@ -119,7 +119,7 @@ const COMMANDS: Record<string, Command> = {
         if (rest.length) throw new UsageError(`put pulumi's arguments after --: warmrun pulumi [--stack NAME] -- ${rest.join(" ")}`);
         // A --stack among pulumi's own arguments names the stack to select too.
         const inner = takeStack(args).stack;
-        const { project, env } = prepare(stack ?? inner, { stack: true });
+        const { project, env } = await prepare(stack ?? inner, { stack: true });
         return runPulumi(project, env, args);
     },
 };

@@ -6,21 +6,18 @@ import * as path from "path";
 import { execFileSync, spawn } from "child_process";
 import { WarmrunError } from "../components/errors";
 import { CACHE_DIR, Project } from "./project";
+import { runScript } from "./script";
 
 export function warmrunCache(env: NodeJS.ProcessEnv = process.env): string {
     return env.WARMRUN_CACHE || path.join(os.homedir(), ".cache", "warmrun");
 }
 
 /** The directory of `pulumi` and its Node.js language host; builds the engine on first use. */
-export function engineDir(packageRoot: string, env: NodeJS.ProcessEnv = process.env): string {
-    let out: string;
-    try {
-        // The script's progress goes to stderr (the terminal); its last line of stdout is the directory.
-        out = execFileSync("bash", [path.join(packageRoot, "scripts", "install-engine.sh")], { env: { ...env, WARMRUN_CACHE: warmrunCache(env) }, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
-    } catch {
-        throw new WarmrunError("the Pulumi engine could not be installed (see the install-engine lines above)");
-    }
-    const dir = out.trim().split("\n").pop() ?? "";
+export async function engineDir(packageRoot: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+    // The script's progress goes to stderr (the terminal); its last line of stdout is the directory.
+    const r = await runScript(path.join(packageRoot, "scripts", "install-engine.sh"), [], { ...env, WARMRUN_CACHE: warmrunCache(env) });
+    if (r.code !== 0) throw new WarmrunError("the Pulumi engine could not be installed (see the install-engine lines above)");
+    const dir = r.stdout.trim().split("\n").pop() ?? "";
     if (!fs.existsSync(path.join(dir, "pulumi"))) throw new WarmrunError(`install-engine.sh named ${JSON.stringify(dir)}, which holds no pulumi`);
     return dir;
 }

@@ -2,12 +2,12 @@
 // registry the config names is serving, on whatever port it names.
 import * as fs from "fs";
 import * as path from "path";
-import { execFileSync } from "child_process";
 import YAML from "yaml";
 import { WarmrunError } from "../components/errors";
 import { parseRegistryPrefix } from "../components/registry";
 import { Project } from "./project";
 import { pulumiOutput } from "./engine";
+import { runScript } from "./script";
 
 /** The port of a loopback `warmrun:registry` (127.x.x.x or localhost with a port), else undefined. */
 export function loopbackRegistryPort(registry: unknown): number | undefined {
@@ -46,12 +46,10 @@ export function ensureStack(project: Project, env: NodeJS.ProcessEnv): { created
 }
 
 /** Starts the local registry (scripts/registry.sh) when the stack's registry is a loopback one. */
-export function ensureLocalRegistry(project: Project, env: NodeJS.ProcessEnv): void {
+export async function ensureLocalRegistry(project: Project, env: NodeJS.ProcessEnv): Promise<void> {
     const port = loopbackRegistryPort(configuredRegistry(project.stackFile));
     if (port === undefined) return;
-    try {
-        execFileSync("bash", [path.join(project.packageRoot, "scripts", "registry.sh"), "start", String(port)], { env, stdio: ["ignore", "ignore", "inherit"] });
-    } catch {
+    if ((await runScript(path.join(project.packageRoot, "scripts", "registry.sh"), ["start", String(port)], env)).code !== 0) {
         throw new WarmrunError(`the local registry on 127.0.0.1:${port} (warmrun:registry in ${project.stackFile}) did not start; see the registry.sh line above`);
     }
 }

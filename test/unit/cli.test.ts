@@ -8,6 +8,7 @@ import { chooseStack, discover, findRoot, stacksIn } from "../../cli/project";
 import { takeStack } from "../../cli/commands";
 import { backendUrl, engineEnv } from "../../cli/engine";
 import { loopbackRegistryPort } from "../../cli/stack";
+import { isRoutine } from "../../cli/script";
 import { unreachableHint } from "../../components/registry";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
 
@@ -82,6 +83,15 @@ describe("warmrun command: arguments and environment", () => {
         assert.equal(loopbackRegistryPort("127.0.0.1/warmrun"), undefined);
         assert.equal(loopbackRegistryPort("ghcr.io/acme/cache"), undefined);
         assert.equal(loopbackRegistryPort(undefined), undefined);
+    });
+
+    it("keeps the scripts' news (a build, a registry started, an error) and drops what says nothing was needed", () => {
+        assert.ok(isRoutine("install-engine: using pulumi v3.248.0 from PATH"));
+        assert.ok(isRoutine("install-engine: pulumi v3.248.0 already built in /c/engine/v3.248.0/bin"));
+        assert.ok(isRoutine("registry.sh: a registry already serves 127.0.0.1:5000"));
+        assert.ok(!isRoutine("install-engine: building pulumi v3.248.0 (the first build takes several minutes)"));
+        assert.ok(!isRoutine("registry.sh: registry on 127.0.0.1:5000 (pid 42)"));
+        assert.ok(!isRoutine("registry.sh: docker-registry is not installed: install Debian's docker-registry package"));
     });
 
     it("an unreachable registry's hint names its own port, and nothing local for a hosted one", () => {
