@@ -1,28 +1,22 @@
 // warmrun as a library, for a Pulumi TypeScript program of your own (`import ... from "warmrun"`):
-// the artifact components, and the arguments they take built from typed settings, validated as
-// the stack config is (one WarmrunError naming the field and the fix).
+// artifacts declared in TypeScript, with the fields, checks, keys and registry look-ups of a stack
+// file's `warmrun:artifacts` (every kind of the list, components/kinds/index.ts), registered as the
+// same components (`warmrun:index:<Kind>`) the warmrun program registers.
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { ArtifactSpec, validateConfig, WarmrunConfig } from "./components/config";
-import { StatCache } from "./components/fileset";
-import { KindArgs } from "./components/kind";
-import { sharedLookup, TagLookup } from "./components/preview";
-import { aliasTagsFor, GitState, readGitState } from "./components/gitState";
-import { ArtifactComponent, buildStack, KINDS } from "./components/stack";
-import { WarmrunError } from "./components/errors";
+import { validateConfig, WarmrunConfig } from "./components/core/config";
+import { StatCache } from "./components/core/fileset";
+import { ProblemList, WarmrunError } from "./components/core/errors";
+import { readGitState } from "./components/core/gitState";
+import { KindComponent } from "./components/core/publish";
+import { asRunError, buildStack, planArtifact, planOptionsOf, PlanOptions, problemOf, registerArtifact } from "./components/core/stack";
 
-export { FileBundle } from "./components/fileBundle";
-export { DebianRootfs } from "./components/debianRootfs";
-export { BaseImage } from "./components/baseImage";
-export { CargoDepsImage } from "./components/cargoDepsImage";
-export { Qcow2Image } from "./components/qcow2Image";
-export { CloudInitIso } from "./components/cloudInitIso";
-export { PackerAppliance } from "./components/packerAppliance";
-export { Artifact, ciOutputs } from "./components/artifact";
-export { WarmrunError } from "./components/errors";
-export type { ArtifactComponent } from "./components/stack";
-export type { KindArgs } from "./components/kind";
+export { Artifact, ciOutputs } from "./components/core/artifact";
+export type { CiOutputs } from "./components/core/artifact";
+export { KindComponent } from "./components/core/publish";
+export { WarmrunError } from "./components/core/errors";
+export { kindNames } from "./components/kinds";
 
 /** The stack-wide settings, as the `warmrun:*` config keys of a stack file. */
 export interface WarmrunSettings {
@@ -42,26 +36,14 @@ export interface WarmrunSettings {
     projectRoot?: string;
 }
 
-/** One artifact's fields, as under `warmrun:artifacts.<name>` (kind, upstream, the kind's fields). */
+/** One artifact's fields, as under `warmrun:artifacts.<name>`: its kind and the kind's fields. */
 export interface ArtifactFields {
     kind: string;
-    upstream?: string[];
     [field: string]: unknown;
 }
 
-interface Context {
-    config: WarmrunConfig;
-    projectRoot: string;
-    statCache: StatCache;
-    lookup: TagLookup;
-    git: GitState;
-    password?: pulumi.Output<string>;
-}
-
-const contexts = new Map<string, Context>();
-
-function validated(settings: WarmrunSettings, artifacts: Record<string, ArtifactFields>): { config: WarmrunConfig; projectRoot: string } {
-    const projectRoot = path.resolve(settings.projectRoot ?? process.cwd());
+/** The `warmrun:*` config map the settings stand for, and the settings that are not config. */
+function rawConfig(settings: WarmrunSettings, artifacts: Record<string, unknown>): { raw: Record<string, string>; secretKeys: Set<string> } {
     const raw: Record<string, string> = { "warmrun:registry": settings.registry, "warmrun:artifacts": JSON.stringify(artifacts) };
     for (const key of ["registryInsecure", "registryUsername", "builder", "cacheDir", "latestBranch", "gitShaAlias", "trustHostCertificates"] as const) {
         const v = settings[key];
@@ -69,18 +51,21 @@ function validated(settings: WarmrunSettings, artifacts: Record<string, Artifact
     }
     const secretKeys = new Set<string>();
     if (settings.registryPassword !== undefined) {
+        // Validation needs to know a password is set, never its value (that stays a Pulumi secret).
         raw["warmrun:registryPassword"] = "(a secret)";
         secretKeys.add("warmrun:registryPassword");
     }
-    try {
-        return { config: validateConfig(raw, { projectRoot, secretKeys }), projectRoot };
-    } catch (e: any) {
-        // One message, no stack trace, as for a stack file.
-        throw e instanceof WarmrunError ? new pulumi.RunError(e.message.replace(/warmrun:/g, "")) : e;
-    }
+    return { raw, secretKeys };
 }
 
-/** One stat cache, registry look-up and git state per settings, shared by the components. */
+interface Context {
+    statCache: StatCache;
+    options: PlanOptions;
+}
+
+/** One stat cache, registry look-up and git state per settings, shared by every artifact declared with them. */
+const contexts = new Map<string, Context>();
+
 function contextFor(settings: WarmrunSettings, config: WarmrunConfig, projectRoot: string): Context {
     const { registryPassword, ...plain } = settings;
     const id = JSON.stringify({ ...plain, projectRoot, hasPassword: registryPassword !== undefined });
@@ -93,54 +78,51 @@ function contextFor(settings: WarmrunSettings, config: WarmrunConfig, projectRoo
     const statCache = new StatCache(path.join(config.cacheDir, "stat-cache.json"));
     process.once("beforeExit", () => statCache.save());
     const password = registryPassword === undefined ? undefined : pulumi.secret(registryPassword);
-    const r = config.registry;
-    ctx = {
-        config,
-        projectRoot,
-        statCache,
-        lookup: sharedLookup({ host: r.host, namespace: r.namespace, insecure: r.insecure, username: r.username, password }),
-        git: readGitState(projectRoot),
-        password,
-    };
+    ctx = { statCache, options: planOptionsOf(config, statCache, { password, git: readGitState(projectRoot), projectRoot }) };
     contexts.set(id, ctx);
     return ctx;
 }
 
-/**
- * Every artifact of a map, as a stack file's `warmrun:artifacts` declares them (upstreams by name),
- * registered as components; `ciOutputs(a.artifact)` gives each one's outputs.
- */
-export function artifacts(settings: WarmrunSettings & { artifacts: Record<string, ArtifactFields> }): Record<string, ArtifactComponent> {
-    const { artifacts: map, ...rest } = settings;
-    const { config, projectRoot } = validated(rest, map);
-    const ctx = contextFor(rest, config, projectRoot);
-    return buildStack(config, ctx.statCache, ctx.password, ctx.lookup, ctx.git);
+function validated(settings: WarmrunSettings, artifacts: Record<string, unknown>, registered: string[] = []): { config: WarmrunConfig; projectRoot: string } {
+    const projectRoot = path.resolve(settings.projectRoot ?? process.cwd());
+    const { raw, secretKeys } = rawConfig(settings, artifacts);
+    return { config: validateConfig(raw, { projectRoot, secretKeys, registered }), projectRoot };
 }
 
 /**
- * The arguments of one component, e.g. `new CargoDepsImage("deps", artifactArgs(settings, "deps",
- * { kind: "CargoDepsImage", workspace: "." }, { base }))`: the fields are checked as a stack file's
- * are, paths resolved against projectRoot; `upstream` names the components it is built from.
+ * One artifact of your program, e.g. `await artifact(settings, "deps", { kind: "CargoDepsImage",
+ * workspace: "." }, { toolchain })`: the fields are checked as a stack file's are (one error naming
+ * the field and the fix), paths resolved against projectRoot; `upstream` gives the components it is
+ * built from, by the names its kind's fields refer to, and their keys enter its own.
  */
-export function artifactArgs(settings: WarmrunSettings, name: string, fields: ArtifactFields, upstream: Record<string, ArtifactComponent> = {}): KindArgs {
-    if (!(fields.kind in KINDS)) throw new pulumi.RunError(`artifacts.${name}.kind ${JSON.stringify(fields.kind)} is not one of ${Object.keys(KINDS).join(", ")}`);
-    if (fields.upstream !== undefined) throw new pulumi.RunError(`artifacts.${name}: pass its upstream components as artifactArgs' last argument, not as upstream names`);
-    const { config, projectRoot } = validated(settings, { [name]: fields });
-    const ctx = contextFor(settings, config, projectRoot);
-    const spec: ArtifactSpec = { ...config.artifacts[0], upstream: Object.keys(upstream) };
-    const r = config.registry;
-    return {
-        spec,
-        registry: { host: r.host, namespace: r.namespace, insecure: r.insecure, username: r.username, password: ctx.password },
-        upstreamKeys: Object.fromEntries(Object.entries(upstream).map(([n, c]) => [n, c.key])),
-        upstreamRefs: Object.fromEntries(Object.entries(upstream).map(([n, c]) => [n, c.artifact.pinned])),
-        statCache: ctx.statCache,
-        lookup: ctx.lookup,
-        builder: config.builder,
-        trustHostCertificates: config.trustHostCertificates,
-        aliasTags: aliasTagsFor(ctx.git, config),
-        workDir: path.join(config.cacheDir, "work"),
-        git: ctx.git,
-        cacheDir: config.cacheDir,
-    };
+export async function artifact(settings: WarmrunSettings, name: string, fields: ArtifactFields, upstream: Record<string, KindComponent> = {}): Promise<KindComponent> {
+    try {
+        if ("upstream" in fields) throw new WarmrunError(`artifact ${name}: pass its upstream components as artifact()'s last argument, not as upstream names`);
+        const names = Object.keys(upstream);
+        const { config, projectRoot } = validated(settings, { [name]: { ...fields, upstream: names } }, names);
+        const spec = config.artifacts[0];
+        const { options } = contextFor(settings, config, projectRoot);
+        const planned = await planArtifact(spec, Object.fromEntries(names.map((u) => [u, upstream[u].key])), options).catch((e) => {
+            throw new ProblemList([problemOf(spec, e)!]);
+        });
+        return registerArtifact(planned, upstream);
+    } catch (e) {
+        throw asRunError(e);
+    }
+}
+
+/**
+ * Every artifact of a map written as a stack file's `warmrun:artifacts` (upstreams by name),
+ * registered as components; `a.outputs` (or `ciOutputs(a.artifact)`) gives each one's outputs.
+ */
+export async function artifacts(settings: WarmrunSettings & { artifacts: Record<string, ArtifactFields & { upstream?: string[] }> }): Promise<Record<string, KindComponent>> {
+    try {
+        const { artifacts: map, ...rest } = settings;
+        const { config, projectRoot } = validated(rest, map);
+        const ctx = contextFor(rest, config, projectRoot);
+        const o = ctx.options;
+        return await buildStack(config, ctx.statCache, o.registry.password, o.lookup, o.stack.git, projectRoot);
+    } catch (e) {
+        throw asRunError(e);
+    }
 }

@@ -2,7 +2,7 @@
 // local registry) and runs the engine or one of the project's scripts with the project's settings.
 import * as path from "path";
 import { execFileSync } from "child_process";
-import { WarmrunError } from "../components/errors";
+import { WarmrunError } from "../components/core/errors";
 import { discover, findPackageRoot, prepareProjectDir, Project } from "./project";
 import { engineDir, engineEnv, runPulumi } from "./engine";
 import { ensureLocalRegistry, ensureStack } from "./stack";

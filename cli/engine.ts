@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { execFileSync, spawn } from "child_process";
-import { WarmrunError } from "../components/errors";
+import { WarmrunError } from "../components/core/errors";
 import { CACHE_DIR, Project } from "./project";
 import { runScript } from "./script";
 

@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { execFileSync } from "child_process";
 import { createRequire } from "module";
-import { WarmrunError } from "../components/errors";
+import { WarmrunError } from "../components/core/errors";
 
 export interface Project {
     /** The user's repository: config paths, git state and the cache directory are relative to it. */

@@ -3,8 +3,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
-import { WarmrunError } from "../components/errors";
-import { parseRegistryPrefix } from "../components/registry";
+import { WarmrunError } from "../components/core/errors";
+import { parseRegistryPrefix } from "../components/oci/registry";
 import { Project } from "./project";
 import { pulumiOutput } from "./engine";
 import { runScript } from "./script";

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `warmrun` command (bin: loader/warmrun.js runs this file): up, preview, report, outputs,
 // downloads, qcow2, registry and pulumi, run from the user's repository (cli/commands.ts).
-import { WarmrunError } from "../components/errors";
+import { WarmrunError } from "../components/core/errors";
 import { UsageError as ScriptUsageError } from "../scripts/pulumiCli";
 import { run, UsageError } from "./commands";
 

@@ -11,7 +11,7 @@ const path = require("path");
 
 const ROOT = path.resolve(__dirname, "..");
 
-/** `rel` is the module's path in the package without extension, e.g. "components/providerImpl". */
+/** `rel` is the module's path in the package without extension, e.g. "components/core/providerImpl". */
 function load(rel) {
     const source = path.join(ROOT, `${rel}.ts`);
     if (fs.existsSync(source)) {

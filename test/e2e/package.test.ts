@@ -11,7 +11,7 @@ import { PROJECT_ROOT, engineDir } from "../support/engine";
 import { freePort } from "../support/registry";
 import { requireTools } from "../support/tools";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
-import { RegistryClient } from "../../components/registry";
+import { RegistryClient } from "../../components/oci/registry";
 
 interface Run {
     code: number;
