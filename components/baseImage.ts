@@ -11,13 +11,35 @@ import { HOST_CA_BUNDLE, ImageBuildSpec } from "./builders/buildah";
 import { chooseBuilder, dockerBuildOnMiss, upstreamBuildArgs } from "./imageBuild";
 import { repositoryFor } from "./registry";
 import { shortKey } from "./keys";
+import { WarmrunError } from "./errors";
+import { BaseRef, PinnedImage, pinContainerfile, registryResolver, resolveBase } from "./images/pinning";
 
 export const BASE_IMAGE_KIND = "BaseImage";
 export const BASE_IMAGE_RECIPE_VERSION = 1;
 
 export interface ImagePlan {
     material: KeyMaterial;
-    spec: Omit<ImageBuildSpec, "buildArgs"> & { buildArgs: Record<string, string> };
+    /** containerfileText is the one to build: external images pinned by digest. */
+    spec: Omit<ImageBuildSpec, "buildArgs"> & { buildArgs: Record<string, string>; base?: BaseRef };
+    /** The external images, resolved at preview (components/images/pinning.ts). */
+    pinned?: PinnedImage[];
+}
+
+/**
+ * Pins the external images of an image kind's Containerfile (unless its pinExternalImages is
+ * false): the text to build, the digests for the key, the base for the provenance annotations.
+ */
+export function pinImagesOf(fields: Record<string, any>, args: KindArgs, containerfile: string, text: string, buildArgs: Record<string, string>, upstream: Record<string, string>) {
+    return pinContainerfile({
+        artifact: args.spec?.name ?? path.basename(path.dirname(containerfile)),
+        containerfile: path.relative(process.cwd(), containerfile) || containerfile,
+        text,
+        buildArgs,
+        upstreamArgs: Object.keys(upstreamBuildArgs(Object.fromEntries(Object.keys(upstream).map((n) => [n, ""])))),
+        target: fields.target,
+        pin: fields.pinExternalImages !== false,
+        resolve: args.resolveImage ?? registryResolver({ stackRegistry: args.registry ?? { host: "", insecure: false } }),
+    });
 }
 
 /** The Containerfile enters the key as a file of its own, whatever its name or place. */
@@ -32,6 +54,7 @@ export async function baseImagePlan(fields: Record<string, any>, upstream: Recor
     const ignore = [...(fs.existsSync(ignoreFile) ? parseIgnoreFile(fs.readFileSync(ignoreFile, "utf8")) : []), ...(fields.ignore ?? [])];
     const files = await hashFileSet({ root: context, ignore }, args.statCache);
     const buildArgs: Record<string, string> = fields.buildArgs ?? {};
+    const pin = await pinImagesOf(fields, args, fields.containerfile, containerfileText, buildArgs, upstream);
     return {
         material: {
             kind: BASE_IMAGE_KIND,
@@ -39,13 +62,16 @@ export async function baseImagePlan(fields: Record<string, any>, upstream: Recor
             files: [...files, containerfileEntry(containerfileText)],
             params: { buildArgs, target: fields.target ?? null },
             upstream,
+            ...(Object.keys(pin.images).length ? { images: pin.images } : {}),
         },
         spec: {
             contextFiles: files.map((f) => ({ path: f.path, from: path.join(context, f.path), executable: f.executable })),
-            containerfileText,
+            containerfileText: pin.text,
             buildArgs,
             target: fields.target,
+            base: pin.base,
         },
+        pinned: pin.pinned,
     };
 }
 
@@ -53,14 +79,26 @@ export async function baseImagePlan(fields: Record<string, any>, upstream: Recor
  * Publishes an image kind: its build spec gets the upstreams' pinned references as build args
  * (BASE, UPSTREAM_<NAME>); with the Docker builder, @pulumi/docker builds on a miss.
  */
-export function publishImage(parent: pulumi.ComponentResource, name: string, kind: string, args: KindArgs, plan: Promise<ImagePlan>, workDir: string): Published {
+export function publishImage(parent: pulumi.ComponentResource, name: string, kind: string, args: KindArgs, planned: Promise<ImagePlan>, workDir: string): Published {
     const builder = chooseBuilder(args.builder);
     const refs = pulumi.all(args.upstreamRefs);
+    // A problem (an image that cannot be pinned, a missing Cargo.lock) is the program's error: its message, no stack trace.
+    const plan = planned.then(
+        (p) => {
+            for (const i of p.pinned ?? []) pulumi.log.info(`${name}: ${i.use} ${i.ref} (line ${i.line}) ${i.givenDigest ? "is pinned as written" : `is ${i.digest}: the build uses ${i.pinned}`}`, parent);
+            return p;
+        },
+        (e) => {
+            throw e instanceof WarmrunError ? new pulumi.RunError(e.message) : e;
+        },
+    );
     const spec: pulumi.Output<ImageBuildSpec & { builder: string; pushedDigest?: string }> = pulumi
         .all([refs, plan])
         .apply(([r, p]) => ({
             ...p.spec,
             buildArgs: { ...upstreamBuildArgs(r), ...p.spec.buildArgs },
+            // The base the provenance annotations name: the external image's or the upstream's pinned reference.
+            base: resolveBase(p.spec.base, { ...upstreamBuildArgs(r), ...p.spec.buildArgs }) ?? null,
             builder,
             ...(args.trustHostCertificates !== false && fs.existsSync(HOST_CA_BUNDLE) ? { hostCaBundle: HOST_CA_BUNDLE } : {}),
         }));

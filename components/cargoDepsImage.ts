@@ -9,7 +9,7 @@ import { KeyMaterial } from "./keys";
 import { hashFileSet, parseIgnoreFile } from "./fileset";
 import { KindArgs, upstreamKeysOf } from "./kind";
 import { cargoRecipe, dirSource, recipeEntries, skeleton, CARGO_DEPS_KIND, CARGO_RECIPE_VERSION } from "./cargoRecipe";
-import { containerfileEntry, ImagePlan, publishImage } from "./baseImage";
+import { containerfileEntry, ImagePlan, pinImagesOf, publishImage } from "./baseImage";
 
 /**
  * The Dockerfile used when a workspace brings none: the build context is the recipe's skeleton
@@ -31,12 +31,15 @@ export async function cargoDepsPlan(fields: Record<string, any>, upstream: Recor
     const containerfileText = userDockerfile ? fs.readFileSync(userDockerfile, "utf8") : DEFAULT_DEPS_DOCKERFILE;
     const cargoArgs: string[] = fields.cargoArgs ?? ["--locked"];
     const buildArgs: Record<string, string> = { ...(userDockerfile ? {} : { CARGO_ARGS: cargoArgs.join(" ") }), ...(fields.buildArgs ?? {}) };
+    // The default Dockerfile starts FROM ${BASE} only; a user's may name external images.
+    const pin = await pinImagesOf(fields, args, userDockerfile ?? path.join(workspace, "Dockerfile (warmrun's default)"), containerfileText, buildArgs, upstream);
     const material: KeyMaterial = {
         kind: CARGO_DEPS_KIND,
         recipeVersion: CARGO_RECIPE_VERSION,
         files: [...recipeEntries(recipe), containerfileEntry(containerfileText)],
         params: { bin: fields.bin ?? null, cargoArgs: userDockerfile ? null : cargoArgs, buildArgs: fields.buildArgs ?? {}, target: fields.target ?? null },
         upstream,
+        ...(Object.keys(pin.images).length ? { images: pin.images } : {}),
     };
     let contextFiles: ImagePlan["spec"]["contextFiles"];
     if (userDockerfile) {
@@ -48,7 +51,7 @@ export async function cargoDepsPlan(fields: Record<string, any>, upstream: Recor
     } else {
         contextFiles = Object.entries(skeleton(recipe)).map(([p, text]) => ({ path: p, text }));
     }
-    return { material, spec: { contextFiles, containerfileText, buildArgs, target: fields.target } };
+    return { material, spec: { contextFiles, containerfileText: pin.text, buildArgs, target: fields.target, base: pin.base }, pinned: pin.pinned };
 }
 
 export class CargoDepsImage extends pulumi.ComponentResource {

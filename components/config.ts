@@ -55,6 +55,7 @@ export const KIND_FIELDS: Record<string, Record<string, FieldSpec>> = {
         ignore: { type: "string[]", description: ".dockerignore-style rules, after context/.dockerignore" },
         buildArgs: { type: "object", description: "build arguments (strings); BASE and UPSTREAM_<NAME> come from upstreams" },
         target: { type: "string", description: "build stage to stop at" },
+        pinExternalImages: { type: "boolean", description: "resolve every external image (FROM, COPY --from) to a digest at preview, key and build by it (default true; false is unsafe)" },
     },
     CargoDepsImage: {
         workspace: { type: "string", required: true, path: "dir", description: "Cargo workspace root, relative to the project" },
@@ -63,6 +64,7 @@ export const KIND_FIELDS: Record<string, Record<string, FieldSpec>> = {
         bin: { type: "string", description: "key only this package's or binary's dependency closure" },
         buildArgs: { type: "object", description: "build arguments (strings)" },
         cargoArgs: { type: "string[]", description: "arguments of `cargo build` in the default Dockerfile (default --locked)" },
+        pinExternalImages: { type: "boolean", description: "resolve every external image of the Dockerfile to a digest at preview, key and build by it (default true; false is unsafe)" },
     },
     Qcow2Image: {
         size: { type: "string", description: "disk size, e.g. 2G or 512M (default 2G)" },

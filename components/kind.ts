@@ -7,6 +7,8 @@ import { StatCache } from "./fileset";
 import { repositoryFor } from "./registry";
 import { announceCacheStatus, TagLookup } from "./preview";
 import { GitState } from "./gitState";
+import { ImageResolver } from "./images/pinning";
+import { baseFromPinned, provenanceOf } from "./oci/provenance";
 
 export interface KindArgs {
     spec: ArtifactSpec;
@@ -30,6 +32,8 @@ export interface KindArgs {
     git?: GitState;
     /** The stack's cache directory (warmrun:cacheDir), for kinds that write local files. */
     cacheDir?: string;
+    /** Resolves external images (FROM debian:trixie) to digests at preview, shared by the stack. */
+    resolveImage?: ImageResolver;
 }
 
 /** How a kind names its tags: a prefix on the key tag, and its own alias tags. */
@@ -65,6 +69,10 @@ export function publish(
     const repository = repositoryFor(args.registry, name);
     const tag = key.then((k) => `${naming.tagPrefix ?? ""}${shortKey(k)}`);
     const checkedKey = announceCacheStatus(parent, name, args.registry, repository, key, tag, args.lookup);
+    // Provenance annotations: the checkout's remote, commit and commit time; the base is the build
+    // spec's own (an image's Containerfile) or else the one upstream's pinned reference.
+    const single = args.spec.upstream.length === 1 ? args.upstreamRefs[args.spec.upstream[0]] : undefined;
+    const provenance = pulumi.all([build, single]).apply(([b, up]) => provenanceOf(args.git, b && b.base !== undefined ? b.base : baseFromPinned(up)));
     const artifact = new Artifact(
         name,
         {
@@ -77,6 +85,7 @@ export function publish(
             aliasTags: naming.aliasTags ?? args.aliasTags ?? [],
             inputs: material.then(inputSummary),
             build,
+            provenance,
             runId: RUN_ID,
             secretOutputs,
         },

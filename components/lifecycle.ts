@@ -5,6 +5,7 @@ import { RegistryClient, RegistryConnection } from "./registry";
 import { WarmrunError } from "./errors";
 import { appendJournal, DownloadSummary, NO_DOWNLOADS } from "./journal";
 import { diffInputs, describeInputChanges } from "./keys";
+import { Provenance } from "./oci/provenance";
 
 export const KEY_ANNOTATION = "dev.warmrun.key";
 export const KIND_ANNOTATION = "dev.warmrun.kind";
@@ -24,6 +25,8 @@ export interface ArtifactInputs {
     inputs: Record<string, string>;
     /** What the kind's builder needs; never part of the key by itself. */
     build: any;
+    /** Where it came from (git remote, commit, commit time, base): annotations of every manifest pushed. */
+    provenance?: Provenance;
     /** The program run registering this artifact (never part of the key or the diff). */
     runId?: string;
 }
@@ -186,7 +189,7 @@ export function diffArtifact(olds: ArtifactOutputs, news: ArtifactInputs): Artif
         const changes = diffInputs(olds.inputs ?? {}, news.inputs);
         // Each changed input by its path (inputs["file:Cargo.lock"]), so previews name the files.
         for (const name of [...changes.changed, ...changes.added, ...changes.removed]) replaces.push(`inputs[${JSON.stringify(name)}]`);
-        return { changes: true, replaces, reason: describeInputChanges(changes) };
+        return { changes: true, replaces, reason: describeInputChanges(changes, olds.inputs ?? {}, news.inputs) };
     }
     const aliasesChanged = JSON.stringify(olds.aliasTags ?? []) !== JSON.stringify(news.aliasTags);
     return { changes: aliasesChanged, replaces: [], reason: aliasesChanged ? "alias tags changed" : "no input changed" };

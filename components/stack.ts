@@ -15,6 +15,7 @@ import { Artifact } from "./artifact";
 import { WarmrunError } from "./errors";
 import { sharedLookup, TagLookup } from "./preview";
 import { aliasTagsFor, GitState } from "./gitState";
+import { ImageResolver, registryResolver } from "./images/pinning";
 
 export interface ArtifactComponent {
     key: Promise<string>;
@@ -39,9 +40,16 @@ export function buildStack(
     password?: pulumi.Output<string>,
     lookup?: TagLookup,
     git: GitState = { clean: false },
+    resolveImage?: ImageResolver,
 ): Record<string, ArtifactComponent> {
     const aliasTags = aliasTagsFor(git, config);
     const tagLookup = sharedLookup({ host: config.registry.host, namespace: config.registry.namespace, insecure: config.registry.insecure, username: config.registry.username, password }, lookup);
+    const imageResolver =
+        resolveImage ??
+        registryResolver({
+            stackRegistry: { host: config.registry.host, insecure: config.registry.insecure, username: config.registry.username },
+            password: password ? () => new Promise<string>((resolve) => password.apply(resolve)) : undefined,
+        });
     const built: Record<string, ArtifactComponent> = {};
     const registry = { host: config.registry.host, namespace: config.registry.namespace, insecure: config.registry.insecure, username: config.registry.username, password };
     for (const spec of config.artifacts) {
@@ -50,7 +58,7 @@ export function buildStack(
         const upstreamKeys = Object.fromEntries(spec.upstream.map((u) => [u, built[u].key]));
         const upstreamRefs = Object.fromEntries(spec.upstream.map((u) => [u, built[u].artifact.pinned]));
         const dependsOn = spec.upstream.map((u) => built[u].artifact);
-        built[spec.name] = new Kind(spec.name, { spec, registry, upstreamKeys, upstreamRefs, statCache, lookup: tagLookup, builder: config.builder, trustHostCertificates: config.trustHostCertificates, aliasTags, workDir: path.join(config.cacheDir, "work"), git, cacheDir: config.cacheDir }, { dependsOn });
+        built[spec.name] = new Kind(spec.name, { spec, registry, upstreamKeys, upstreamRefs, statCache, lookup: tagLookup, builder: config.builder, trustHostCertificates: config.trustHostCertificates, aliasTags, workDir: path.join(config.cacheDir, "work"), git, cacheDir: config.cacheDir, resolveImage: imageResolver }, { dependsOn });
     }
     Promise.all(Object.values(built).map((b) => b.key)).then(
         () => statCache.save(),
