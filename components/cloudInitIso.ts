@@ -10,6 +10,7 @@ import { FileEntry, KeyMaterial, computeKey, inputSummary, sha256Hex, shortKey }
 import { hashFileSet } from "./fileset";
 import { KindArgs, upstreamKeysOf } from "./kind";
 import { WarmrunError } from "./errors";
+import { Provenance, provenanceOf } from "./oci/provenance";
 import { DownloadSummary } from "./journal";
 import {
     CLOUD_INIT_KIND,
@@ -118,7 +119,7 @@ export class IsoFile extends pulumi.dynamic.Resource {
 
     constructor(
         name: string,
-        args: { name: string; key: pulumi.Input<string>; path: pulumi.Input<string>; inputs: pulumi.Input<Record<string, string>>; build: pulumi.Input<IsoBuildSpec>; push?: { registry: RegistryArgs; repository: string } },
+        args: { name: string; key: pulumi.Input<string>; path: pulumi.Input<string>; inputs: pulumi.Input<Record<string, string>>; build: pulumi.Input<IsoBuildSpec>; push?: { registry: RegistryArgs; repository: string }; provenance?: Provenance },
         opts?: pulumi.CustomResourceOptions,
     ) {
         const r = args.push?.registry;
@@ -178,7 +179,8 @@ export class CloudInitIso extends pulumi.ComponentResource {
             extraFiles: s.extraFiles.map((f) => ({ path: f.path, from: path.resolve(projectRoot, fields.extraDir!, f.path) })),
         }));
         const push = fields.push ? { registry: args.registry, repository: repositoryFor(args.registry, name) } : undefined;
-        const iso = new IsoFile(name, { name, key: this.key, path: isoPath, inputs: material.then(inputSummary), build: pulumi.secret(build), push }, { parent: this });
+        const provenance = push ? provenanceOf(args.git) : undefined;
+        const iso = new IsoFile(name, { name, key: this.key, path: isoPath, inputs: material.then(inputSummary), build: pulumi.secret(build), push, ...(provenance ? { provenance } : {}) }, { parent: this });
         this.artifact = iso as unknown as Artifact;
         this.registerOutputs({});
     }

@@ -8,7 +8,8 @@ import { execFileSync } from "child_process";
 import { RegistryClient, defaultInsecure } from "../components/registry";
 import { restoreDisk, progressLine } from "../components/qcow2Cache";
 import { pushContainerDisk, parseReference, QCOW2_KIND } from "../components/builders/qcow2";
-import { readGitState } from "../components/gitState";
+import { GitState, readGitState } from "../components/gitState";
+import { provenanceOf, withProvenance } from "../components/oci/provenance";
 import { WarmrunError } from "../components/errors";
 
 const USAGE = `usage: npm run qcow2 -- <command> [args] [--artifact NAME] [--stack NAME] [--disk-path PATH]
@@ -127,7 +128,7 @@ async function pull(host: string, repository: string, reference: string, file: s
     return true;
 }
 
-async function push(file: string, tags: string[], opts: Options): Promise<void> {
+async function push(file: string, tags: string[], opts: Options, git?: GitState): Promise<void> {
     if (!fs.existsSync(file)) throw new WarmrunError(`QCOW2 file not found: ${file}: build it first, or give its path`);
     const { host, repository } = repositoryOf(opts);
     const client = clientFor(host);
@@ -135,7 +136,7 @@ async function push(file: string, tags: string[], opts: Options): Promise<void> 
     try {
         const [first, ...rest] = tags;
         const diskPath = opts.diskPath ?? "/disk/disk.qcow2";
-        const pushed = await pushContainerDisk(client, repository, first, file, diskPath, scratch, { "dev.warmrun.kind": QCOW2_KIND });
+        const pushed = await pushContainerDisk(client, repository, first, file, diskPath, scratch, withProvenance({ "dev.warmrun.kind": QCOW2_KIND }, provenanceOf(git)));
         log(`pushed ${host}/${repository}:${first}@${pushed.digest} (disk sha256 ${pushed.diskSha256})`);
         const m = await client.getManifest(repository, pushed.digest);
         for (const tag of rest) {
@@ -189,14 +190,14 @@ export async function main(argv: string[]): Promise<number> {
             return (await pull(host, repository, target, local(a2), opts)) ? 0 : 1;
         }
         case "push":
-            await push(local(a1), [a2 ?? commitTag], opts);
+            await push(local(a1), [a2 ?? commitTag], opts, git);
             return 0;
         case "cache": {
             const latestBranch = process.env.WARMRUN_LATEST_BRANCH ?? "main";
             const tags = [commitTag];
             if (git.clean && latestBranch && git.branch === latestBranch) tags.push(`${prefix}latest`);
             else log(`not tagging ${prefix}latest: ${git.clean ? `branch ${git.branch ?? "unknown"} is not ${latestBranch || "set"}` : "the tree is dirty"}`);
-            await push(local(a1), tags, opts);
+            await push(local(a1), tags, opts, git);
             return 0;
         }
         case "help":

@@ -7,6 +7,7 @@ import { BuildContext, BuildResult, KEY_ANNOTATION, KIND_ANNOTATION, ARTIFACT_AN
 import { runTool } from "../process";
 import { summaryOf } from "../downloads";
 import { WarmrunError } from "../errors";
+import { provenanceAnnotations } from "../oci/provenance";
 
 export interface ImageBuildSpec {
     /** Files of the build context: copied from sourceRoot, or written from text. */
@@ -36,7 +37,7 @@ export function materializeContext(spec: ImageBuildSpec, dir: string): void {
 
 export function budArgs(
     spec: ImageBuildSpec,
-    opts: { contextDir: string; containerfile: string; image: string; insecure: boolean; labels: Record<string, string>; authfile?: string },
+    opts: { contextDir: string; containerfile: string; image: string; insecure: boolean; labels: Record<string, string>; authfile?: string; annotations?: Record<string, string> },
 ): string[] {
     const args = [...BUILDAH_GLOBAL, "bud", "--isolation", "chroot", "--format", "oci", "--layers=false", "-f", opts.containerfile, "-t", opts.image];
     if (opts.insecure) args.push("--tls-verify=false");
@@ -45,6 +46,8 @@ export function budArgs(
     if (spec.hostCaBundle) args.push("--volume", `${spec.hostCaBundle}:${HOST_CA_BUNDLE}:ro`);
     for (const [k, v] of Object.entries(spec.buildArgs).sort()) args.push("--build-arg", `${k}=${v}`);
     for (const [k, v] of Object.entries(opts.labels).sort()) args.push("--label", `${k}=${v}`, "--annotation", `${k}=${v}`);
+    // Provenance (org.opencontainers.image.*) on the manifest only; buildah's own base.* give way to these.
+    for (const [k, v] of Object.entries(opts.annotations ?? {}).sort()) args.push("--annotation", `${k}=${v}`);
     args.push(opts.contextDir);
     return args;
 }
@@ -70,7 +73,7 @@ export async function buildWithBuildah(ctx: BuildContext): Promise<BuildResult> 
         const authfile = writeAuthFile(tmp, inputs.registry.host, inputs.registry.username, inputs.registry.password);
         const labels = { [KEY_ANNOTATION]: inputs.key, [KIND_ANNOTATION]: inputs.kind, [ARTIFACT_ANNOTATION]: inputs.name };
         log(`${inputs.name}: buildah bud (${spec.contextFiles.length} context files)`);
-        const built = await runTool(inputs.name, "buildah", budArgs(spec, { contextDir, containerfile, image, insecure: inputs.registry.insecure, labels, authfile }), { secrets });
+        const built = await runTool(inputs.name, "buildah", budArgs(spec, { contextDir, containerfile, image, insecure: inputs.registry.insecure, labels, authfile, annotations: provenanceAnnotations(inputs.provenance) }), { secrets });
         const digestFile = path.join(tmp, "digest");
         const dest = `docker://${inputs.registry.host}/${inputs.repository}:${inputs.tag}`;
         const pushArgs = [...BUILDAH_GLOBAL, "push", "--format", "oci", "--digestfile", digestFile, ...(inputs.registry.insecure ? ["--tls-verify=false"] : []), ...(authfile ? ["--authfile", authfile] : []), image, dest];

@@ -13,6 +13,7 @@ import { WarmrunError } from "../errors";
 import { MEDIA, digestOf } from "../registry";
 import { BuildContext, BuildResult, KEY_ANNOTATION, KIND_ANNOTATION, ARTIFACT_ANNOTATION } from "../lifecycle";
 import { NO_DOWNLOADS } from "../journal";
+import { titled, withProvenance } from "../oci/provenance";
 
 export const BUNDLE_KIND = "FileBundle";
 export const BUNDLE_RECIPE_VERSION = 1;
@@ -86,12 +87,15 @@ export async function buildBundle(ctx: BuildContext): Promise<BuildResult> {
                 mediaType: MEDIA.ociManifest,
                 artifactType: BUNDLE_ARTIFACT_TYPE,
                 config: { mediaType: MEDIA.ociEmpty, digest: digestOf(config), size: config.length },
-                layers: [{ mediaType: MEDIA.ociLayerGzip, digest: layer.digest, size: layer.size }],
-                annotations: {
-                    [KEY_ANNOTATION]: inputs.key,
-                    [KIND_ANNOTATION]: BUNDLE_KIND,
-                    [ARTIFACT_ANNOTATION]: inputs.name,
-                },
+                layers: [{ mediaType: MEDIA.ociLayerGzip, digest: layer.digest, size: layer.size, annotations: titled(`${inputs.name}.tar.gz`) }],
+                annotations: withProvenance(
+                    {
+                        [KEY_ANNOTATION]: inputs.key,
+                        [KIND_ANNOTATION]: BUNDLE_KIND,
+                        [ARTIFACT_ANNOTATION]: inputs.name,
+                    },
+                    inputs.provenance,
+                ),
             }),
         );
         const digest = await client.putManifest(inputs.repository, inputs.tag, MEDIA.ociManifest, manifest);

@@ -9,6 +9,7 @@ import { createHash } from "crypto";
 import YAML from "yaml";
 import { stringify as tomlStringify } from "smol-toml";
 import { runTool } from "../process";
+import { Provenance, withProvenance } from "../oci/provenance";
 import { WarmrunError } from "../errors";
 import { appendJournal, NO_DOWNLOADS } from "../journal";
 import { FileEntry, shortKey } from "../keys";
@@ -191,6 +192,8 @@ export interface IsoInputs {
     build: IsoBuildSpec;
     /** Also push the ISO as an OCI artifact here (the registry then holds its keys). */
     push?: { registry: RegistryConnection; repository: string };
+    /** Provenance annotations of the pushed manifest. */
+    provenance?: Provenance;
 }
 
 export const ISO_ARTIFACT_TYPE = "application/vnd.warmrun.cloud-init-iso.v1";
@@ -212,7 +215,7 @@ export async function pushIso(inputs: IsoInputs, sha256: string): Promise<{ ref:
             artifactType: ISO_ARTIFACT_TYPE,
             config: { mediaType: MEDIA.ociEmpty, digest: digestOf(config), size: config.length },
             layers: [{ mediaType: ISO_LAYER_MEDIA_TYPE, digest: `sha256:${sha256}`, size, annotations: { "org.opencontainers.image.title": `${inputs.name}.iso` } }],
-            annotations: { "dev.warmrun.key": inputs.key, "dev.warmrun.kind": CLOUD_INIT_KIND, "dev.warmrun.artifact": inputs.name },
+            annotations: withProvenance({ "dev.warmrun.key": inputs.key, "dev.warmrun.kind": CLOUD_INIT_KIND, "dev.warmrun.artifact": inputs.name }, inputs.provenance),
         }),
     );
     const digest = await client.putManifest(repository, tag, MEDIA.ociManifest, manifest);

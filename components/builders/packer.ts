@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { execFileSync } from "child_process";
+import { withProvenance } from "../oci/provenance";
 import { BuildContext, BuildResult, KEY_ANNOTATION, KIND_ANNOTATION, ARTIFACT_ANNOTATION, Adopter } from "../lifecycle";
 import { runTool } from "../process";
 import { countDownloads } from "../downloads";
@@ -288,7 +289,7 @@ export async function buildAppliance(ctx: BuildContext): Promise<BuildResult> {
                 artifactType: APPLIANCE_ARTIFACT_TYPE,
                 config: { mediaType: APPLIANCE_CONFIG_MEDIA, digest: digestOf(config), size: config.length },
                 layers: files.map((f) => ({ mediaType: APPLIANCE_FILE_MEDIA, digest: `sha256:${f.sha256}`, size: f.size, annotations: { [TITLE_ANNOTATION]: f.name } })),
-                annotations: { [KEY_ANNOTATION]: inputs.key, [KIND_ANNOTATION]: PACKER_KIND, [ARTIFACT_ANNOTATION]: inputs.name },
+                annotations: withProvenance({ [KEY_ANNOTATION]: inputs.key, [KIND_ANNOTATION]: PACKER_KIND, [ARTIFACT_ANNOTATION]: inputs.name }, inputs.provenance),
             }),
         );
         const digest = await client.putManifest(inputs.repository, inputs.tag, MEDIA.ociManifest, manifest);

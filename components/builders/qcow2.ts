@@ -12,6 +12,7 @@ import { imageConfig, pushImage, LayerFile } from "../oci";
 import { MEDIA, RegistryClient } from "../registry";
 import { runTool } from "../process";
 import { WarmrunError } from "../errors";
+import { withProvenance } from "../oci/provenance";
 
 export const QCOW2_KIND = "Qcow2Image";
 export const QCOW2_RECIPE_VERSION = 1;
@@ -316,7 +317,7 @@ export async function buildQcow2(ctx: BuildContext): Promise<BuildResult> {
             qcow2 = await makeQcow2FromTree(inputs.name, inputs.key, spec, root, scratch, log);
             fs.rmSync(root, { recursive: true, force: true });
         }
-        const annotations = { [KEY_ANNOTATION]: inputs.key, [KIND_ANNOTATION]: QCOW2_KIND, [ARTIFACT_ANNOTATION]: inputs.name };
+        const annotations = withProvenance({ [KEY_ANNOTATION]: inputs.key, [KIND_ANNOTATION]: QCOW2_KIND, [ARTIFACT_ANNOTATION]: inputs.name }, inputs.provenance);
         const pushed = await pushContainerDisk(client, inputs.repository, inputs.tag, qcow2, spec.diskPath, scratch, annotations);
         log(`${inputs.name}: qcow2 ${Math.round(fs.statSync(qcow2).size / 2 ** 20)} MiB, sha256 ${pushed.diskSha256}`);
         return { digest: pushed.digest, downloads };

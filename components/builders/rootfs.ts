@@ -8,6 +8,7 @@ import { layerFromDirectory, imageConfig, pushImage } from "../oci";
 import { runTool } from "../process";
 import { summaryOf } from "../downloads";
 import { WarmrunError } from "../errors";
+import { withProvenance } from "../oci/provenance";
 
 export const ROOTFS_KIND = "DebianRootfs";
 export const ROOTFS_RECIPE_VERSION = 1;
@@ -57,7 +58,7 @@ export async function buildRootfs(ctx: BuildContext): Promise<BuildResult> {
         const layer = await layerFromDirectory(tree, path.join(tmp, "layer.tar.gz"));
         const labels = { [KEY_ANNOTATION]: inputs.key, [KIND_ANNOTATION]: ROOTFS_KIND, [ARTIFACT_ANNOTATION]: inputs.name };
         const config = imageConfig([layer], { cmd: ["/bin/bash"], labels, createdBy: `debootstrap ${spec.suite}` });
-        const digest = await pushImage(client, inputs.repository, inputs.tag, [layer], config, labels);
+        const digest = await pushImage(client, inputs.repository, inputs.tag, [layer], config, withProvenance(labels, inputs.provenance));
         return { digest, downloads };
     } finally {
         fs.rmSync(tmp, { recursive: true, force: true });
