@@ -6,6 +6,7 @@ import { WarmrunError } from "./errors";
 import { appendJournal, DownloadSummary, NO_DOWNLOADS } from "./journal";
 import { diffInputs, describeInputChanges } from "./keys";
 import { Provenance } from "./oci/provenance";
+import type { SbomParts } from "./sbom/spdx";
 
 export const KEY_ANNOTATION = "dev.warmrun.key";
 export const KIND_ANNOTATION = "dev.warmrun.kind";
@@ -55,6 +56,8 @@ export interface BuildResult {
     digest: string;
     downloads: DownloadSummary;
     details?: Record<string, unknown>;
+    /** What the tree holds (Debian packages, crates): the artifact's SBOM is made of it (components/sbom/attach.ts). */
+    sbom?: SbomParts;
 }
 
 export type Builder = (ctx: BuildContext) => Promise<BuildResult>;

@@ -7,6 +7,7 @@ import { buildWithBuildah } from "./builders/buildah";
 import { buildQcow2, QCOW2_KIND } from "./builders/qcow2";
 import { adoptAppliance, buildAppliance, PACKER_KIND } from "./builders/packer";
 import { WarmrunError } from "./errors";
+import { withSbom } from "./sbom/attach";
 
 /** Image kinds build with buildah here; with Docker, @pulumi/docker built and pushed already. */
 const buildImage: Builder = async (ctx) => {
@@ -16,12 +17,13 @@ const buildImage: Builder = async (ctx) => {
     return buildWithBuildah(ctx);
 };
 
+/** Images and disks also get an SBOM (an SPDX referrer of their manifest), made once, when built. */
 export const BUILDERS: Record<string, Builder> = {
     [BUNDLE_KIND]: buildBundle,
-    [ROOTFS_KIND]: buildRootfs,
-    BaseImage: buildImage,
-    CargoDepsImage: buildImage,
-    [QCOW2_KIND]: buildQcow2,
+    [ROOTFS_KIND]: withSbom(buildRootfs),
+    BaseImage: withSbom(buildImage),
+    CargoDepsImage: withSbom(buildImage),
+    [QCOW2_KIND]: withSbom(buildQcow2),
     [PACKER_KIND]: buildAppliance,
 };
 

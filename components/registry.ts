@@ -276,4 +276,32 @@ export class RegistryClient {
         fs.renameSync(tmp, file);
         return bytes;
     }
+
+    /**
+     * PUTs a manifest and reports the OCI-Subject header: a registry with the referrers API sets
+     * it for a manifest with a subject (components/oci/referrers.ts falls back to a tag otherwise).
+     */
+    async putManifestWithSubject(repo: string, reference: string, mediaType: string, body: Buffer): Promise<{ digest: string; ociSubject?: string }> {
+        const res = await this.request("PUT", `/v2/${repo}/manifests/${reference}`, `repository:${repo}:pull,push`, {
+            headers: { "content-type": mediaType },
+            body,
+        });
+        if (res.status !== 201) return this.fail(res, `PUT manifest ${repo}:${reference}`);
+        await res.arrayBuffer();
+        const subject = res.headers.get("oci-subject");
+        return { digest: res.headers.get("docker-content-digest") ?? digestOf(body), ...(subject ? { ociSubject: subject } : {}) };
+    }
+
+    /** The referrers API's index of manifests whose subject is `digest`, or undefined when the registry has no such API. */
+    async getReferrers(repo: string, digest: string): Promise<any | undefined> {
+        const res = await this.request("GET", `/v2/${repo}/referrers/${digest}`, `repository:${repo}:pull`, { headers: { accept: MEDIA.ociIndex } });
+        if (res.status === 404 || res.status === 405 || res.status === 400) {
+            await res.arrayBuffer();
+            return undefined;
+        }
+        if (!res.ok) return this.fail(res, `GET referrers of ${digest}`);
+        const type = res.headers.get("content-type") ?? "";
+        const body: any = await res.json().catch(() => undefined);
+        return type.includes(MEDIA.ociIndex) || body?.mediaType === MEDIA.ociIndex ? body : undefined;
+    }
 }

@@ -8,6 +8,7 @@ import { runTool } from "../process";
 import { summaryOf } from "../downloads";
 import { WarmrunError } from "../errors";
 import { provenanceAnnotations } from "../oci/provenance";
+import { cratesOfContext, debPackagesOfLocalImage } from "../sbom/attach";
 
 export interface ImageBuildSpec {
     /** Files of the build context: copied from sourceRoot, or written from text. */
@@ -81,8 +82,10 @@ export async function buildWithBuildah(ctx: BuildContext): Promise<BuildResult> 
         await runTool(inputs.name, "buildah", pushArgs, { secrets });
         const digest = fs.readFileSync(digestFile, "utf8").trim();
         if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new WarmrunError(`${inputs.name}: buildah push wrote no digest`);
+        // For the SBOM: the image's Debian packages, and a deps image's crates.
+        const sbom = { debs: await debPackagesOfLocalImage(inputs.name, image, BUILDAH_GLOBAL), crates: inputs.kind === "CargoDepsImage" ? cratesOfContext(spec.contextFiles) : undefined };
         // What the build steps downloaded (apt-get, cargo, ...), counted as buildah streamed their output.
-        return { digest, downloads: summaryOf(built.downloads) };
+        return { digest, downloads: summaryOf(built.downloads), sbom };
     } finally {
         fs.rmSync(tmp, { recursive: true, force: true });
     }

@@ -13,6 +13,8 @@ import { MEDIA, RegistryClient } from "../registry";
 import { runTool } from "../process";
 import { WarmrunError } from "../errors";
 import { withProvenance } from "../oci/provenance";
+import { debPackagesOfTree } from "../sbom/dpkg";
+import { SbomParts } from "../sbom/spdx";
 
 export const QCOW2_KIND = "Qcow2Image";
 export const QCOW2_RECIPE_VERSION = 1;
@@ -303,6 +305,8 @@ export async function buildQcow2(ctx: BuildContext): Promise<BuildResult> {
     try {
         let qcow2: string;
         let downloads = { count: 0, bytes: 0 };
+        // The SBOM lists the tree's Debian packages; a command builder's disk, only its inputs.
+        let sbom: SbomParts = {};
         if (spec.command) {
             qcow2 = await makeQcow2WithCommand(inputs.name, spec, scratch, log);
         } else {
@@ -314,13 +318,14 @@ export async function buildQcow2(ctx: BuildContext): Promise<BuildResult> {
             log(`${inputs.name}: unpacking ${spec.upstreamRef}`);
             const got = await unpackImage(client, spec.upstreamRef, root, scratch, inputs.name);
             downloads = { count: got.layers, bytes: got.bytes };
+            sbom = { debs: debPackagesOfTree(root) };
             qcow2 = await makeQcow2FromTree(inputs.name, inputs.key, spec, root, scratch, log);
             fs.rmSync(root, { recursive: true, force: true });
         }
         const annotations = withProvenance({ [KEY_ANNOTATION]: inputs.key, [KIND_ANNOTATION]: QCOW2_KIND, [ARTIFACT_ANNOTATION]: inputs.name }, inputs.provenance);
         const pushed = await pushContainerDisk(client, inputs.repository, inputs.tag, qcow2, spec.diskPath, scratch, annotations);
         log(`${inputs.name}: qcow2 ${Math.round(fs.statSync(qcow2).size / 2 ** 20)} MiB, sha256 ${pushed.diskSha256}`);
-        return { digest: pushed.digest, downloads };
+        return { digest: pushed.digest, downloads, sbom };
     } finally {
         fs.rmSync(scratch, { recursive: true, force: true });
     }

@@ -9,6 +9,7 @@ import { runTool } from "../process";
 import { summaryOf } from "../downloads";
 import { WarmrunError } from "../errors";
 import { withProvenance } from "../oci/provenance";
+import { debPackagesOfTree } from "../sbom/dpkg";
 
 export const ROOTFS_KIND = "DebianRootfs";
 export const ROOTFS_RECIPE_VERSION = 1;
@@ -55,11 +56,12 @@ export async function buildRootfs(ctx: BuildContext): Promise<BuildResult> {
         const retrieved = counted.byTool.debootstrap;
         const byTool = { ...counted.byTool, ...(retrieved ? { debootstrap: { count: retrieved.count, bytes } } : {}) };
         const downloads = { ...summaryOf(counted), bytes, byTool };
+        const sbom = { debs: debPackagesOfTree(tree) ?? [] };
         const layer = await layerFromDirectory(tree, path.join(tmp, "layer.tar.gz"));
         const labels = { [KEY_ANNOTATION]: inputs.key, [KIND_ANNOTATION]: ROOTFS_KIND, [ARTIFACT_ANNOTATION]: inputs.name };
         const config = imageConfig([layer], { cmd: ["/bin/bash"], labels, createdBy: `debootstrap ${spec.suite}` });
         const digest = await pushImage(client, inputs.repository, inputs.tag, [layer], config, withProvenance(labels, inputs.provenance));
-        return { digest, downloads };
+        return { digest, downloads, sbom };
     } finally {
         fs.rmSync(tmp, { recursive: true, force: true });
     }
