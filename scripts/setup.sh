@@ -16,6 +16,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   # Debian's package starts a registry service where systemd runs; warmrun starts its own.
 fi
 
+# ORAS, the OCI artifact client the SBOM tests read referrers with, built from its Go module
+# into $WARMRUN_CACHE/bin (skipped when that version is there).
+ORAS_VERSION=v1.3.6
+oras_bin="$WARMRUN_CACHE/bin/oras"
+if ! "$oras_bin" version 2>/dev/null | grep -q "^Version: *${ORAS_VERSION#v}\$"; then
+  command -v go >/dev/null 2>&1 || { log "Go is needed to build ORAS: install Go >= 1.25 and re-run"; exit 1; }
+  log "go install oras.land/oras/cmd/oras@$ORAS_VERSION"
+  mkdir -p "$WARMRUN_CACHE/bin"
+  GOBIN="$WARMRUN_CACHE/bin" GOFLAGS=-buildvcs=false go install "oras.land/oras/cmd/oras@$ORAS_VERSION"
+fi
+
 # npm ci only when package-lock.json changed since the last install.
 stamp=node_modules/.warmrun-lock.sha256
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
