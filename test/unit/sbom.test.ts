@@ -4,7 +4,7 @@ import { strict as assert } from "assert";
 import { installedPackages, parseStanzas } from "../../components/sbom/dpkg";
 import { externalCrates } from "../../components/sbom/cargoLock";
 import { spdxDocument, SbomSubject } from "../../components/sbom/spdx";
-import { sbomBytes } from "../../components/sbom/attach";
+import { cratesOfContext, sbomBytes } from "../../components/sbom/attach";
 import { validateSpdx } from "../support/spdx";
 import { addToReferrersIndex, referrerManifest, referrersTag, SPDX_JSON } from "../../components/oci/referrers";
 
@@ -143,5 +143,13 @@ describe("SBOM", () => {
         const both = JSON.parse(addToReferrersIndex(JSON.parse(first.body.toString()), e2).body.toString());
         assert.equal(both.mediaType, "application/vnd.oci.image.index.v1+json");
         assert.deepEqual(both.manifests.map((x: any) => x.digest), [e1.digest, e2.digest]);
+    });
+});
+
+describe("SBOM of a deps image", () => {
+    it("takes the crates from the Cargo.lock at the root of the build context, written or copied", () => {
+
+        assert.deepEqual(cratesOfContext([{ path: "Cargo.toml", text: "" }, { path: "Cargo.lock", text: LOCK }])?.map((c) => c.name), ["forked", "itoa"]);
+        assert.equal(cratesOfContext([{ path: "crates/a/Cargo.lock", text: LOCK }]), undefined, "only the workspace root's lock");
     });
 });
