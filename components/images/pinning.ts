@@ -106,9 +106,21 @@ export function registryResolver(opts: ResolverOptions): ImageResolver {
     };
     return (name) => {
         const ref = `${imageRepository(name)}:${name.tag ?? "latest"}`;
-        if (!answers.has(ref)) answers.set(ref, clientFor(name.host).then((c) => c.resolveTag(name.repository, name.tag ?? "latest")));
+        if (!answers.has(ref)) answers.set(ref, clientFor(name.host).then((c) => c.resolveTag(name.repository, name.tag ?? "latest")).catch((e) => Promise.reject(resolutionError(name, opts.stackRegistry.host, e))));
         return answers.get(ref)!;
     };
+}
+
+/** The registry client's messages speak of warmrun:registry; for an external image, say what applies to it. */
+function resolutionError(name: ImageName, stackHost: string, e: any): WarmrunError {
+    const message = String(e?.message ?? e);
+    if (name.host === stackHost) return new WarmrunError(message);
+    const unreachable = /is unreachable \(([^)]*)\)/.exec(message);
+    if (unreachable) return new WarmrunError(`registry ${name.host} is unreachable (${unreachable[1]})`);
+    if (/\b401\b|refused access/.test(message)) {
+        return new WarmrunError(`registry ${name.host} wants credentials, and warmrun has them for warmrun:registry only: copy the image into ${stackHost}, or write it with its digest`);
+    }
+    return new WarmrunError(message);
 }
 
 /** One external image as it enters the key: `FROM debian:trixie` -> its digest. */

@@ -2,10 +2,16 @@
 // continuations, COPY --from), the rewrite, reference parsing, the key entries and their reasons.
 import { strict as assert } from "assert";
 import { analyzeContainerfile, baseOf, substitute } from "../../components/images/containerfile";
-import { ImageName, parseImageName, pinContainerfile, PinRequest, resolveBase } from "../../components/images/pinning";
+import { ImageName, parseImageName, pinContainerfile, PinRequest, registryResolver, resolveBase } from "../../components/images/pinning";
 import { computeKey, describeInputChanges, diffInputs, inputSummary, KeyMaterial } from "../../components/keys";
 import { describeReasons } from "../../components/cacheReport";
 import { diffArtifact } from "../../components/lifecycle";
+import { freePort } from "../support/registry";
+import * as fs from "fs";
+import * as path from "path";
+import { cargoDepsPlan } from "../../components/cargoDepsImage";
+import { StatCache } from "../../components/fileset";
+import { tempDir, removeTempDirs } from "../support/tmp";
 
 const D1 = `sha256:${"1a2b".repeat(16)}`;
 const D2 = `sha256:${"3c4d".repeat(16)}`;
@@ -156,6 +162,16 @@ describe("pinning a Containerfile", () => {
         await assert.rejects(pinContainerfile(request("FROM debian:trixie\n", { resolve: async () => { throw new Error("registry docker.io is unreachable (ENOTFOUND)"); } })), /line 1\) cannot be resolved: registry docker\.io is unreachable/);
     });
 
+    it("an external registry that does not answer is named as such, without advice about warmrun:registry", async () => {
+        const host = `127.0.0.1:${await freePort()}`;
+        const resolve = registryResolver({ stackRegistry: { host: "127.0.0.1:5000", insecure: true } });
+        await assert.rejects(pinContainerfile(request(`FROM ${host}/ext/base:1\n`, { resolve })), (e: Error) => {
+            assert.ok(e.message.includes(`FROM ${host}/ext/base:1 (images/app/Containerfile line 1) cannot be resolved: registry ${host} is unreachable (ECONNREFUSED)`), e.message);
+            assert.doesNotMatch(e.message, /npm run registry/);
+            return true;
+        });
+    });
+
     it("pinExternalImages false: nothing is resolved, the text stays, no key entry", async () => {
         const asked: string[] = [];
         const pin = await pinContainerfile(request("FROM debian:trixie\n", { pin: false, resolve: resolverOf({}, asked) }));
@@ -182,5 +198,22 @@ describe("external images in the key", () => {
         const d = diffArtifact({ key: "k1", kind: "BaseImage", repository: "r", tag: "t", registry: { host: "h" }, inputs: olds } as any, { key: "k2", kind: "BaseImage", repository: "r", tag: "t", registry: { host: "h" }, inputs: news, aliasTags: [] } as any);
         assert.ok(d.replaces.includes('inputs["image:FROM debian:trixie"]'), d.replaces.join(" "));
         assert.equal(d.reason, reason);
+    });
+});
+
+describe("image kinds pin their external images", () => {
+    after(removeTempDirs);
+    it("a CargoDepsImage with its own Dockerfile keys the digest of its FROM; the default Dockerfile (FROM ${BASE}) adds nothing", async () => {
+        const dir = tempDir();
+        const dockerfile = path.join(dir, "Dockerfile");
+        fs.writeFileSync(dockerfile, "FROM rust:1.85 AS chef\nRUN cargo install cargo-chef\n");
+        const workspace = path.join(__dirname, "../../examples/rust-workspace");
+        const args: any = { statCache: new StatCache(), spec: { name: "deps", upstream: [] }, resolveImage: resolverOf({ "docker.io/library/rust:1.85": D1 }) };
+        const own = await cargoDepsPlan({ workspace, dockerfile }, {}, args);
+        assert.deepEqual(own.material.images, { "FROM rust:1.85": D1 });
+        assert.ok(own.spec.containerfileText.startsWith(`FROM docker.io/library/rust@${D1} AS chef\n`));
+        const dflt = await cargoDepsPlan({ workspace }, { base: "b".repeat(64) }, { ...args, resolveImage: async () => assert.fail("nothing to resolve") });
+        assert.equal(dflt.material.images, undefined);
+        assert.deepEqual(dflt.spec.base, { upstreamArg: "BASE" });
     });
 });
