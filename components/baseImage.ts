@@ -12,7 +12,8 @@ import { chooseBuilder, dockerBuildOnMiss, upstreamBuildArgs } from "./imageBuil
 import { repositoryFor } from "./registry";
 import { shortKey } from "./keys";
 import { WarmrunError } from "./errors";
-import { BaseRef, PinnedImage, pinContainerfile, registryResolver, resolveBase } from "./images/pinning";
+import { BaseRef, PinnedImage, resolveBase } from "./images/pinning";
+import { pinImagesOf } from "./images/planPins";
 
 export const BASE_IMAGE_KIND = "BaseImage";
 export const BASE_IMAGE_RECIPE_VERSION = 1;
@@ -23,23 +24,6 @@ export interface ImagePlan {
     spec: Omit<ImageBuildSpec, "buildArgs"> & { buildArgs: Record<string, string>; base?: BaseRef };
     /** The external images, resolved at preview (components/images/pinning.ts). */
     pinned?: PinnedImage[];
-}
-
-/**
- * Pins the external images of an image kind's Containerfile (unless its pinExternalImages is
- * false): the text to build, the digests for the key, the base for the provenance annotations.
- */
-export function pinImagesOf(fields: Record<string, any>, args: KindArgs, containerfile: string, text: string, buildArgs: Record<string, string>, upstream: Record<string, string>) {
-    return pinContainerfile({
-        artifact: args.spec?.name ?? path.basename(path.dirname(containerfile)),
-        containerfile: path.relative(process.cwd(), containerfile) || containerfile,
-        text,
-        buildArgs,
-        upstreamArgs: Object.keys(upstreamBuildArgs(Object.fromEntries(Object.keys(upstream).map((n) => [n, ""])))),
-        target: fields.target,
-        pin: fields.pinExternalImages !== false,
-        resolve: args.resolveImage ?? registryResolver({ stackRegistry: args.registry ?? { host: "", insecure: false } }),
-    });
 }
 
 /** The Containerfile enters the key as a file of its own, whatever its name or place. */

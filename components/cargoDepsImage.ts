@@ -9,7 +9,8 @@ import { KeyMaterial } from "./keys";
 import { hashFileSet, parseIgnoreFile } from "./fileset";
 import { KindArgs, upstreamKeysOf } from "./kind";
 import { cargoRecipe, dirSource, recipeEntries, skeleton, CARGO_DEPS_KIND, CARGO_RECIPE_VERSION } from "./cargoRecipe";
-import { containerfileEntry, ImagePlan, pinImagesOf, publishImage } from "./baseImage";
+import { containerfileEntry, ImagePlan, publishImage } from "./baseImage";
+import { pinImagesOf } from "./images/planPins";
 
 /**
  * The Dockerfile used when a workspace brings none: the build context is the recipe's skeleton
