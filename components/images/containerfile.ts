@@ -2,7 +2,7 @@
 // (COPY --from=<image>), after ARG defaults and build args are substituted, with the place each
 // is written; and the text rewritten so each external image is pinned by digest. Pure: the
 // parsing is dockerfile-ast's, resolution is the caller's (components/images/pinning.ts).
-import { Arg, Copy, DockerfileParser, From, Instruction } from "dockerfile-ast";
+import { Arg, Copy, DockerfileParser, From } from "dockerfile-ast";
 
 /** Build args BuildKit and buildah predefine; warmrun builds linux/amd64. */
 export const PLATFORM_ARGS: Record<string, string> = {
@@ -74,7 +74,7 @@ export function substitute(text: string, lookup: (name: string) => string | unde
     const variables: string[] = [];
     const unset: string[] = [];
     const value = text.replace(VARIABLE, (_m, braced: string | undefined, op: string | undefined, word: string | undefined, bare: string | undefined) => {
-        const name = (braced ?? bare)!;
+        const name = braced ?? bare ?? "";
         variables.push(name);
         const v = lookup(name);
         if (op === ":-") return v === undefined || v === "" ? word! : v;
@@ -132,7 +132,7 @@ export function analyzeContainerfile(text: string, opts: AnalyzeOptions): Contai
         return byName >= 0 ? byName : undefined;
     };
 
-    for (const ins of dockerfile.getInstructions() as Instruction[]) {
+    for (const ins of dockerfile.getInstructions()) {
         if (ins instanceof Arg) {
             const a = argOf(ins);
             if (!a) continue;

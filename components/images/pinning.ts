@@ -2,62 +2,11 @@
 // upstream is resolved to its manifest (or index) digest at preview, the digest enters the key,
 // and the build gets the Containerfile rewritten to `name@sha256:...`, so what is built is what
 // is keyed. No @pulumi import: the wiring hands in the registry password as a function.
-import { WarmrunError } from "../errors";
-import { defaultInsecure, isValidRepository, isValidTag, RegistryClient, RegistryConnection } from "../registry";
+import { WarmrunError } from "../core/errors";
+import type { ImageResolver } from "../core/kind";
+import { defaultInsecure, RegistryClient, RegistryConnection } from "../oci/registry";
+import { DOCKER_HUB, DOCKER_HUB_API, ImageName, parseImageName, pinnedReference } from "../oci/reference";
 import { analyzeContainerfile, baseOf, ImageMention, rewriteImages } from "./containerfile";
-
-/** The registry Docker Hub's short names mean, and the host its API answers on. */
-export const DOCKER_HUB = "docker.io";
-export const DOCKER_HUB_API = "registry-1.docker.io";
-
-export interface ImageName {
-    /** Registry host[:port] as written or implied (docker.io). */
-    host: string;
-    /** Repository path under the host (library/debian for debian). */
-    repository: string;
-    tag?: string;
-    digest?: string;
-}
-
-const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
-
-/**
- * Parses an image reference the way Docker and buildah read one: the first path component is
- * a host when it has a dot or a port or is localhost; otherwise the image is on Docker Hub, where
- * a single name is under library/. Undefined when it is not a reference.
- */
-export function parseImageName(ref: string): ImageName | undefined {
-    let rest = ref;
-    let digest: string | undefined;
-    const at = rest.indexOf("@");
-    if (at >= 0) {
-        digest = rest.slice(at + 1);
-        rest = rest.slice(0, at);
-        if (!DIGEST_RE.test(digest)) return undefined;
-    }
-    let tag: string | undefined;
-    const lastSlash = rest.lastIndexOf("/");
-    const colon = rest.lastIndexOf(":");
-    if (colon > lastSlash) {
-        tag = rest.slice(colon + 1);
-        rest = rest.slice(0, colon);
-        if (!isValidTag(tag)) return undefined;
-    }
-    const slash = rest.indexOf("/");
-    const first = slash < 0 ? "" : rest.slice(0, slash);
-    let host: string;
-    let repository: string;
-    if (slash >= 0 && (first.includes(".") || first.includes(":") || first === "localhost" || first.startsWith("["))) {
-        host = first;
-        repository = rest.slice(slash + 1);
-    } else {
-        host = DOCKER_HUB;
-        repository = slash < 0 ? `library/${rest}` : rest;
-    }
-    if (host === "index.docker.io") host = DOCKER_HUB;
-    if (!isValidRepository(repository)) return undefined;
-    return { host, repository, ...(tag !== undefined ? { tag } : {}), ...(digest ? { digest } : {}) };
-}
 
 /** `host/repository`, fully qualified. */
 export function imageRepository(name: ImageName): string {
@@ -65,12 +14,9 @@ export function imageRepository(name: ImageName): string {
 }
 
 /** The reference a build uses: fully qualified, by digest (buildah takes no tag and digest together). */
-export function pinnedReference(name: ImageName, digest: string): string {
-    return `${imageRepository(name)}@${digest}`;
+function pinnedImage(name: ImageName, digest: string): string {
+    return pinnedReference({ host: name.host, repository: name.repository, digest });
 }
-
-/** Resolves an image's tag to its manifest or index digest; undefined when the registry lacks the tag. */
-export type ImageResolver = (name: ImageName) => Promise<string | undefined>;
 
 export interface ResolverOptions {
     /** The stack's registry: images there are asked with its credentials and its insecure setting. */
@@ -87,7 +33,6 @@ export interface ResolverOptions {
  */
 export function registryResolver(opts: ResolverOptions): ImageResolver {
     const clients = new Map<string, Promise<RegistryClient>>();
-    const answers = new Map<string, Promise<string | undefined>>();
     const connect = opts.connect ?? ((conn: RegistryConnection) => new RegistryClient(conn));
     const clientFor = (host: string): Promise<RegistryClient> => {
         if (!clients.has(host)) {
@@ -104,9 +49,19 @@ export function registryResolver(opts: ResolverOptions): ImageResolver {
         }
         return clients.get(host)!;
     };
+    return sharedResolver((name) =>
+        clientFor(name.host)
+            .then((c) => c.resolveTag(name.repository, name.tag ?? "latest"))
+            .catch((e) => Promise.reject(resolutionError(name, opts.stackRegistry.host, e))),
+    );
+}
+
+/** A resolver that asks `resolve` once per image (host/repository:tag), however many artifacts name it. */
+export function sharedResolver(resolve: ImageResolver): ImageResolver {
+    const answers = new Map<string, Promise<string | undefined>>();
     return (name) => {
         const ref = `${imageRepository(name)}:${name.tag ?? "latest"}`;
-        if (!answers.has(ref)) answers.set(ref, clientFor(name.host).then((c) => c.resolveTag(name.repository, name.tag ?? "latest")).catch((e) => Promise.reject(resolutionError(name, opts.stackRegistry.host, e))));
+        if (!answers.has(ref)) answers.set(ref, resolve(name));
         return answers.get(ref)!;
     };
 }
@@ -142,9 +97,9 @@ export interface PinnedImage {
 
 /**
  * What a build is based on, for the org.opencontainers.image.base.* annotations: a pinned image,
- * an upstream's build arg, null for scratch, undefined when not known (an image left unpinned).
+ * an upstream's build arg, or null: scratch, or an image left unpinned (not known).
  */
-export type BaseRef = { name: string; digest: string } | { upstreamArg: string } | null | undefined;
+export type BaseRef = { name: string; digest: string } | { upstreamArg: string } | null;
 
 export interface PinResult {
     /** The Containerfile the build uses: each external image rewritten to its pinned reference. */
@@ -228,7 +183,7 @@ export async function pinContainerfile(req: PinRequest): Promise<PinResult> {
                 problems.push(`${m.use} ${m.value} (${where(m)}) cannot be resolved: ${imageRepository(name)} has no tag ${name.tag ?? "latest"}`);
                 return;
             }
-            const p: PinnedImage = { use: m.use, line: m.line, ref: m.value, pinned: pinnedReference(name, digest), digest, givenDigest: false };
+            const p: PinnedImage = { use: m.use, line: m.line, ref: m.value, pinned: pinnedImage(name, digest), digest, givenDigest: false };
             pinned.push(p);
             byMention.set(m, p);
             replacements.push({ mention: m, with: p.pinned });
@@ -238,7 +193,7 @@ export async function pinContainerfile(req: PinRequest): Promise<PinResult> {
     if (problems.length) {
         problems.sort();
         throw new WarmrunError(
-            `${req.artifact}: ${problems.length === 1 ? "an image" : `${problems.length} images`} of ${req.containerfile} cannot be pinned by digest:\n` +
+            `warmrun:artifacts.${req.artifact}: ${problems.length === 1 ? "an image" : `${problems.length} images`} of ${req.containerfile} cannot be pinned by digest:\n` +
                 problems.map((p) => `  - ${p}`).join("\n") +
                 `\n  ${fixOf(req.artifact)}`,
         );
@@ -249,16 +204,7 @@ export async function pinContainerfile(req: PinRequest): Promise<PinResult> {
     else if (baseMention && byMention.has(baseMention)) {
         const p = byMention.get(baseMention)!;
         base = { name: p.pinned, digest: p.digest };
-    } else if (baseMention) base = undefined;
+    }
     return { text: req.pin ? rewriteImages(req.text, replacements) : req.text, images, pinned, base };
 }
 
-/** The base of a build as the provenance annotations name it, once the upstreams' pinned references are known. */
-export function resolveBase(base: BaseRef | undefined, buildArgs: Record<string, string>): { name: string; digest: string } | undefined {
-    if (!base) return undefined;
-    if ("name" in base) return base;
-    const ref = buildArgs[base.upstreamArg];
-    const at = ref?.lastIndexOf("@") ?? -1;
-    if (!ref || at < 0 || !DIGEST_RE.test(ref.slice(at + 1))) return undefined;
-    return { name: ref, digest: ref.slice(at + 1) };
-}

@@ -1,7 +1,7 @@
 // The Rust crates a deps image compiles, for its SBOM: the external packages of its Cargo.lock
 // (those with a source: a registry or a git repository; local workspace members have none).
 import { parse as parseToml } from "smol-toml";
-import { stripCredentials } from "../gitState";
+import { stripCredentials } from "../core/gitState";
 
 export interface Crate {
     name: string;

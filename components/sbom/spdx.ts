@@ -9,6 +9,8 @@ import { Crate } from "./cargoLock";
 
 export const SPDX_VERSION = "SPDX-2.3";
 export const SBOM_TITLE = "sbom.spdx.json";
+/** The media type (and OCI artifact type) of an SPDX JSON document. */
+export const SPDX_JSON = "application/spdx+json";
 /** The tool in creationInfo.creators. */
 export const CREATOR = "Tool: warmrun";
 

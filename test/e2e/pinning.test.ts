@@ -14,8 +14,8 @@ import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
 import { dpkgQuery, pushExternalImage, rawManifest, requireBuildah, spdxDebs, unpackWithSkopeo } from "../support/external";
 import { oras, orasPath } from "../support/oras";
 import { validateSpdx } from "../support/spdx";
-import { readJournal } from "../../components/journal";
-import { reportRows } from "../../components/cacheReport";
+import { readJournal } from "../../components/core/journal";
+import { reportRows } from "../../components/report/cacheReport";
 
 describe("external images pinned by digest, provenance and SBOM (real engine, buildah)", function () {
     this.timeout(600_000);

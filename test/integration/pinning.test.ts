@@ -15,18 +15,22 @@ import { dpkgQuery, pushExternalImage, rawManifest, requireBuildah, spdxDebs, un
 import { oras, orasPath } from "../support/oras";
 import { requireTools } from "../support/tools";
 import { validateSpdx } from "../support/spdx";
-import { MEDIA, RegistryClient, RegistryConnection } from "../../components/registry";
-import { parseImageName, registryResolver } from "../../components/images/pinning";
-import { ArtifactInputs, createArtifact } from "../../components/lifecycle";
-import { BUILDERS } from "../../components/providerImpl";
-import { baseImagePlan } from "../../components/baseImage";
-import { computeKey, inputSummary, shortKey } from "../../components/keys";
-import { StatCache } from "../../components/fileset";
-import { bundleKeyMaterial } from "../../components/fileBundle";
+import { RegistryClient, RegistryConnection } from "../../components/oci/registry";
+import { MEDIA } from "../../components/oci/manifest";
+import { parseImageName } from "../../components/oci/reference";
+import { registryResolver } from "../../components/images/pinning";
+import { ArtifactInputs, createArtifact, LifecycleDeps } from "../../components/core/lifecycle";
+import { buildModuleOf } from "../../components/core/providerImpl";
+import { plan as baseImagePlan } from "../../components/kinds/baseImage/plan";
+import { bundleKeyMaterial } from "../../components/kinds/fileBundle/plan";
+import { computeKey, inputSummary, shortKey } from "../../components/core/keys";
+import { StatCache } from "../../components/core/fileset";
 import { Provenance } from "../../components/oci/provenance";
-import { listReferrers, SPDX_JSON } from "../../components/oci/referrers";
+import { listReferrers } from "../../components/oci/referrers";
+import { SPDX_JSON } from "../../components/sbom/spdx";
 
 const PROVENANCE: Provenance = { source: "https://git.example.com/acme/app.git", revision: "c0ffee".padEnd(40, "0"), created: "2026-11-30T10:00:00Z" };
+const DEPS: LifecycleDeps = { kinds: buildModuleOf };
 
 describe("pinning, provenance and SBOMs (real registry, buildah)", function () {
     this.timeout(240_000);
@@ -110,8 +114,9 @@ describe("pinning, provenance and SBOMs (real registry, buildah)", function () {
     async function imageInputs(name: string, repository: string, containerfile: string): Promise<ArtifactInputs> {
         const dir = path.join(work, name);
         writeTree(dir, { Containerfile: containerfile, "app.txt": "app\n" });
-        const plan = await baseImagePlan({ containerfile: path.join(dir, "Containerfile") }, {}, { statCache: new StatCache(), spec: { name } } as any);
+        const plan = await baseImagePlan({ containerfile: path.join(dir, "Containerfile") }, { name, projectRoot: dir, upstream: {}, statCache: new StatCache(), resolveImage: registryResolver({ stackRegistry: { host: registry.host, insecure: true } }) });
         const key = computeKey(plan.material);
+        const base = plan.base && "name" in plan.base ? plan.base : undefined;
         return {
             name,
             kind: "BaseImage",
@@ -121,8 +126,8 @@ describe("pinning, provenance and SBOMs (real registry, buildah)", function () {
             tag: shortKey(key),
             aliasTags: [],
             inputs: inputSummary(plan.material),
-            build: { ...plan.spec, builder: "buildah", base: plan.spec.base && "name" in plan.spec.base ? plan.spec.base : null },
-            provenance: { ...PROVENANCE, ...(plan.spec.base && "name" in plan.spec.base ? { base: plan.spec.base } : {}) },
+            build: { ...plan.build, builder: "buildah" },
+            provenance: { ...PROVENANCE, ...(base ? { base } : {}) },
         };
     }
 
@@ -133,7 +138,7 @@ describe("pinning, provenance and SBOMs (real registry, buildah)", function () {
         const b = await imageInputs("same", "twice/b", containerfile);
         assert.equal(a.key, b.key);
         assert.ok(a.build.containerfileText.includes(`${registry.host}/ext/os@${ext}`), a.build.containerfileText);
-        const [ma, mb] = [await createArtifact(a, { builders: BUILDERS }), await createArtifact(b, { builders: BUILDERS })].map((o) => rawManifest(`${registry.host}/${o.repository}@${o.digest}`));
+        const [ma, mb] = [await createArtifact(a, DEPS), await createArtifact(b, DEPS)].map((o) => rawManifest(`${registry.host}/${o.repository}@${o.digest}`));
         assert.deepEqual(ma.annotations, mb.annotations);
         assert.equal(ma.annotations["org.opencontainers.image.base.digest"], ext);
         assert.equal(ma.annotations["org.opencontainers.image.created"], PROVENANCE.created);
@@ -153,7 +158,7 @@ describe("pinning, provenance and SBOMs (real registry, buildah)", function () {
             build: { root: path.join(work, "bundle"), params: {}, upstream: {} },
             provenance: PROVENANCE,
         });
-        const [x, y] = [await createArtifact(bundle("twice/x"), { builders: BUILDERS }), await createArtifact(bundle("twice/y"), { builders: BUILDERS })];
+        const [x, y] = [await createArtifact(bundle("twice/x"), DEPS), await createArtifact(bundle("twice/y"), DEPS)];
         assert.equal(x.digest, y.digest, "a bundle's manifest is byte for byte the same");
         const m = rawManifest(`${registry.host}/twice/x@${x.digest}`);
         assert.equal(m.annotations["org.opencontainers.image.revision"], PROVENANCE.revision);
@@ -176,7 +181,7 @@ describe("pinning, provenance and SBOMs (real registry, buildah)", function () {
             build: { sizeBytes: 64 * 2 ** 20, size: "64M", filesystem: "ext4", compression: "zstd", label: "rootfs", diskPath: "/disk/disk.qcow2", upstreamRef: `${registry.host}/ext/os@${ext}` },
             provenance: { ...PROVENANCE, base: { name: `${registry.host}/ext/os@${ext}`, digest: ext } },
         };
-        const out = await createArtifact(inputs, { builders: BUILDERS });
+        const out = await createArtifact(inputs, DEPS);
         const annotations = rawManifest(`${registry.host}/test/disk@${out.digest}`).annotations;
         assert.equal(annotations["org.opencontainers.image.base.digest"], ext);
         assert.ok(annotations["dev.warmrun.disk-sha256"], "the disk's own keys stay");
@@ -193,7 +198,7 @@ describe("pinning, provenance and SBOMs (real registry, buildah)", function () {
         assert.deepEqual(spdxDebs(doc), dpkgQuery(unpackWithSkopeo(`${registry.host}/ext/os@${ext}`)));
         assert.equal(doc.creationInfo.created, PROVENANCE.created);
 
-        const again = await createArtifact(inputs, { builders: BUILDERS });
+        const again = await createArtifact(inputs, DEPS);
         assert.equal(again.cacheHit, true);
         assert.equal((await listReferrers(client, "test/disk", out.digest, SPDX_JSON)).length, 1, "an adopted artifact keeps its SBOM; none is added");
     });
