@@ -78,7 +78,7 @@ export function spdxDocument(subject: SbomSubject, parts: SbomParts): Record<str
     const root = id("Artifact");
     const [host, ...repoPath] = subject.repository.split("/");
     const packages: Record<string, unknown>[] = [];
-    const files: Record<string, unknown>[] = [];
+    let inputFiles = 0;
     const relationships: Record<string, unknown>[] = [{ spdxElementId: "SPDXRef-DOCUMENT", relationshipType: "DESCRIBES", relatedSpdxElement: root }];
     const params = Object.entries(subject.inputs)
         .filter(([k]) => k.startsWith("param:"))
@@ -137,8 +137,19 @@ export function spdxDocument(subject: SbomSubject, parts: SbomParts): Record<str
     }
     for (const [entry, value] of Object.entries(subject.inputs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
         if (entry.startsWith("file:")) {
-            const fid = id(`Input-${files.length + 1}`);
-            files.push({ SPDXID: fid, fileName: `./${entry.slice(5)}`, checksums: [{ algorithm: "SHA256", checksumValue: value.replace(/\+x$/, "") }], ...(value.endsWith("+x") ? { comment: "executable" } : {}) });
+            // A package of one file (SPDX 2.3's FILE purpose): the key knows its sha256 only, and an
+            // SPDX File would need its SHA1.
+            const fid = id(`Input-${++inputFiles}`);
+            packages.push({
+                SPDXID: fid,
+                name: entry.slice(5),
+                packageFileName: `./${entry.slice(5)}`,
+                downloadLocation: NOASSERTION,
+                filesAnalyzed: false,
+                primaryPackagePurpose: "FILE",
+                checksums: [{ algorithm: "SHA256", checksumValue: value.replace(/\+x$/, "") }],
+                comment: `an input file of the key${value.endsWith("+x") ? " (executable)" : ""}`,
+            });
             relationships.push({ spdxElementId: root, relationshipType: "GENERATED_FROM", relatedSpdxElement: fid });
         } else if (entry.startsWith("upstream:")) {
             const uid = id(`Upstream-${entry.slice(9)}`);
@@ -168,7 +179,6 @@ export function spdxDocument(subject: SbomSubject, parts: SbomParts): Record<str
         creationInfo: { created: subject.provenance?.created ?? "1970-01-01T00:00:00Z", creators: [CREATOR] },
         documentDescribes: [root],
         packages,
-        ...(files.length ? { files } : {}),
         relationships,
     };
 }

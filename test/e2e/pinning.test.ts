@@ -2,7 +2,7 @@
 // the real Pulumi engine with real buildah. The digest behind the tag is the key: moving the tag
 // is a miss whose reason names both digests, the rebuild is on the new layers, an unmoved tag
 // changes nothing. Real clients read what was pushed: skopeo the provenance annotations, ORAS the
-// SBOM referrer, ajv its SPDX 2.3 schema, dpkg-query the tree it lists.
+// SBOM referrer, pyspdxtools its SPDX 2.3 validity, dpkg-query the tree it lists.
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
@@ -13,7 +13,7 @@ import { startRegistry, TestRegistry } from "../support/registry";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
 import { dpkgQuery, pushExternalImage, rawManifest, requireBuildah, spdxDebs, unpackWithSkopeo } from "../support/external";
 import { oras, orasPath } from "../support/oras";
-import { validateSpdx } from "../support/spdx";
+import { pyspdxtoolsPath, validateSpdx } from "../support/spdx";
 import { readJournal } from "../../components/core/journal";
 import { reportRows } from "../../components/report/cacheReport";
 
@@ -31,6 +31,7 @@ describe("external images pinned by digest, provenance and SBOM (real engine, bu
         engineDir();
         requireBuildah();
         orasPath();
+        pyspdxtoolsPath();
         registry = await startRegistry();
         work = tempDir("warmrun-pin-e2e-");
         journal = path.join(work, "journal.jsonl");
@@ -109,7 +110,7 @@ describe("external images pinned by digest, provenance and SBOM (real engine, bu
         assert.deepEqual(spdxDebs(doc), fromDpkg);
         const img = doc.packages.find((p: any) => p.name === `${external}:stable`);
         assert.equal(img?.versionInfo, first.external, "the external image, by digest");
-        console.log(`      SBOM: ${fromDpkg.length} Debian packages, ${doc.files.length} input files, ${fs.statSync(path.join(dir, "sbom.spdx.json")).size} bytes`);
+        console.log(`      SBOM: ${fromDpkg.length} Debian packages, ${doc.packages.filter((p: any) => p.primaryPackagePurpose === "FILE").length} input files, ${fs.statSync(path.join(dir, "sbom.spdx.json")).size} bytes`);
     });
 
     it("d. with the tag unchanged, up changes nothing and builds nothing", async () => {

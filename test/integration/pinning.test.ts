@@ -14,7 +14,7 @@ import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
 import { dpkgQuery, pushExternalImage, rawManifest, requireBuildah, spdxDebs, unpackWithSkopeo } from "../support/external";
 import { oras, orasPath } from "../support/oras";
 import { requireTools } from "../support/tools";
-import { validateSpdx } from "../support/spdx";
+import { pyspdxtoolsPath, validateSpdx } from "../support/spdx";
 import { RegistryClient, RegistryConnection } from "../../components/oci/registry";
 import { MEDIA } from "../../components/oci/manifest";
 import { parseImageName } from "../../components/oci/reference";
@@ -42,6 +42,7 @@ describe("pinning, provenance and SBOMs (real registry, buildah)", function () {
         requireBuildah();
         requireTools(["mke2fs", "qemu-img", "dpkg-query"]);
         orasPath();
+        pyspdxtoolsPath();
         registry = await startRegistry();
         client = new RegistryClient({ host: registry.host, insecure: true });
         work = tempDir("warmrun-pin-int-");
