@@ -20,7 +20,7 @@ config="$dir/config-$port.yml"
 serving() { curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$port/v2/" 2>/dev/null; }
 
 need_registry() {
-  command -v docker-registry >/dev/null 2>&1 || { log "docker-registry is not installed: run \`npm run setup\`"; exit 1; }
+  command -v docker-registry >/dev/null 2>&1 || { log "docker-registry is not installed: install Debian's docker-registry package (apt-get install docker-registry; in a warmrun checkout \`npm run setup\` does it)"; exit 1; }
 }
 
 write_config() {

@@ -10,8 +10,17 @@ export const DISK_PATH_ANNOTATION = "dev.warmrun.disk-path";
 export const DISK_SHA256_ANNOTATION = "dev.warmrun.disk-sha256";
 /** The OCI name of a blob's file (one per layer of a non-image artifact). */
 export const TITLE_ANNOTATION = "org.opencontainers.image.title";
-/** When a manifest's content was made (OCI predefined key); retention (report/retention.ts) dates manifests by it when present. */
+
+// Provenance, by the OCI image spec's predefined keys (oci/provenance.ts writes them).
+/** The git remote the artifact was built from, without credentials. */
+export const SOURCE_ANNOTATION = "org.opencontainers.image.source";
+/** The commit. */
+export const REVISION_ANNOTATION = "org.opencontainers.image.revision";
+/** The commit's time, never the wall clock: equal inputs at one commit give equal manifests (retention orders keys by it). */
 export const CREATED_ANNOTATION = "org.opencontainers.image.created";
+/** What the artifact is built on, pinned: `host/repository@sha256:...`, and that digest. */
+export const BASE_NAME_ANNOTATION = "org.opencontainers.image.base.name";
+export const BASE_DIGEST_ANNOTATION = "org.opencontainers.image.base.digest";
 
 /** The annotations every warmrun manifest carries. */
 export function artifactAnnotations(a: { key: string; kind: string; name: string }): Record<string, string> {

@@ -55,9 +55,10 @@ describe("buildah storage: kept for the run's following builds, released at its 
         const dir = tempDir();
         writeTree(dir, { Containerfile: containerfile });
         for (const [f, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, f), content);
-        const plan = await baseImagePlan({ containerfile: path.join(dir, "Containerfile") }, { upstream: {}, statCache: new StatCache() });
+        // Its FROM is a pinned reference (the upstream's), used as written: no registry is asked.
+        const plan = await baseImagePlan({ containerfile: path.join(dir, "Containerfile"), buildArgs }, { name, projectRoot: dir, upstream: {}, statCache: new StatCache(), resolveImage: async () => assert.fail("pinned FROM lines ask no registry") });
         const key = computeKey(plan.material);
-        return { name, kind: "BaseImage", key, registry: { host: registry.host, insecure: true }, repository: `storage/${name}`, tag: shortKey(key), aliasTags: [], inputs: inputSummary(plan.material), build: { ...plan.build, buildArgs, builder: "buildah" }, runId };
+        return { name, kind: "BaseImage", key, registry: { host: registry.host, insecure: true }, repository: `storage/${name}`, tag: shortKey(key), aliasTags: [], inputs: inputSummary(plan.material), build: { ...plan.build, builder: "buildah" }, runId };
     }
 
     it("the dependent builds FROM the upstream's local image; the run's end removes both, and the storage is back to its size", async () => {

@@ -147,7 +147,7 @@ describe("registry credentials from config.json, a credential helper and auth.js
         dockerConfig({ credHelpers: { [registry.host]: "warmrun-test" } });
         const dir = tempDir();
         writeTree(dir, { Containerfile: "FROM scratch\nCOPY hello.txt /hello.txt\n", "hello.txt": "hello\n" });
-        const plan = await baseImagePlan({ containerfile: path.join(dir, "Containerfile") }, { upstream: {}, statCache: new StatCache() });
+        const plan = await baseImagePlan({ containerfile: path.join(dir, "Containerfile") }, { name: "img", projectRoot: dir, upstream: {}, statCache: new StatCache(), resolveImage: async () => assert.fail("FROM scratch asks no registry") });
         const key = computeKey(plan.material);
         const inputs: ArtifactInputs = { name: "img", kind: "BaseImage", key, registry: { host: registry.host, insecure: true }, repository: "creds/img", tag: shortKey(key), aliasTags: [], inputs: inputSummary(plan.material), build: { ...plan.build, builder: "buildah" } };
         const logs: string[] = [];
