@@ -16,6 +16,7 @@ import { CREATED_ANNOTATION } from "../components/oci/annotations";
 import { formatBytes } from "../components/downloads/report";
 import {
     ArtifactPlan,
+    classifyTag,
     DEFAULT_POLICY,
     deleteRefusedMessage,
     formatAge,
@@ -152,7 +153,9 @@ async function inventory(client: RegistryClient, host: string, repository: strin
         if (digest) tags.push({ tag, digest });
     }
     const manifests: Record<string, ManifestFacts> = {};
-    for (const digest of new Set([...tags.map((t) => t.digest), ...references.map((r) => r.digest)])) await factsOf(client, repository, digest, manifests);
+    // The subjects of referrers tags too: whether the manifest an SBOM describes is still there.
+    const subjects = tags.map((t) => classifyTag(t.tag, undefined).subject).filter((d): d is string => d !== undefined);
+    for (const digest of new Set([...tags.map((t) => t.digest), ...references.map((r) => r.digest), ...subjects])) await factsOf(client, repository, digest, manifests);
     const names = [...new Set(references.map((r) => r.artifact))];
     return { artifact: names.join(", ") || repository.split("/").pop()!, host, repository, tags, manifests, references };
 }

@@ -150,10 +150,18 @@ export function referencesFromState(stack: string, exported: any): StateReferenc
     return out;
 }
 
-type TagClass = "key" | "latest" | "sha-alias" | "other";
+type TagClass = "key" | "latest" | "sha-alias" | "referrers" | "other";
 
-/** A key tag ends with the manifest's short key; `latest`/`<prefix>latest`; `git-<sha>` / `<prefix><sha>` aliases. */
-export function classifyTag(tag: string, manifest: ManifestFacts | undefined): { kind: TagClass; family?: string } {
+/** The referrers tag schema's tag of a subject (oci/referrers.ts): `sha256-<hex>`. */
+const REFERRERS_TAG = /^sha256-([0-9a-f]{64})$/;
+
+/**
+ * A key tag ends with the manifest's short key; `latest`/`<prefix>latest`; `git-<sha>` / `<prefix><sha>`
+ * aliases; `sha256-<hex>` the index of a manifest's referrers (its SBOM) where the registry has no referrers API.
+ */
+export function classifyTag(tag: string, manifest: ManifestFacts | undefined): { kind: TagClass; family?: string; subject?: string } {
+    const referrers = REFERRERS_TAG.exec(tag);
+    if (referrers) return { kind: "referrers", subject: `sha256:${referrers[1]}` };
     const key = manifest?.key;
     if (key && tag.endsWith(key.slice(0, 24))) return { kind: "key" };
     if (!key) return { kind: "other" };
@@ -300,9 +308,11 @@ function decide(inv: RepositoryInventory, journal: JournalRecord[], policy: Rete
     // 2. Aliases: latest always, the newest N sha aliases of each family.
     const families = new Map<string, RegistryTag[]>();
     const keyTags: RegistryTag[] = [];
+    const referrers: (RegistryTag & { subject: string })[] = [];
     for (const t of inv.tags) {
         const c = classifyTag(t.tag, inv.manifests[t.digest]);
-        if (c.kind === "latest") because(t.digest, `alias ${t.tag}`);
+        if (c.kind === "referrers") referrers.push({ ...t, subject: c.subject! });
+        else if (c.kind === "latest") because(t.digest, `alias ${t.tag}`);
         else if (c.kind === "other") because(t.digest, `tag ${t.tag} is not one warmrun makes`);
         else if (c.kind === "key") keyTags.push(t);
         else {
@@ -327,6 +337,13 @@ function decide(inv: RepositoryInventory, journal: JournalRecord[], policy: Rete
         }
         // Its own time says young too (a time of its content: the push came later).
         if (d.time && d.timeSource !== "seen" && now - Date.parse(d.time) < policy.graceMs) because(d.digest, `younger than the grace period (${formatAge(now - Date.parse(d.time))} old, by its ${d.timeSource} time)`);
+    }
+    // 5. A manifest's referrers (its SBOM) live and die with it; those of a manifest no longer in
+    // the registry go once their tag is past the grace period.
+    for (const r of referrers) {
+        const subject = byDigest.get(r.subject);
+        if (subject?.reasons.length) because(r.digest, `referrers of ${r.subject.slice(7, 19)}, which is kept`);
+        else if (!subject && inv.manifests[r.subject]) because(r.digest, `referrers of ${r.subject.slice(7, 19)}, an untagged manifest`);
     }
     // Manifests an index lists live and die with it.
     const keep = [...byDigest.values()].filter((d) => d.reasons.length > 0);

@@ -16,6 +16,7 @@ import { bundleKeyMaterial } from "../../components/kinds/fileBundle/plan";
 import { computeKey, inputSummary, shortKey } from "../../components/core/keys";
 import { StatCache } from "../../components/core/fileset";
 import { buildModuleOf } from "../../components/core/providerImpl";
+import { listReferrers, pushReferrer } from "../../components/oci/referrers";
 
 interface GcRun {
     code: number;
@@ -193,6 +194,34 @@ describe("npm run gc against a real registry", function () {
         } finally {
             await strict.stop();
         }
+    });
+
+    it("an SBOM attached through the referrers tag schema is kept with its manifest and deleted with it", async () => {
+        const outs: ArtifactOutputs[] = [];
+        const sboms: string[] = [];
+        for (const i of [1, 2]) {
+            const root = path.join(work, `sbom-input-${i}`);
+            writeTree(root, { "a.txt": `sbom ${i}\n` });
+            const material = await bundleKeyMaterial("described", { root }, {}, new StatCache());
+            const key = computeKey(material);
+            const o = await createArtifact({ name: "described", kind: BUNDLE_KIND, key, registry: { host: registry.host, insecure: true }, repository: "gc/described", tag: shortKey(key), aliasTags: [], inputs: inputSummary(material), build: { root, params: {}, upstream: {} } }, { kinds: buildModuleOf });
+            const m = (await client.getManifest("gc/described", o.digest))!;
+            const attached = await pushReferrer(client, "gc/described", { mediaType: m.mediaType, digest: o.digest, size: m.body.length }, { artifactType: "application/spdx+json", mediaType: "application/spdx+json", data: Buffer.from(`{"spdxVersion":"SPDX-2.3","n":${i}}`), title: "sbom.spdx.json", annotations: {} });
+            assert.equal(attached.referrersApi, false, "the distribution registry has no referrers API: the tag schema is used");
+            outs.push(o);
+            sboms.push(attached.digest);
+        }
+        fs.writeFileSync(path.join(work, "described.json"), JSON.stringify(exportOf("dev", outs[1])));
+        const r = await gcHere(["--state-file", path.join(work, "described.json"), "--keep", "0", "--grace", "0", "--json", "--yes"]);
+        const p = plan(r);
+        const tagOf = (o: ArtifactOutputs) => `sha256-${o.digest.slice(7)}`;
+        assert.deepEqual(p.keep.find((d: any) => d.tags.includes(tagOf(outs[1])))?.reasons, [`referrers of ${outs[1].digest.slice(7, 19)}, which is kept`]);
+        assert.equal(r.json.deleted, 3, "the first key, its referrers index and the SBOM it lists");
+        // The registry's own answers.
+        assert.equal(await client.getManifest("gc/described", outs[0].digest), undefined);
+        assert.equal(await client.resolveTag("gc/described", tagOf(outs[0])), undefined);
+        assert.equal(await client.getManifest("gc/described", sboms[0]), undefined);
+        assert.equal((await listReferrers(client, "gc/described", outs[1].digest)).map((d) => d.digest).join(), sboms[1], "the kept key's SBOM is still found");
     });
 
     it("bad arguments are one usage error", async () => {

@@ -222,6 +222,28 @@ describe("retention decisions", () => {
         assert.equal(plan.reclaimableBytes, 7);
     });
 
+    it("a manifest's referrers tag (sha256-<hex>: its SBOM's index) is kept with it and deleted with it, and goes once its subject is gone", () => {
+        const sbom = (k: string): ManifestFacts => ({ digest: digest(k), key: hex("0"), blobs: [{ digest: `sha256:sbom-${k}`, size: 5 }] });
+        const index = (k: string, child: string): ManifestFacts => ({ digest: digest(k), blobs: [], children: [digest(child)] });
+        const referrersOf = (subject: string, idx: string) => ({ tag: `sha256-${hex(subject)}`, digest: digest(idx) });
+        const inv = repo([manifest("1", 50), manifest("2", 40)], [referrersOf("1", "a"), referrersOf("2", "b"), referrersOf("9", "c")]);
+        for (const [i, c] of [["a", "d"], ["b", "e"], ["c", "f"]]) {
+            inv.manifests[digest(i)] = index(i, c);
+            inv.manifests[digest(c)] = sbom(c);
+        }
+        assert.deepEqual(classifyTag(`sha256-${hex("1")}`, inv.manifests[digest("a")]), { kind: "referrers", subject: digest("1") });
+        const [p] = decided([inv], [], policy({ keep: 1 }));
+        const why = Object.fromEntries(p.keep.map((d) => [d.digest, d.reasons]));
+        assert.deepEqual(why[digest("b")], [`referrers of ${hex("2").slice(0, 12)}, which is kept`]);
+        // Key 1 goes, and with it its referrers index and the SBOM it lists; key 9 is gone already.
+        assert.deepEqual(p.delete.map((d) => d.digest).sort(), [digest("1"), digest("a"), digest("c"), digest("d"), digest("f")].sort());
+        assert.equal(p.reclaimableBytes, 100 + 5 + 5);
+        // A referrers tag gc has only just seen stays for the grace period, even when its subject is gone.
+        const fresh = seenAll([inv]);
+        fresh.tags[sightingKey(inv.host, inv.repository, `sha256-${hex("9")}`, digest("c"))].firstSeen = NOW.toISOString();
+        assert.ok(!planRetention([inv], [], policy({ keep: 1 }), fresh)[0].delete.some((d) => d.digest === digest("c")));
+    });
+
     it("reads the artifacts of a stack export: where they are published, their tags and pinned digest", () => {
         const exported = {
             deployment: {
