@@ -26,6 +26,7 @@ export interface ArtifactArgs {
     inputs: pulumi.Input<Record<string, string>>;
     build: pulumi.Input<any>;
     runId?: string;
+    leaseSeconds?: number;
     /** Further properties to keep encrypted in state (e.g. a build block carrying secrets). */
     secretOutputs?: string[];
 }

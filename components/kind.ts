@@ -30,6 +30,8 @@ export interface KindArgs {
     git?: GitState;
     /** The stack's cache directory (warmrun:cacheDir), for kinds that write local files. */
     cacheDir?: string;
+    /** warmrun:leaseSeconds, handed to the provider's create. */
+    leaseSeconds?: number;
 }
 
 /** How a kind names its tags: a prefix on the key tag, and its own alias tags. */
@@ -78,6 +80,7 @@ export function publish(
             inputs: material.then(inputSummary),
             build,
             runId: RUN_ID,
+            ...(args.leaseSeconds !== undefined ? { leaseSeconds: args.leaseSeconds } : {}),
             secretOutputs,
         },
         { parent, dependsOn: extraDependsOn },
