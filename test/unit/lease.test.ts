@@ -16,6 +16,8 @@ import {
 } from "../../components/core/lease";
 import { digestOf, isValidTag, MEDIA } from "../../components/registry";
 import { ConfigError, validateConfig } from "../../components/config";
+import { parseMarkdown, renderJson, renderMarkdown, renderTable, reportRows } from "../../components/cacheReport";
+import { cacheStatusMessage } from "../../components/preview";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
 
 describe("leases (pure)", () => {
@@ -102,5 +104,31 @@ describe("leases (pure)", () => {
                 return true;
             });
         }
+    });
+
+    it("the cache report says whom an artifact's last create waited for, from the journal, and its Markdown table still reads back", () => {
+        const k = "c".repeat(64);
+        const type = "pulumi-nodejs:dynamic/warmrun:FileBundle";
+        const urn = `urn:pulumi:ci::warmrun::warmrun:index:FileBundle$${type}::docs`;
+        const st = { type, inputs: { name: "docs", kind: "FileBundle", key: k, inputs: {} }, outputs: { name: "docs", key: k, inputs: {}, cacheHit: true } };
+        const preview = {
+            steps: [{ op: "same", urn, oldState: st, newState: st }],
+            diagnostics: [{ urn, severity: "info", message: cacheStatusMessage("docs", `127.0.0.1:5000/w/docs:${k.slice(0, 24)}`, `sha256:${"e".repeat(64)}`) }],
+        };
+        const journal = [
+            { artifact: "docs", action: "build", key: "d".repeat(64), buildSeconds: 3 },
+            { artifact: "docs", action: "adopt", key: k, waitedFor: "runner-7 pid 12 run r-1" },
+        ];
+        const rows = reportRows(preview, journal);
+        assert.equal(rows.length, 1);
+        assert.equal(rows[0].waitedFor, "runner-7 pid 12 run r-1");
+        assert.match(renderTable(rows), /\ndocs: its last create waited for runner-7 pid 12 run r-1\n/);
+        const md = renderMarkdown(rows);
+        assert.match(md, /\n- docs: its last create waited for runner-7 pid 12 run r-1\n/);
+        assert.deepEqual(parseMarkdown(md).map((r) => r.artifact), ["docs"]);
+        assert.equal(JSON.parse(renderJson(rows)).rows[0].waitedFor, "runner-7 pid 12 run r-1");
+        // A later create of the key that did not wait clears it; another key's wait never counts.
+        assert.equal(reportRows(preview, [...journal, { artifact: "docs", action: "adopt", key: k }])[0].waitedFor, undefined);
+        assert.equal(reportRows(preview, [{ artifact: "docs", action: "adopt", key: "d".repeat(64), waitedFor: "x" }])[0].waitedFor, undefined);
     });
 });
