@@ -7,18 +7,17 @@
 // its expiry. The registry is the only shared service; there is no lock server.
 import * as os from "os";
 import { randomUUID } from "crypto";
-import { MEDIA, RegistryClient, digestOf } from "../registry";
+import { RegistryClient } from "../oci/registry";
+import { digestOf, manifestBytes, MEDIA } from "../oci/manifest";
+import { EMPTY_CONFIG } from "../oci/push";
+import { LEASE_EXPIRES_ANNOTATION, LEASE_HOLDER_ANNOTATION, LEASE_KEY_ANNOTATION, LEASE_TOKEN_ANNOTATION } from "../oci/annotations";
 
 export const LEASE_ARTIFACT_TYPE = "application/vnd.warmrun.lease.v1";
-export const LEASE_HOLDER_ANNOTATION = "dev.warmrun.lease.holder";
-export const LEASE_EXPIRES_ANNOTATION = "dev.warmrun.lease.expires";
-export const LEASE_TOKEN_ANNOTATION = "dev.warmrun.lease.token";
-export const LEASE_KEY_ANNOTATION = "dev.warmrun.lease.key";
 /** The default of warmrun:leaseSeconds: how long a lease lives when its holder stops renewing it. */
 export const DEFAULT_LEASE_SECONDS = 1800;
 export const LEASE_TAG_PREFIX = "lease-";
 const MAX_TAG = 128;
-const EMPTY = Buffer.from("{}");
+const EMPTY = { mediaType: MEDIA.ociEmpty, digest: digestOf(EMPTY_CONFIG), size: EMPTY_CONFIG.length };
 
 export interface Lease {
     /** Who builds: host, pid and run, for people reading logs. */
@@ -50,22 +49,17 @@ export function newLease(key: string, holder: string, seconds: number, now: Date
 
 /** The lease as an OCI manifest: an empty config and layer, the lease in its annotations. */
 export function leaseManifest(lease: Lease): Buffer {
-    const empty = { mediaType: MEDIA.ociEmpty, digest: digestOf(EMPTY), size: EMPTY.length };
-    return Buffer.from(
-        JSON.stringify({
-            schemaVersion: 2,
-            mediaType: MEDIA.ociManifest,
-            artifactType: LEASE_ARTIFACT_TYPE,
-            config: empty,
-            layers: [empty],
-            annotations: {
-                [LEASE_HOLDER_ANNOTATION]: lease.holder,
-                [LEASE_EXPIRES_ANNOTATION]: lease.expires.toISOString(),
-                [LEASE_TOKEN_ANNOTATION]: lease.token,
-                [LEASE_KEY_ANNOTATION]: lease.key,
-            },
-        }),
-    );
+    return manifestBytes({
+        artifactType: LEASE_ARTIFACT_TYPE,
+        config: EMPTY,
+        layers: [EMPTY],
+        annotations: {
+            [LEASE_HOLDER_ANNOTATION]: lease.holder,
+            [LEASE_EXPIRES_ANNOTATION]: lease.expires.toISOString(),
+            [LEASE_TOKEN_ANNOTATION]: lease.token,
+            [LEASE_KEY_ANNOTATION]: lease.key,
+        },
+    });
 }
 
 /** The lease a manifest carries; undefined for anything else (a foreign push under the tag). */
@@ -113,7 +107,7 @@ export async function readLease(client: RegistryClient, repository: string, tag:
 
 /** Pushes the empty blob (once per repository), then the lease manifest; returns its digest. */
 export async function writeLease(client: RegistryClient, repository: string, tag: string, lease: Lease): Promise<string> {
-    await client.pushBlob(repository, { digest: digestOf(EMPTY), size: EMPTY.length, data: EMPTY });
+    await client.pushBlob(repository, { ...EMPTY, data: EMPTY_CONFIG });
     return client.putManifest(repository, leaseTag(tag), MEDIA.ociManifest, leaseManifest(lease));
 }
 

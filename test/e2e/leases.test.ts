@@ -13,8 +13,8 @@ import { startRegistry, TestRegistry } from "../support/registry";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
 import { skopeoDigest } from "../support/team";
 import { requireTools } from "../support/tools";
-import { readJournal } from "../../components/journal";
-import { RegistryClient } from "../../components/registry";
+import { readJournal } from "../../components/core/journal";
+import { RegistryClient } from "../../components/oci/registry";
 import { isLeaseTag, leaseTag, readLease } from "../../components/core/lease";
 
 const SLEEP_SECONDS = 20;

@@ -10,9 +10,9 @@ import { EngineSession, engineDir, PulumiRun } from "../support/engine";
 import { startRegistry, TestRegistry } from "../support/registry";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
 import { copyProject, skopeoDigest, startS3, TestS3 } from "../support/team";
-import { readJournal } from "../../components/journal";
-import { RegistryClient } from "../../components/registry";
-import { ARTIFACT_TYPE_PREFIX } from "../../components/cacheReport";
+import { readJournal } from "../../components/core/journal";
+import { RegistryClient } from "../../components/oci/registry";
+import { ARTIFACT_TYPE_PREFIX } from "../../components/report/cacheReport";
 import { isLeaseTag } from "../../components/core/lease";
 
 /** Pulumi's own words when a diy (file, S3, ...) backend's stack is locked by another update. */

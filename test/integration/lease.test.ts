@@ -5,13 +5,16 @@ import { strict as assert } from "assert";
 import * as path from "path";
 import { startRegistry, TestRegistry } from "../support/registry";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
-import { RegistryClient, MEDIA, digestOf } from "../../components/registry";
-import { ArtifactInputs, Builder, createArtifact } from "../../components/lifecycle";
-import { buildBundle, BUNDLE_KIND } from "../../components/builders/bundle";
-import { bundleKeyMaterial } from "../../components/fileBundle";
-import { computeKey, inputSummary, shortKey } from "../../components/keys";
-import { StatCache } from "../../components/fileset";
-import { readJournal } from "../../components/journal";
+import { RegistryClient } from "../../components/oci/registry";
+import { digestOf, MEDIA } from "../../components/oci/manifest";
+import { EMPTY_CONFIG, pushArtifact } from "../../components/oci/push";
+import { ArtifactInputs, Builder, createArtifact, LifecycleDeps } from "../../components/core/lifecycle";
+import { build as buildBundle } from "../../components/kinds/fileBundle/build";
+import { BUNDLE_KIND } from "../../components/kinds/fileBundle/fields";
+import { bundleKeyMaterial } from "../../components/kinds/fileBundle/plan";
+import { computeKey, inputSummary, shortKey } from "../../components/core/keys";
+import { StatCache } from "../../components/core/fileset";
+import { readJournal } from "../../components/core/journal";
 import { leaseOrWait, LeaseOptions, leaseTag, newLease, readLease, writeLease, LEASE_ARTIFACT_TYPE } from "../../components/core/lease";
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -48,13 +51,10 @@ describe("leases against a real registry", function () {
         ...extra,
     });
     /** Pushes a small complete artifact under the tag, as a finished build would. */
-    const pushArtifact = async (tag: string): Promise<string> => {
-        const empty = Buffer.from("{}");
-        await client.pushBlob(repo, { digest: digestOf(empty), size: 2, data: empty });
-        const descriptor = { mediaType: MEDIA.ociEmpty, digest: digestOf(empty), size: 2 };
-        const body = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociManifest, artifactType: "application/vnd.example.thing", config: descriptor, layers: [descriptor], annotations: { built: tag } }));
-        return client.putManifest(repo, tag, MEDIA.ociManifest, body);
-    };
+    const pushThing = (tag: string): Promise<string> =>
+        pushArtifact(client, { repository: repo, tag, artifactType: "application/vnd.example.thing", config: { mediaType: MEDIA.ociEmpty, data: EMPTY_CONFIG }, layers: [{ mediaType: MEDIA.ociEmpty, digest: digestOf(EMPTY_CONFIG), size: EMPTY_CONFIG.length, data: EMPTY_CONFIG }], annotations: { built: tag } });
+    /** The lifecycle's dependencies with one builder, for FileBundle. */
+    const withBuilder = (build: Builder, log?: (m: string) => void): LifecycleDeps => ({ kinds: (kind) => (kind === BUNDLE_KIND ? { build } : undefined), ...(log ? { log } : {}) });
 
     before(async () => {
         registry = await startRegistry();
@@ -89,7 +89,7 @@ describe("leases against a real registry", function () {
         const lines: string[] = [];
         const waiting = leaseOrWait(options(tag, key, "runner-b", lines));
         await sleep(2500);
-        const digest = await pushArtifact(tag);
+        const digest = await pushThing(tag);
         await a.held.release();
         const b = await waiting;
         assert.equal(b.adopted, digest);
@@ -150,7 +150,7 @@ describe("leases against a real registry", function () {
         await sleep(2000);
         const other = first.who === "a" ? linesB : linesA;
         assert.ok(other.some((l) => l.includes(`waiting for runner-${first.who}`)), `the other waits:\n${other.join("\n")}`);
-        const digest = await pushArtifact(tag);
+        const digest = await pushThing(tag);
         await first.o.held!.release();
         const second = await (first.who === "a" ? b : a);
         assert.equal(second.adopted, digest);
@@ -219,7 +219,7 @@ describe("leases against a real registry", function () {
             };
             const [a, b] = [await inputs(30, "run-a"), await inputs(30, "run-b")];
             const logs: string[] = [];
-            const deps = { builders: { [BUNDLE_KIND]: slowBundle }, log: (m: string) => logs.push(m) };
+            const deps = withBuilder(slowBundle, (m) => logs.push(m));
             const [oa, ob] = await Promise.all([createArtifact(a, deps), createArtifact(b, deps)]);
             assert.equal(builds, 1, "one build");
             assert.equal(oa.digest, ob.digest);
@@ -239,7 +239,7 @@ describe("leases against a real registry", function () {
                 assert.ok(await readLease(client, i.repository, i.tag), "the lease is held during the build");
                 throw new Error("build broke");
             };
-            await assert.rejects(createArtifact(i, { builders: { [BUNDLE_KIND]: failing } }), /build broke/);
+            await assert.rejects(createArtifact(i, withBuilder(failing)), /build broke/);
             assert.equal(await client.resolveTag(i.repository, leaseTag(i.tag)), undefined);
         });
 
@@ -250,7 +250,7 @@ describe("leases against a real registry", function () {
                 seen = await readLease(client, i.repository, i.tag);
                 return buildBundle(ctx);
             };
-            await createArtifact(i, { builders: { [BUNDLE_KIND]: probe } });
+            await createArtifact(i, withBuilder(probe));
             assert.equal(seen, undefined);
         });
     });
