@@ -32,7 +32,8 @@ environment:
   WARMRUN_STACK, WARMRUN_QCOW2_ARTIFACT, WARMRUN_REGISTRY_USERNAME, WARMRUN_REGISTRY_PASSWORD,
   WARMRUN_REGISTRY_INSECURE, WARMRUN_LATEST_BRANCH (default main)`;
 
-const ROOT = path.resolve(__dirname, "..");
+// The Pulumi project whose stack outputs name the disk (the `warmrun` command points elsewhere).
+const ROOT = process.env.WARMRUN_PULUMI_PROJECT || path.resolve(__dirname, "..");
 
 interface Options {
     positional: string[];

@@ -171,6 +171,8 @@ function parseValue(raw: string, type: FieldType): unknown {
 export interface ValidateOptions {
     projectRoot: string;
     secretKeys: Set<string>;
+    /** Artifacts registered outside the map (a Pulumi program's own components): upstreams it may name. */
+    registered?: string[];
 }
 
 /**
@@ -278,7 +280,7 @@ export function validateConfig(raw: Record<string, string>, opts: ValidateOption
     for (const a of artifacts) {
         for (const up of a.upstream) {
             if (up === a.name) problems.push(`${NAMESPACE}:artifacts.${a.name}.upstream names the artifact itself`);
-            else if (!names.has(up) && !(up in artifactMap)) {
+            else if (!names.has(up) && !(up in artifactMap) && !opts.registered?.includes(up)) {
                 const guess = closest(up, [...names]);
                 problems.push(`${NAMESPACE}:artifacts.${a.name}.upstream names "${up}", which is not an artifact${guess ? ` (did you mean ${guess}?)` : ""}`);
             }

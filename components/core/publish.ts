@@ -8,7 +8,7 @@ import { computeKey, inputSummary, KeyMaterial, shortKey } from "./keys";
 import { ArtifactSpec, BuilderChoice } from "./config";
 import { Plan, TagNaming } from "./kind";
 import { GitState } from "./gitState";
-import { cacheStatusMessage, TagLookup } from "./preview";
+import { announceCacheStatus, TagLookup } from "./preview";
 import { formatReference, repositoryFor } from "../oci/reference";
 
 /** Where a key is published, and what the registry answered at preview. */
@@ -150,7 +150,7 @@ export class KindComponent extends pulumi.ComponentResource {
     constructor(name: string, args: KindArgs, module: KindComponentModule, opts?: pulumi.ComponentResourceOptions) {
         super(`warmrun:index:${args.spec.kind}`, name, {}, opts);
         const p = args.publication;
-        pulumi.log.info(cacheStatusMessage(name, p.ref, p.digest), this);
+        announceCacheStatus(this, name, p.ref, p.digest);
         const wiring = module.wire(this, args);
         this.key = p.key;
         this.artifact = publish({

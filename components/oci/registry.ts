@@ -42,6 +42,14 @@ export function defaultInsecure(host: string): boolean {
     return /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/.test(host);
 }
 
+/** What to do about a registry that does not answer: start a loopback one on its own port. */
+export function unreachableHint(host: string): string {
+    const port = /^(?:127\.\d+\.\d+\.\d+|localhost):(\d+)$/.exec(host)?.[1];
+    return port
+        ? `start the local registry on port ${port} (\`warmrun up\` starts it; or \`npx warmrun registry start ${port}\`, in a warmrun checkout \`npm run registry -- ${port}\`), or point warmrun:registry at a reachable registry`
+        : "check the host name and the network (proxy, firewall), or point warmrun:registry at a reachable registry";
+}
+
 export interface RegistryConnection {
     host: string;
     insecure: boolean;
@@ -117,10 +125,7 @@ export class RegistryClient {
                 return await fetch(url, { method, headers, body, redirect: "follow", duplex: "half" } as any);
             } catch (e: any) {
                 const cause = e?.cause?.code ?? e?.cause?.message ?? e?.message;
-                throw new WarmrunError(
-                    `registry ${this.conn.host} is unreachable (${cause}): start the local one with ` +
-                        "`npm run registry`, or point warmrun:registry at a reachable registry",
-                );
+                throw new WarmrunError(`registry ${this.conn.host} is unreachable (${cause}): ${unreachableHint(this.conn.host)}`);
             }
         };
         const cached = this.tokens.get(scope);
