@@ -13,8 +13,13 @@ import { EMPTY_CONFIG } from "../oci/push";
 import { LEASE_EXPIRES_ANNOTATION, LEASE_HOLDER_ANNOTATION, LEASE_KEY_ANNOTATION, LEASE_TOKEN_ANNOTATION } from "../oci/annotations";
 
 export const LEASE_ARTIFACT_TYPE = "application/vnd.warmrun.lease.v1";
-/** The default of warmrun:leaseSeconds: how long a lease lives when its holder stops renewing it. */
-export const DEFAULT_LEASE_SECONDS = 1800;
+/**
+ * The default of warmrun:leaseSeconds: how long a lease outlives a holder that stopped renewing it.
+ * A live holder renews it every third of that (sooner again after a failed renewal), so a build of
+ * any length keeps its lease and a registry outage of almost the whole lifetime is ridden through;
+ * the lifetime only bounds what a dead holder costs the runners waiting for it.
+ */
+export const DEFAULT_LEASE_SECONDS = 300;
 export const LEASE_TAG_PREFIX = "lease-";
 const MAX_TAG = 128;
 const EMPTY = { mediaType: MEDIA.ociEmpty, digest: digestOf(EMPTY_CONFIG), size: EMPTY_CONFIG.length };
@@ -86,11 +91,16 @@ export function renewSeconds(leaseSeconds: number): number {
     return Math.max(1, leaseSeconds / 3);
 }
 
+/** How soon a holder tries again after a failed renewal: every 15 s at most, more often for a short lease. */
+export function renewRetrySeconds(leaseSeconds: number): number {
+    return Math.min(15, renewSeconds(leaseSeconds));
+}
+
 /** Whether warmrun:leaseSeconds is usable: undefined is the default, 0 turns leases off. */
 export function leaseSecondsProblem(value: unknown): string | undefined {
     if (value === undefined) return undefined;
     if (typeof value === "number" && Number.isInteger(value) && value >= 0) return undefined;
-    return `warmrun:leaseSeconds must be a whole number of seconds, 0 to turn leases off (default ${DEFAULT_LEASE_SECONDS}), not ${JSON.stringify(value)}: \`pulumi config set warmrun:leaseSeconds 1800\``;
+    return `warmrun:leaseSeconds must be a whole number of seconds, 0 to turn leases off (default ${DEFAULT_LEASE_SECONDS}), not ${JSON.stringify(value)}: \`pulumi config set warmrun:leaseSeconds 600\``;
 }
 
 // ---- registry operations ------------------------------------------------------------------
@@ -172,35 +182,44 @@ function hold(opts: LeaseOptions, first: StoredLease): HeldLease {
     let stopped = false;
     let warned = false;
     let inFlight: Promise<void> = Promise.resolve();
-    const renew = async () => {
+    let timer: NodeJS.Timeout | undefined;
+    /** One renewal; false when it failed (and should be tried again soon). */
+    const renew = async (): Promise<boolean> => {
         try {
             const seen = await readLease(client, repository, tag);
             if (seen && seen.token !== current.token) {
                 stopped = true;
                 log(`${opts.name}: the lease on ${opts.ref} was taken over by ${seen.holder}; building on (the last push wins, both are the same key)`);
-                return;
+                return true;
             }
             const next = { ...current, expires: new Date(now().getTime() + opts.seconds * 1000) };
             const digest = await writeLease(client, repository, tag, next);
             const previous = current;
             current = { ...next, digest };
             if (previous.digest !== digest) await client.deleteManifest(repository, previous.digest).catch(() => undefined);
+            return true;
         } catch (e: any) {
-            if (!warned) log(`${opts.name}: could not renew the lease on ${opts.ref} (${e?.message ?? e}); building on`);
+            if (!warned) log(`${opts.name}: could not renew the lease on ${opts.ref} (${e?.message ?? e}); building on, trying again every ${renewRetrySeconds(opts.seconds)} s`);
             warned = true;
+            return false;
         }
     };
-    const timer = setInterval(() => {
-        if (!stopped) inFlight = inFlight.then(renew);
-    }, renewSeconds(opts.seconds) * 1000);
-    timer.unref();
+    // One renewal at a time: the next is scheduled when the last one ends, sooner if it failed.
+    const schedule = (seconds: number) => {
+        if (stopped) return;
+        timer = setTimeout(() => {
+            inFlight = renew().then((ok) => schedule(ok ? renewSeconds(opts.seconds) : renewRetrySeconds(opts.seconds)));
+        }, seconds * 1000);
+        timer.unref();
+    };
+    schedule(renewSeconds(opts.seconds));
     return {
         get lease() {
             return current;
         },
         async release() {
             stopped = true;
-            clearInterval(timer);
+            clearTimeout(timer);
             await inFlight;
             await removeLease(client, repository, tag, current).catch((e) => log(`${opts.name}: could not remove the lease on ${opts.ref} (${e?.message ?? e}); it expires by itself`));
         },

@@ -12,6 +12,7 @@ import {
     LEASE_ARTIFACT_TYPE,
     newLease,
     parseLease,
+    renewRetrySeconds,
     renewSeconds,
 } from "../../../components/core/lease";
 import { isValidTag } from "../../../components/oci/registry";
@@ -77,7 +78,19 @@ describe("leases (pure)", () => {
         assert.deepEqual([0, 1, 2, 3].map((n) => backoffSeconds(n, 9)), [1, 2, 3, 3]);
         assert.equal(backoffSeconds(5, 1), 1);
         assert.equal(renewSeconds(1800), 600);
+        assert.equal(renewSeconds(300), 100);
         assert.equal(renewSeconds(2), 1);
+    });
+
+    it("a failed renewal is tried again within 15 s, so a default lease rides out almost 300 s of registry trouble", () => {
+        assert.equal(renewRetrySeconds(DEFAULT_LEASE_SECONDS), 15);
+        assert.equal(renewRetrySeconds(1800), 15);
+        assert.equal(renewRetrySeconds(9), 3);
+        assert.equal(renewRetrySeconds(1), 1);
+        // Renewed at a third, retried every 15 s after that: the last try before expiry is 15 s or less before it.
+        const every = renewSeconds(DEFAULT_LEASE_SECONDS);
+        const tries = Math.floor((DEFAULT_LEASE_SECONDS - every) / renewRetrySeconds(DEFAULT_LEASE_SECONDS));
+        assert.ok(every + tries * renewRetrySeconds(DEFAULT_LEASE_SECONDS) >= DEFAULT_LEASE_SECONDS - 15);
     });
 
     it("the holder names host, pid and run", () => {
@@ -85,8 +98,8 @@ describe("leases (pure)", () => {
         assert.equal(holderName(undefined, "h", 1), "h pid 1");
     });
 
-    it("warmrun:leaseSeconds: a whole number of seconds, default 1800, 0 turns leases off", () => {
-        assert.equal(DEFAULT_LEASE_SECONDS, 1800);
+    it("warmrun:leaseSeconds: a whole number of seconds, default 300, 0 turns leases off", () => {
+        assert.equal(DEFAULT_LEASE_SECONDS, 300);
         for (const ok of [undefined, 0, 1, 1800]) assert.equal(leaseSecondsProblem(ok), undefined, String(ok));
         for (const bad of [-1, 1.5, "10", true]) assert.match(leaseSecondsProblem(bad) ?? "", /warmrun:leaseSeconds must be a whole number of seconds, 0 to turn leases off/, String(bad));
 
@@ -94,7 +107,7 @@ describe("leases (pure)", () => {
         writeTree(project, { "b/f": "x\n" });
         const raw = (extra: Record<string, string>) => ({ "warmrun:registry": "127.0.0.1:5000/w", "warmrun:artifacts": JSON.stringify({ b: { kind: "FileBundle", root: "b" } }), ...extra });
         const opts = { projectRoot: project, secretKeys: new Set<string>() };
-        assert.equal(validateConfig(raw({}), opts).leaseSeconds, 1800);
+        assert.equal(validateConfig(raw({}), opts).leaseSeconds, 300);
         assert.equal(validateConfig(raw({ "warmrun:leaseSeconds": "0" }), opts).leaseSeconds, 0);
         assert.equal(validateConfig(raw({ "warmrun:leaseSeconds": "45" }), opts).leaseSeconds, 45);
         for (const bad of ["-5", "ten"]) {
