@@ -1,7 +1,8 @@
 // End-to-end: two stacks (two branches' runners) miss the same key at once, with a build made slow
-// on purpose (a BaseImage whose RUN sleeps 20 s, built by buildah). Exactly one builds; the other
-// waits on the lease and adopts the pushed digest. Then the holder is killed mid-build (SIGKILL of
-// its pulumi process group): its lease expires and the other runner takes over and builds.
+// on purpose (a BaseImage whose RUN sleeps, built by buildah). Exactly one builds; the other waits
+// on the lease and adopts the pushed digest. Then the holder's `pulumi` is killed mid-build
+// (SIGKILL): its dynamic provider leaves by itself, its lease expires and the other runner takes
+// over and builds.
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
@@ -17,7 +18,8 @@ import { readJournal } from "../../components/core/journal";
 import { RegistryClient } from "../../components/oci/registry";
 import { isLeaseTag, leaseTag, readLease } from "../../components/core/lease";
 
-const SLEEP_SECONDS = 20;
+/** Longer than the first test's lease, so that only renewals keep the other runner waiting. */
+const SLEEP_SECONDS = 8;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** state, ppid and pgid of a process from /proc (comm may hold spaces: read after the last ')'). */
@@ -28,6 +30,15 @@ function procStat(pid: number | string): { state: string; ppid: number; pgid: nu
         return { state, ppid: Number(ppid), pgid: Number(pgid) };
     } catch {
         return undefined; // gone
+    }
+}
+
+/** The command line of a process ("" once it is gone). */
+function cmdline(pid: number): string {
+    try {
+        return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
+    } catch {
+        return "";
     }
 }
 
@@ -141,7 +152,7 @@ describe("leases: one build per key across runners (real engine, real registry, 
             runners.push({ name, journal, session: new EngineSession(work, `lease-${name}`, path.join(work, `Pulumi.lease-${name}.yaml`), { WARMRUN_JOURNAL: journal }) });
         }
         configure("init", 60);
-        for (const r of runners) await r.session.init();
+        await Promise.all(runners.map((r) => r.session.init()));
     });
     after(async () => {
         await registry?.stop();
@@ -151,7 +162,7 @@ describe("leases: one build per key across runners (real engine, real registry, 
     it("two stacks miss the same key at once: exactly one builds, the other waits for it and adopts the pushed digest", async () => {
         const nonce = randomUUID();
         // A lease shorter than the build: the holder's renewals are what keep the other waiting.
-        configure(nonce, 9);
+        configure(nonce, 4);
         const started = Date.now();
         const runs = await Promise.all(runners.map((r) => r.session.run(["up", "--yes", "--skip-preview"])));
         console.log(`      both ups done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -180,7 +191,7 @@ describe("leases: one build per key across runners (real engine, real registry, 
 
     it("a holder killed mid-build leaves a lease that expires; the other runner takes over and builds", async () => {
         const nonce = randomUUID();
-        const leaseSeconds = 6;
+        const leaseSeconds = 4;
         configure(nonce, leaseSeconds);
         const ups = runners.map(spawnUp);
         // Whoever takes the lease is the holder; once the other waits on it and the holder's RUN step
@@ -196,14 +207,26 @@ describe("leases: one build per key across runners (real engine, real registry, 
         const lease = (await readLease(client, repository, tag))!;
         assert.match(lease.holder, / pid \d+ run [0-9a-f-]{36}$/);
         assert.equal(await client.resolveTag(repository, tag), undefined, "the holder had not pushed");
-        // The engine starts its language host and providers in process groups of their own: a runner
-        // that dies (a cancelled CI job) loses them all, so every group of the holder's tree is killed.
+        // Only the engine dies (SIGKILL of the pulumi CLI): the dynamic provider it started, which holds
+        // the lease and runs the build, must leave by itself instead of renewing (or spinning) on.
         const tree = processTree(holder.proc.pid!);
-        const groups = [...new Set(tree.map((p) => procStat(p)?.pgid).filter((g): g is number => g !== undefined))];
-        assert.ok(groups.length >= 2, `pulumi and its plugins: groups ${groups}`);
-        for (const g of groups) process.kill(-g, "SIGKILL");
+        const provider = tree.find((p) => /@pulumi\/pulumi\/cmd\/dynamic-provider/.test(cmdline(p)));
+        assert.ok(provider, `the holder's dynamic provider is among ${tree.map((p) => `${p}: ${cmdline(p)}`).join("; ")}`);
+        process.kill(holder.proc.pid!, "SIGKILL");
         assert.equal(await holder.exited, null, "killed");
         const killedAt = Date.now();
+        await until(() => (alive(provider) ? undefined : true), 10_000, () => `the provider ${provider} still runs ${((Date.now() - killedAt) / 1000).toFixed(1)} s after its engine died`);
+        console.log(`      the orphaned provider left ${Date.now() - killedAt} ms after the engine was killed`);
+        // The rest of the holder's tree (language host, program, buildah) goes as a cancelled CI job's
+        // would: each process group the engine started is killed.
+        const groups = [...new Set(tree.filter(alive).map((p) => procStat(p)?.pgid).filter((g): g is number => g !== undefined))];
+        for (const g of groups) {
+            try {
+                process.kill(-g, "SIGKILL");
+            } catch {
+                /* that group ended meanwhile */
+            }
+        }
         await sleep(500);
         assert.deepEqual(tree.filter(alive), [], "nothing of the holder survives");
 

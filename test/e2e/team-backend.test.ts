@@ -111,7 +111,8 @@ describe("team setup: two checkouts, one S3 backend, one registry (real engine, 
     it("both checkouts see one consistent state: stack export is the same from either, and neither has changes left", async () => {
         const exports = await Promise.all(runners.map(async (r) => JSON.parse((await r.session.run(["stack", "export"], { withConfig: false })).stdout)));
         assert.deepEqual(exports[0].deployment.resources, exports[1].deployment.resources);
-        for (const r of runners) await r.session.run(["up", "--yes", "--expect-no-changes"]);
+        // A preview takes no lock, so both checkouts ask at once.
+        await Promise.all(runners.map((r) => r.session.run(["preview", "--expect-no-changes"])));
     });
 
     it("the exported state matches the registry: each artifact's tag resolves, through skopeo, to the recorded digest, and every manifest is whole", async () => {
