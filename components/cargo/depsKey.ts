@@ -1,6 +1,8 @@
 // THE key material of a CargoDepsImage: the recipe's skeleton files, the Dockerfile, the cargo
-// arguments, the build arguments, the target stage and the upstream keys. The component's plan
-// and `npm run replay` both call this function, so replay answers the question `up` asks.
+// arguments, the build arguments, the target stage, the upstream keys and the digests of the
+// external images a user's Dockerfile names. The component's plan and `npm run replay` both call
+// this function, so replay answers the question `up` asks (replay reads history, where a tag's
+// digest of the day is not known: it keys a Dockerfile's external images by their text alone).
 import { KeyMaterial } from "../core/keys";
 import { containerfileEntry } from "../images/imagePlan";
 import { CARGO_DEPS_KIND } from "../kinds/cargoDepsImage/fields";
@@ -33,6 +35,8 @@ export interface DepsKeyOptions {
     buildArgs?: Record<string, string>;
     target?: string;
     upstream?: Record<string, string>;
+    /** Digests of the Dockerfile's external images (`FROM rust:1.85` -> sha256:...), images/pinning.ts. */
+    images?: Record<string, string>;
 }
 
 export function cargoDepsKeyMaterial(recipe: CargoRecipe, opts: DepsKeyOptions = {}): KeyMaterial {
@@ -43,5 +47,6 @@ export function cargoDepsKeyMaterial(recipe: CargoRecipe, opts: DepsKeyOptions =
         files: [...recipeEntries(recipe), containerfileEntry(opts.dockerfileText ?? DEFAULT_DEPS_DOCKERFILE)],
         params: { bin: opts.bin ?? null, cargoArgs: own ? null : (opts.cargoArgs ?? DEFAULT_CARGO_ARGS), buildArgs: opts.buildArgs ?? {}, target: opts.target ?? null },
         upstream: opts.upstream ?? {},
+        ...(opts.images && Object.keys(opts.images).length ? { images: opts.images } : {}),
     };
 }

@@ -20,6 +20,11 @@ export interface KeyMaterial {
     params: Record<string, unknown>;
     /** Keys of the artifacts this one is built from, by their artifact name (Merkle). */
     upstream: Record<string, string>;
+    /**
+     * Digests of the external images a build starts from (`FROM debian:trixie` -> sha256:...),
+     * components/images/pinning.ts. Absent when there is none, so such keys are as before.
+     */
+    images?: Record<string, string>;
 }
 
 export function canonicalJson(value: unknown): string {
@@ -64,6 +69,9 @@ export function inputSummary(material: KeyMaterial): Record<string, string> {
     for (const [name, key] of Object.entries(material.upstream)) {
         summary[`upstream:${name}`] = key;
     }
+    for (const [name, digest] of Object.entries(material.images ?? {})) {
+        summary[`image:${name}`] = digest;
+    }
     return summary;
 }
 
@@ -88,10 +96,21 @@ export function diffInputs(olds: Record<string, string>, news: Record<string, st
     return { added: added.sort(), removed: removed.sort(), changed: changed.sort() };
 }
 
-/** One line a change, e.g. "changed file:Cargo.lock; added param:diskSize". */
-export function describeInputChanges(changes: InputChanges): string {
+/** `FROM debian:trixie moved: sha256:1a2b... -> sha256:3c4d...`, for an `image:` entry of two input summaries. */
+export function describeImageChange(entry: string, old: string | undefined, now: string | undefined): string {
+    const what = entry.replace(/^image:/, "");
+    if (old === undefined) return `${what} added (${now})`;
+    if (now === undefined) return `${what} removed`;
+    return `${what} moved: ${old} -> ${now}`;
+}
+
+/**
+ * One line a change, e.g. "changed file:Cargo.lock; added param:diskSize"; with the two summaries,
+ * a moved external image reads "FROM debian:trixie moved: sha256:... -> sha256:...".
+ */
+export function describeInputChanges(changes: InputChanges, olds?: Record<string, string>, news?: Record<string, string>): string {
     const parts = [
-        ...changes.changed.map((n) => `changed ${n}`),
+        ...changes.changed.map((n) => (n.startsWith("image:") && olds && news ? describeImageChange(n, olds[n], news[n]) : `changed ${n}`)),
         ...changes.added.map((n) => `added ${n}`),
         ...changes.removed.map((n) => `removed ${n}`),
     ];

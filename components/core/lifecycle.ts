@@ -7,6 +7,9 @@ import { appendJournal, DownloadSummary, NO_DOWNLOADS } from "./journal";
 import { diffInputs, describeInputChanges } from "./keys";
 import { KEY_ANNOTATION } from "../oci/annotations";
 import { formatReference, pinnedReference } from "../oci/reference";
+import { Provenance } from "../oci/provenance";
+import { attachSbom } from "../sbom/attach";
+import type { SbomParts } from "../sbom/spdx";
 import { DEFAULT_LEASE_SECONDS, holderName, leaseOrWait } from "./lease";
 
 export interface ArtifactInputs {
@@ -23,6 +26,8 @@ export interface ArtifactInputs {
     inputs: Record<string, string>;
     /** What the kind's builder needs; never part of the key by itself. */
     build: any;
+    /** Where it came from (git remote, commit, commit time, base): annotations of every manifest pushed. */
+    provenance?: Provenance;
     /** The program run registering this artifact (never part of the key or the diff). */
     runId?: string;
     /** A kind published as a local file: its path (its lifecycle checks the file). */
@@ -55,6 +60,8 @@ export interface BuildResult {
     digest: string;
     downloads: DownloadSummary;
     details?: Record<string, unknown>;
+    /** What the built tree holds (Debian packages, crates): the lifecycle attaches the SBOM made of it (sbom/attach.ts). */
+    sbom?: SbomParts;
 }
 
 export type Builder = (ctx: BuildContext) => Promise<BuildResult>;
@@ -167,6 +174,8 @@ export async function createArtifact(inputs: ArtifactInputs, deps: LifecycleDeps
     }
     const started = Date.now();
     const result = await builder({ inputs, client, log }).finally(() => lease.held?.release());
+    // Made once, when the key is built: an adopted artifact keeps the SBOM it has.
+    if (result.sbom) await attachSbom({ inputs, client, log }, result.digest, result.sbom);
     const seconds = Math.round((Date.now() - started) / 100) / 10;
     await pushAliases(client, inputs, result.digest);
     if (deps.journal !== false) {
@@ -219,7 +228,7 @@ export function diffArtifact(olds: ArtifactOutputs, news: ArtifactInputs): Artif
         const changes = diffInputs(olds.inputs ?? {}, news.inputs);
         // Each changed input by its path (inputs["file:Cargo.lock"]), so previews name the files.
         for (const name of [...changes.changed, ...changes.added, ...changes.removed]) replaces.push(`inputs[${JSON.stringify(name)}]`);
-        return { changes: true, replaces, reason: describeInputChanges(changes) };
+        return { changes: true, replaces, reason: describeInputChanges(changes, olds.inputs ?? {}, news.inputs) };
     }
     const aliasesChanged = JSON.stringify(olds.aliasTags ?? []) !== JSON.stringify(news.aliasTags);
     return { changes: aliasesChanged, replaces: [], reason: aliasesChanged ? "alias tags changed" : "no input changed" };

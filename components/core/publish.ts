@@ -10,6 +10,7 @@ import { Plan, TagNaming } from "./kind";
 import { GitState } from "./gitState";
 import { announceCacheStatus, TagLookup } from "./preview";
 import { formatReference, repositoryFor } from "../oci/reference";
+import { baseOfPlan, Provenance, provenanceOf } from "../oci/provenance";
 
 /** Where a key is published, and what the registry answered at preview. */
 export interface Publication {
@@ -114,6 +115,8 @@ export interface PublishOptions {
     dependsOn?: pulumi.Resource[];
     secretOutputs?: string[];
     path?: string;
+    /** Where it came from: the annotations of every manifest its build pushes. */
+    provenance?: pulumi.Input<Provenance>;
     leaseSeconds?: number;
 }
 
@@ -132,6 +135,7 @@ export function publish(o: PublishOptions): Artifact {
             aliasTags: p.aliasTags,
             inputs: p.inputs,
             build: o.build,
+            ...(o.provenance !== undefined ? { provenance: o.provenance } : {}),
             runId: RUN_ID,
             ...(o.path !== undefined ? { path: o.path } : {}),
             ...(o.leaseSeconds !== undefined ? { leaseSeconds: o.leaseSeconds } : {}),
@@ -151,7 +155,10 @@ export class KindComponent extends pulumi.ComponentResource {
         super(`warmrun:index:${args.spec.kind}`, name, {}, opts);
         const p = args.publication;
         announceCacheStatus(this, name, p.ref, p.digest);
+        for (const m of args.plan.messages ?? []) pulumi.log.info(m, this);
         const wiring = module.wire(this, args);
+        // The checkout's remote, commit and commit time; the base the plan names, else the one upstream.
+        const provenance = pulumi.all(args.upstreamRefs).apply((refs) => provenanceOf(args.stack.git, baseOfPlan(args.plan.base, refs)));
         this.key = p.key;
         this.artifact = publish({
             parent: this,
@@ -163,6 +170,7 @@ export class KindComponent extends pulumi.ComponentResource {
             dependsOn: wiring.dependsOn,
             secretOutputs: wiring.secretOutputs,
             path: wiring.path,
+            provenance,
             leaseSeconds: args.stack.leaseSeconds,
         });
         this.outputs = ciOutputs(this.artifact, wiring.outputs?.(this.artifact));

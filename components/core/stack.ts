@@ -11,11 +11,12 @@ import { RegistryArgs } from "./artifact";
 import { ProblemList, WarmrunError } from "./errors";
 import { sharedLookup, TagLookup } from "./preview";
 import { aliasTagsFor, GitState, readGitState } from "./gitState";
-import { Plan } from "./kind";
+import { ImageResolver, Plan } from "./kind";
 import { CheckArgs, KindComponent, KindComponentModule, Publication, resolvePublication, StackSettings } from "./publish";
 import { kindNamed, KindEntry } from "../kinds";
 import { publishGithubVariables } from "../report/githubVariables";
 import { formatPrefix } from "../oci/reference";
+import { registryResolver, sharedResolver } from "../images/pinning";
 
 /** A planned artifact: everything its component needs but the upstreams' pinned references. */
 export interface Planned extends CheckArgs {
@@ -41,6 +42,7 @@ export interface PlanOptions {
     lookup: TagLookup;
     stack: StackSettings;
     aliasTags: string[];
+    resolveImage: ImageResolver;
 }
 
 /** One artifact's plan, given its upstreams' keys by name: key material, publication, the kind's checks. */
@@ -57,6 +59,7 @@ export async function planArtifact(spec: ArtifactSpec, upstream: Record<string, 
         workDir: o.stack.workDir,
         aliasTags: o.aliasTags,
         git: o.stack.git,
+        resolveImage: o.resolveImage,
     });
     const publication: Publication = await resolvePublication({
         registry: o.registry,
@@ -110,10 +113,12 @@ export interface StackInputs {
     lookup?: TagLookup;
     git?: GitState;
     projectRoot?: string;
+    /** Default: the registries' own answers, the stack's registry with its credentials. */
+    resolveImage?: ImageResolver;
 }
 
 /** The stack-wide options of a plan: registry, one look-up for every tag, the stack's settings and alias tags. */
-export function planOptionsOf(config: WarmrunConfig, statCache: StatCache, { password, lookup, git = { clean: false }, projectRoot = process.cwd() }: StackInputs = {}): PlanOptions {
+export function planOptionsOf(config: WarmrunConfig, statCache: StatCache, { password, lookup, git = { clean: false }, projectRoot = process.cwd(), resolveImage }: StackInputs = {}): PlanOptions {
     const registry = registryArgsOf(config, password);
     const stack: StackSettings = {
         builder: config.builder,
@@ -124,7 +129,14 @@ export function planOptionsOf(config: WarmrunConfig, statCache: StatCache, { pas
         git,
         leaseSeconds: config.leaseSeconds,
     };
-    return { statCache, registry, lookup: sharedLookup(registry, lookup), stack, aliasTags: aliasTagsFor(git, config) };
+    // External images (FROM debian:trixie) are asked once each, those in the stack's registry with its credentials.
+    const resolver = resolveImage
+        ? sharedResolver(resolveImage)
+        : registryResolver({
+            stackRegistry: { host: registry.host, insecure: registry.insecure, username: registry.username },
+            password: password ? () => new Promise<string>((resolve) => password.apply(resolve)) : undefined,
+        });
+    return { statCache, registry, lookup: sharedLookup(registry, lookup), stack, aliasTags: aliasTagsFor(git, config), resolveImage: resolver };
 }
 
 /** Registers a planned artifact's component (and its Artifact), built from the given upstream components. */
@@ -142,8 +154,9 @@ export async function buildStack(
     lookup?: TagLookup,
     git: GitState = { clean: false },
     projectRoot: string = process.cwd(),
+    resolveImage?: ImageResolver,
 ): Promise<Record<string, KindComponent>> {
-    const plans = await planStack(config, planOptionsOf(config, statCache, { password, lookup, git, projectRoot }));
+    const plans = await planStack(config, planOptionsOf(config, statCache, { password, lookup, git, projectRoot, resolveImage }));
     statCache.save();
     const built: Record<string, KindComponent> = {};
     for (const spec of config.artifacts) {

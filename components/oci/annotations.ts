@@ -16,6 +16,17 @@ export const LEASE_EXPIRES_ANNOTATION = "dev.warmrun.lease.expires";
 export const LEASE_TOKEN_ANNOTATION = "dev.warmrun.lease.token";
 export const LEASE_KEY_ANNOTATION = "dev.warmrun.lease.key";
 
+// Provenance, by the OCI image spec's predefined keys (oci/provenance.ts writes them).
+/** The git remote the artifact was built from, without credentials. */
+export const SOURCE_ANNOTATION = "org.opencontainers.image.source";
+/** The commit. */
+export const REVISION_ANNOTATION = "org.opencontainers.image.revision";
+/** The commit's time, never the wall clock: equal inputs at one commit give equal manifests. */
+export const CREATED_ANNOTATION = "org.opencontainers.image.created";
+/** What the artifact is built on, pinned: `host/repository@sha256:...`, and that digest. */
+export const BASE_NAME_ANNOTATION = "org.opencontainers.image.base.name";
+export const BASE_DIGEST_ANNOTATION = "org.opencontainers.image.base.digest";
+
 /** The annotations every warmrun manifest carries. */
 export function artifactAnnotations(a: { key: string; kind: string; name: string }): Record<string, string> {
     return { [KEY_ANNOTATION]: a.key, [KIND_ANNOTATION]: a.kind, [ARTIFACT_ANNOTATION]: a.name };

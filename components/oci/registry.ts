@@ -4,7 +4,7 @@ import * as fs from "fs";
 import { Readable } from "stream";
 import { createHash } from "crypto";
 import { WarmrunError } from "../core/errors";
-import { digestOf, MANIFEST_ACCEPT } from "./manifest";
+import { digestOf, MANIFEST_ACCEPT, MEDIA } from "./manifest";
 
 const HOST = String.raw`(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?`;
 const PATH_COMPONENT = String.raw`[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*`;
@@ -261,5 +261,18 @@ export class RegistryClient {
         }
         fs.renameSync(tmp, file);
         return bytes;
+    }
+
+    /** The referrers API's index of manifests whose subject is `digest`, or undefined when the registry has no such API. */
+    async getReferrers(repo: string, digest: string): Promise<any | undefined> {
+        const res = await this.request("GET", `/v2/${repo}/referrers/${digest}`, `repository:${repo}:pull`, { headers: { accept: MEDIA.ociIndex } });
+        if (res.status === 404 || res.status === 405 || res.status === 400) {
+            await res.arrayBuffer();
+            return undefined;
+        }
+        if (!res.ok) return this.fail(res, `GET referrers of ${digest}`);
+        const type = res.headers.get("content-type") ?? "";
+        const body: any = await res.json().catch(() => undefined);
+        return type.includes(MEDIA.ociIndex) || body?.mediaType === MEDIA.ociIndex ? body : undefined;
     }
 }

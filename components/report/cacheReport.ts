@@ -1,6 +1,6 @@
 // The cache report: what a `pulumi up` would rebuild, why, and what it would cost, read from
 // `pulumi preview --json`. Pure functions only; scripts/cache-report.ts runs the preview.
-import { diffInputs } from "../core/keys";
+import { diffInputs, describeImageChange } from "../core/keys";
 import { parseCacheStatus } from "../core/preview";
 
 /** Type prefix of every artifact resource (components/core/artifact.ts registers through the dynamic provider). */
@@ -83,7 +83,7 @@ function shortOf(key: string | null): string | null {
  */
 export function describeReasons(olds: Record<string, string>, news: Record<string, string>): string[] {
     const c = diffInputs(olds, news);
-    const RANK: Record<string, number> = { upstream: 0, file: 1, param: 2 };
+    const RANK: Record<string, number> = { upstream: 0, image: 0, file: 1, param: 2 };
     const reasons: { rank: number; text: string }[] = [];
     const say = (entry: string, how: "changed" | "added" | "removed") => {
         const colon = entry.indexOf(":");
@@ -91,6 +91,7 @@ export function describeReasons(olds: Record<string, string>, news: Record<strin
         const name = entry.slice(colon + 1);
         const rank = RANK[space] ?? 3;
         if (space === "file") reasons.push({ rank, text: `${name} ${how}` });
+        else if (space === "image") reasons.push({ rank, text: describeImageChange(entry, olds[entry], news[entry]) });
         else if (space === "upstream") reasons.push({ rank, text: `upstream ${name} ${how}` });
         else if (space === "param" && how === "changed" && (olds[entry] + news[entry]).length <= 60) reasons.push({ rank, text: `param ${name}: ${olds[entry]} -> ${news[entry]}` });
         else if (space === "param") reasons.push({ rank, text: `param ${name} ${how}` });

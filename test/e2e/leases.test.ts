@@ -12,7 +12,7 @@ import YAML from "yaml";
 import { EngineSession, engineDir } from "../support/engine";
 import { startRegistry, TestRegistry } from "../support/registry";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
-import { skopeoDigest } from "../support/team";
+import { assertWhole, skopeoDigest } from "../support/team";
 import { requireTools } from "../support/tools";
 import { readJournal } from "../../components/core/journal";
 import { RegistryClient } from "../../components/oci/registry";
@@ -122,10 +122,7 @@ describe("leases: one build per key across runners (real engine, real registry, 
         assert.equal(skopeoDigest(registry.host, repository, tag), digest);
         const tags = await client.listTags(repository);
         assert.deepEqual(tags.filter(isLeaseTag), [], "no lease tag left");
-        for (const t of tags) {
-            const m = (await client.getManifest(repository, t))!;
-            for (const d of [m.json.config, ...m.json.layers]) assert.ok(await client.blobExists(repository, d.digest), `${repository}:${t} blob ${d.digest}`);
-        }
+        for (const t of tags) await assertWhole(client, repository, t);
     }
 
     before(async () => {

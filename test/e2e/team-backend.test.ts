@@ -9,7 +9,7 @@ import YAML from "yaml";
 import { EngineSession, engineDir, PulumiRun } from "../support/engine";
 import { startRegistry, TestRegistry } from "../support/registry";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
-import { copyProject, skopeoDigest, startS3, TestS3 } from "../support/team";
+import { assertWhole, copyProject, skopeoDigest, startS3, TestS3 } from "../support/team";
 import { readJournal } from "../../components/core/journal";
 import { RegistryClient } from "../../components/oci/registry";
 import { ARTIFACT_TYPE_PREFIX } from "../../components/report/cacheReport";
@@ -125,10 +125,7 @@ describe("team setup: two checkouts, one S3 backend, one registry (real engine, 
             assert.equal(skopeoDigest(registry.host, repository, tag), digest, `${repository}:${tag}`);
             const tags = await client.listTags(repository);
             assert.deepEqual(tags.filter(isLeaseTag), [], `no lease left in ${repository}`);
-            for (const t of tags) {
-                const m = (await client.getManifest(repository, t))!;
-                for (const d of [m.json.config, ...m.json.layers]) assert.ok(await client.blobExists(repository, d.digest), `${repository}:${t} blob ${d.digest}`);
-            }
+            for (const t of tags) await assertWhole(client, repository, t);
         }
     });
 });

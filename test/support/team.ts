@@ -4,7 +4,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { execFile, execFileSync } from "child_process";
+import { strict as assert } from "assert";
 import { PROJECT_ROOT } from "./engine";
+import { RegistryClient } from "../../components/oci/registry";
 import { tempDir } from "./tmp";
 
 export interface TestS3 {
@@ -66,6 +68,17 @@ export function copyProject(prefix = "warmrun-checkout-"): string {
     for (const f of PROJECT_FILES) fs.cpSync(path.join(PROJECT_ROOT, f), path.join(dir, f), { recursive: true });
     fs.symlinkSync(fs.realpathSync(path.join(PROJECT_ROOT, "node_modules")), path.join(dir, "node_modules"));
     return dir;
+}
+
+/** A tag (or digest) names a whole artifact: every blob of a manifest, every manifest of an index (a referrers index too). */
+export async function assertWhole(client: RegistryClient, repository: string, reference: string): Promise<void> {
+    const m = await client.getManifest(repository, reference);
+    assert.ok(m, `${repository}:${reference} has a manifest`);
+    if (Array.isArray(m.json.manifests)) {
+        for (const d of m.json.manifests) await assertWhole(client, repository, d.digest);
+        return;
+    }
+    for (const d of [m.json.config, ...m.json.layers]) assert.ok(await client.blobExists(repository, d.digest), `${repository}:${reference} blob ${d.digest}`);
 }
 
 /** The digest of a tag as skopeo sees it (`inspect --raw`, then `manifest-digest`): a tool we did not write. */

@@ -1,6 +1,6 @@
 // CargoDepsImage's fields: a Cargo workspace whose external dependencies are compiled into an image.
 import { KindDefinition } from "../../core/kind";
-import { buildArgsProblems } from "../../images/imagePlan";
+import { buildArgsProblems, PIN_EXTERNAL_IMAGES } from "../../images/imagePlan";
 
 export const CARGO_DEPS_KIND = "CargoDepsImage";
 
@@ -10,6 +10,7 @@ export interface CargoDepsFields {
     target?: string;
     bin?: string;
     buildArgs?: Record<string, string>;
+    pinExternalImages?: boolean;
     cargoArgs?: string[];
 }
 
@@ -22,6 +23,7 @@ export const cargoDepsImage: KindDefinition<CargoDepsFields> = {
         bin: { type: "string", description: "key only this package's or binary's dependency closure" },
         buildArgs: { type: "object", description: "build arguments (strings)" },
         cargoArgs: { type: "string[]", description: "arguments of `cargo build` in the default Dockerfile (default --locked)" },
+        pinExternalImages: PIN_EXTERNAL_IMAGES,
     },
     validate: (fields, ctx) => buildArgsProblems(fields.buildArgs, ctx.where),
 };

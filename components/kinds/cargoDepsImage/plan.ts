@@ -1,5 +1,6 @@
 // CargoDepsImage's plan: the key material from cargo/depsKey.ts; the build context is the recipe's
-// skeleton, or, with the user's own Dockerfile, the real workspace.
+// skeleton, or, with the user's own Dockerfile, the real workspace. A user's Dockerfile may name
+// external images: they are pinned by digest (the default Dockerfile starts FROM ${BASE} only).
 import * as fs from "fs";
 import * as path from "path";
 import { hashFileSet, parseIgnoreFile } from "../../core/fileset";
@@ -9,15 +10,17 @@ import { cargoRecipe } from "../../cargo/recipe";
 import { dirSource } from "../../cargo/workspace";
 import { skeleton } from "../../cargo/skeleton";
 import { cargoDepsKeyMaterial, DEFAULT_CARGO_ARGS, DEFAULT_DEPS_DOCKERFILE } from "../../cargo/depsKey";
+import { pinImagesOf } from "../../images/planPins";
 import { CargoDepsFields } from "./fields";
 
-export async function plan(fields: CargoDepsFields, ctx: Pick<PlanContext, "upstream" | "statCache">): Promise<ImagePlan> {
+export async function plan(fields: CargoDepsFields, ctx: Pick<PlanContext, "name" | "projectRoot" | "upstream" | "statCache" | "resolveImage">): Promise<ImagePlan> {
     const workspace = fields.workspace;
     const recipe = await cargoRecipe(dirSource(workspace), { bin: fields.bin });
     const dockerfileText = fields.dockerfile ? fs.readFileSync(fields.dockerfile, "utf8") : undefined;
     const cargoArgs = fields.cargoArgs ?? DEFAULT_CARGO_ARGS;
-    const material = cargoDepsKeyMaterial(recipe, { bin: fields.bin, dockerfileText, cargoArgs, buildArgs: fields.buildArgs, target: fields.target, upstream: ctx.upstream });
     const buildArgs: Record<string, string> = { ...(dockerfileText ? {} : { CARGO_ARGS: cargoArgs.join(" ") }), ...(fields.buildArgs ?? {}) };
+    const pins = fields.dockerfile && dockerfileText !== undefined ? await pinImagesOf(fields, ctx, fields.dockerfile, dockerfileText, buildArgs) : undefined;
+    const material = cargoDepsKeyMaterial(recipe, { bin: fields.bin, dockerfileText, cargoArgs, buildArgs: fields.buildArgs, target: fields.target, upstream: ctx.upstream, images: pins?.images });
     let contextFiles: ImageSpec["contextFiles"];
     if (dockerfileText !== undefined) {
         // A cargo-chef Dockerfile of the user's own plans and cooks from the real workspace.
@@ -28,5 +31,9 @@ export async function plan(fields: CargoDepsFields, ctx: Pick<PlanContext, "upst
     } else {
         contextFiles = Object.entries(skeleton(recipe)).map(([p, text]) => ({ path: p, text }));
     }
-    return { material, build: { contextFiles, containerfileText: dockerfileText ?? DEFAULT_DEPS_DOCKERFILE, buildArgs, target: fields.target } };
+    return {
+        material,
+        build: { contextFiles, containerfileText: pins?.text ?? DEFAULT_DEPS_DOCKERFILE, buildArgs, target: fields.target },
+        ...(pins ? { base: pins.base, messages: pins.messages } : {}),
+    };
 }

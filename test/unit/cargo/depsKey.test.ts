@@ -25,7 +25,7 @@ describe("CargoDepsImage key material (cargo/depsKey.ts)", () => {
             git("add", "-A");
             git("commit", "-qm", "workspace");
             const fields = { workspace: repo, ...(dockerfile ? { dockerfile: path.join(repo, dockerfile) } : {}) };
-            const component = computeKey((await plan(fields, { upstream: {}, statCache: new StatCache() })).material);
+            const component = computeKey((await plan(fields, { name: "deps", projectRoot: repo, upstream: {}, statCache: new StatCache(), resolveImage: async () => assert.fail("FROM scratch asks no registry") })).material);
             const replayed = await replay(repo, "HEAD", dockerfile ? { dockerfile } : {});
             assert.equal(replayed.rows.length, 1);
             assert.equal(replayed.rows[0].key, component);
