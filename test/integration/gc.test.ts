@@ -176,7 +176,7 @@ describe("npm run gc against a real registry", function () {
     });
 
     it("a registry that refuses deletes: one message naming its retention feature, exit 4, nothing deleted", async () => {
-        const strict = await startRegistry({ refuseDeletes: true });
+        const strict = await startRegistry({ deleteEnabled: false });
         try {
             const c = new RegistryClient({ host: strict.host, insecure: true });
             const root = path.join(work, "input-strict");

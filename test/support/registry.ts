@@ -40,8 +40,8 @@ export function htpasswdFile(user: string, password: string): string {
 export interface RegistryOptions {
     /** An htpasswd file (bcrypt, `htpasswd -Bbc`): the registry then asks for basic credentials. */
     htpasswd?: string;
-    /** Start it with deletes disabled, as some registries run (default: enabled). */
-    refuseDeletes?: boolean;
+    /** `false` gives a registry that refuses DELETE (405), as some hosted ones do (default: enabled). */
+    deleteEnabled?: boolean;
 }
 
 export async function startRegistry(opts: RegistryOptions = {}): Promise<TestRegistry> {
@@ -66,7 +66,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
             "  filesystem:",
             `    rootdirectory: ${dataDir}`,
             "  delete:",
-            `    enabled: ${opts.refuseDeletes ? "false" : "true"}`,
+            `    enabled: ${opts.deleteEnabled !== false}`,
             ...(opts.htpasswd ? ["auth:", "  htpasswd:", "    realm: warmrun-test", `    path: ${opts.htpasswd}`] : []),
             "http:",
             `  addr: 127.0.0.1:${port}`,
@@ -74,7 +74,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
         ].join("\n"),
     );
     // Deletes enabled (also in the file): retention deletes manifests by digest.
-    const env = { ...process.env, REGISTRY_STORAGE_DELETE_ENABLED: opts.refuseDeletes ? "false" : "true" };
+    const env = { ...process.env, REGISTRY_STORAGE_DELETE_ENABLED: String(opts.deleteEnabled !== false) };
     const proc: ChildProcess = spawn("docker-registry", ["serve", config], { stdio: ["ignore", "ignore", "pipe"], env });
     let stderr = "";
     proc.stderr?.on("data", (d) => (stderr += d));
