@@ -11,6 +11,7 @@
 // period by that record. A tag was pushed no later than gc first saw it, so this holds for pushes
 // from any machine, whatever their manifests' `created` says.
 import { CREATED_ANNOTATION, KEY_ANNOTATION } from "../oci/annotations";
+import { isLeaseTag, parseLease } from "../core/lease";
 /** Type prefix of every warmrun resource in a stack's state (dynamic provider resources). */
 export const STATE_TYPE_PREFIX = "pulumi-nodejs:dynamic/warmrun:";
 
@@ -31,6 +32,8 @@ export interface ManifestFacts {
     blobs: Blob[];
     /** Manifests an index lists. */
     children?: string[];
+    /** A build lease (core/lease.ts): whose, until when. */
+    lease?: { holder: string; expires: string };
 }
 
 export interface RegistryTag {
@@ -150,18 +153,20 @@ export function referencesFromState(stack: string, exported: any): StateReferenc
     return out;
 }
 
-type TagClass = "key" | "latest" | "sha-alias" | "referrers" | "other";
+type TagClass = "key" | "latest" | "sha-alias" | "referrers" | "lease" | "other";
 
 /** The referrers tag schema's tag of a subject (oci/referrers.ts): `sha256-<hex>`. */
 const REFERRERS_TAG = /^sha256-([0-9a-f]{64})$/;
 
 /**
  * A key tag ends with the manifest's short key; `latest`/`<prefix>latest`; `git-<sha>` / `<prefix><sha>`
- * aliases; `sha256-<hex>` the index of a manifest's referrers (its SBOM) where the registry has no referrers API.
+ * aliases; `sha256-<hex>` the index of a manifest's referrers (its SBOM) where the registry has no referrers API;
+ * `lease-<tag>` a runner's lease on a key it builds (core/lease.ts).
  */
 export function classifyTag(tag: string, manifest: ManifestFacts | undefined): { kind: TagClass; family?: string; subject?: string } {
     const referrers = REFERRERS_TAG.exec(tag);
     if (referrers) return { kind: "referrers", subject: `sha256:${referrers[1]}` };
+    if (isLeaseTag(tag) && manifest?.lease) return { kind: "lease" };
     const key = manifest?.key;
     if (key && tag.endsWith(key.slice(0, 24))) return { kind: "key" };
     if (!key) return { kind: "other" };
@@ -312,6 +317,12 @@ function decide(inv: RepositoryInventory, journal: JournalRecord[], policy: Rete
     for (const t of inv.tags) {
         const c = classifyTag(t.tag, inv.manifests[t.digest]);
         if (c.kind === "referrers") referrers.push({ ...t, subject: c.subject! });
+        else if (c.kind === "lease") {
+            // A live lease: a runner is building that key now. An expired one is left by a runner
+            // that died (or a registry that refuses deletes) and goes after the grace period.
+            const lease = inv.manifests[t.digest].lease!;
+            if (Date.parse(lease.expires) > policy.now.getTime()) because(t.digest, `a live lease: ${lease.holder} builds this key until ${lease.expires}`);
+        }
         else if (c.kind === "latest") because(t.digest, `alias ${t.tag}`);
         else if (c.kind === "other") because(t.digest, `tag ${t.tag} is not one warmrun makes`);
         else if (c.kind === "key") keyTags.push(t);
@@ -404,12 +415,14 @@ export function manifestFacts(digest: string, json: any, configCreated?: string)
     for (const l of json?.layers ?? []) if (l?.digest) blobs.push({ digest: l.digest, size: Number(l.size ?? 0) });
     const children = Array.isArray(json?.manifests) ? json.manifests.map((m: any) => m.digest).filter((d: unknown) => typeof d === "string") : undefined;
     const created = typeof annotations[CREATED_ANNOTATION] === "string" ? { created: annotations[CREATED_ANNOTATION], createdFrom: "annotation" as const } : configCreated ? { created: configCreated, createdFrom: "config" as const } : {};
+    const lease = parseLease(json);
     return {
         digest,
         ...(typeof annotations[KEY_ANNOTATION] === "string" ? { key: annotations[KEY_ANNOTATION] } : {}),
         ...created,
         blobs,
         ...(children ? { children } : {}),
+        ...(lease ? { lease: { holder: lease.holder, expires: lease.expires.toISOString() } } : {}),
     };
 }
 

@@ -17,6 +17,7 @@ import { computeKey, inputSummary, shortKey } from "../../components/core/keys";
 import { StatCache } from "../../components/core/fileset";
 import { buildModuleOf } from "../../components/core/providerImpl";
 import { listReferrers, pushReferrer } from "../../components/oci/referrers";
+import { leaseTag, newLease, readLease, writeLease } from "../../components/core/lease";
 
 interface GcRun {
     code: number;
@@ -222,6 +223,20 @@ describe("npm run gc against a real registry", function () {
         assert.equal(await client.resolveTag("gc/described", tagOf(outs[0])), undefined);
         assert.equal(await client.getManifest("gc/described", sboms[0]), undefined);
         assert.equal((await listReferrers(client, "gc/described", outs[1].digest)).map((d) => d.digest).join(), sboms[1], "the kept key's SBOM is still found");
+    });
+
+    it("a live lease is kept while its runner builds; an expired one is deleted", async () => {
+        const now = new Date();
+        const live = newLease("c".repeat(64), "runner-a pid 1", 600, now);
+        const dead = newLease("d".repeat(64), "runner-b pid 2", 300, new Date(now.getTime() - 3600_000));
+        await writeLease(client, "gc/notes", "c".repeat(24), live);
+        await writeLease(client, "gc/notes", "d".repeat(24), dead);
+        const r = await gcHere(["--state-file", states, "--keep", "2", "--grace", "0", "--json", "--yes"]);
+        const p = plan(r);
+        assert.deepEqual(p.keep.find((d: any) => d.tags.includes(leaseTag("c".repeat(24))))?.reasons, [`a live lease: runner-a pid 1 builds this key until ${live.expires.toISOString()}`]);
+        assert.deepEqual(p.delete.map((d: any) => d.tags), [[leaseTag("d".repeat(24))]]);
+        assert.equal((await readLease(client, "gc/notes", "c".repeat(24)))?.token, live.token, "the live lease is still there");
+        assert.equal(await readLease(client, "gc/notes", "d".repeat(24)), undefined, "the expired one is gone");
     });
 
     it("bad arguments are one usage error", async () => {

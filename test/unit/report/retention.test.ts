@@ -244,6 +244,25 @@ describe("retention decisions", () => {
         assert.ok(!planRetention([inv], [], policy({ keep: 1 }), fresh)[0].delete.some((d) => d.digest === digest("c")));
     });
 
+    it("a live lease (a runner building that key) is kept; an expired one goes; a lease- tag that holds no lease is not warmrun's", () => {
+        const lease = (c: string, expires: string): ManifestFacts => ({ digest: digest(c), blobs: [{ digest: "sha256:empty", size: 2 }], lease: { holder: "ci-7 pid 42", expires } });
+        const inv = repo([manifest("1", 50)], [
+            { tag: "lease-" + hex("2").slice(0, 24), digest: digest("a") },
+            { tag: "lease-" + hex("3").slice(0, 24), digest: digest("b") },
+            { tag: "lease-notes", digest: digest("c") },
+        ]);
+        inv.manifests[digest("a")] = lease("a", new Date(NOW.getTime() + 60_000).toISOString());
+        inv.manifests[digest("b")] = lease("b", ago(3));
+        inv.manifests[digest("c")] = { digest: digest("c"), blobs: [] };
+        assert.deepEqual(classifyTag("lease-abc", inv.manifests[digest("a")]), { kind: "lease" });
+        const [p] = decided([inv], [], policy({ keep: 1 }));
+        const why = Object.fromEntries(p.keep.map((d) => [d.digest, d.reasons]));
+        assert.deepEqual(why[digest("a")], [`a live lease: ci-7 pid 42 builds this key until ${new Date(NOW.getTime() + 60_000).toISOString()}`]);
+        assert.deepEqual(why[digest("c")], ["tag lease-notes is not one warmrun makes"]);
+        assert.deepEqual(p.delete.map((d) => d.digest), [digest("b")]);
+        assert.deepEqual(manifestFacts(digest("z"), { artifactType: "application/vnd.warmrun.lease.v1", annotations: { "dev.warmrun.lease.holder": "h", "dev.warmrun.lease.expires": "2026-12-01T12:05:00.000Z", "dev.warmrun.lease.token": "t" } }).lease, { holder: "h", expires: "2026-12-01T12:05:00.000Z" });
+    });
+
     it("reads the artifacts of a stack export: where they are published, their tags and pinned digest", () => {
         const exported = {
             deployment: {
