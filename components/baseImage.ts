@@ -1,5 +1,5 @@
 // BaseImage: a Containerfile, its context (ignore rules applied), build args and upstream keys
-// make the key; built with buildah (daemonless) or Docker (through @pulumi/docker).
+// make the key; built with buildah (daemonless) or Docker (through @pulumi/docker-build).
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
@@ -11,6 +11,7 @@ import { HOST_CA_BUNDLE, ImageBuildSpec } from "./builders/buildah";
 import { chooseBuilder, dockerBuildOnMiss, upstreamBuildArgs } from "./imageBuild";
 import { repositoryFor } from "./registry";
 import { shortKey } from "./keys";
+import { layerCacheRepository } from "./images/layerCache";
 
 export const BASE_IMAGE_KIND = "BaseImage";
 export const BASE_IMAGE_RECIPE_VERSION = 1;
@@ -45,13 +46,15 @@ export async function baseImagePlan(fields: Record<string, any>, upstream: Recor
             containerfileText,
             buildArgs,
             target: fields.target,
+            // Step reuse: the registry holds each step's layer; never part of the key.
+            layerCache: layerCacheRepository(args.registry.host, repositoryFor(args.registry, args.spec.name)),
         },
     };
 }
 
 /**
  * Publishes an image kind: its build spec gets the upstreams' pinned references as build args
- * (BASE, UPSTREAM_<NAME>); with the Docker builder, @pulumi/docker builds on a miss.
+ * (BASE, UPSTREAM_<NAME>); with the Docker builder, @pulumi/docker-build builds on a miss.
  */
 export function publishImage(parent: pulumi.ComponentResource, name: string, kind: string, args: KindArgs, plan: Promise<ImagePlan>, workDir: string): Published {
     const builder = chooseBuilder(args.builder);

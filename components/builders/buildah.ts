@@ -7,6 +7,7 @@ import { BuildContext, BuildResult, KEY_ANNOTATION, KIND_ANNOTATION, ARTIFACT_AN
 import { runTool } from "../process";
 import { summaryOf } from "../downloads";
 import { WarmrunError } from "../errors";
+import { buildahLayerCacheArgs } from "../images/layerCache";
 
 export interface ImageBuildSpec {
     /** Files of the build context: copied from sourceRoot, or written from text. */
@@ -17,6 +18,10 @@ export interface ImageBuildSpec {
     target?: string;
     /** The host's CA bundle, bind-mounted read-only into RUN steps (never into the image). */
     hostCaBundle?: string;
+    /** Manifest annotations beyond key, kind and artifact (e.g. a deps image's warm-start facts). */
+    annotations?: Record<string, string>;
+    /** Registry repository of cached steps (BaseImage step reuse, images/layerCache.ts). */
+    layerCache?: string;
 }
 
 export const BUILDAH_GLOBAL = ["--storage-driver", "vfs"];
@@ -38,25 +43,38 @@ export function budArgs(
     spec: ImageBuildSpec,
     opts: { contextDir: string; containerfile: string; image: string; insecure: boolean; labels: Record<string, string>; authfile?: string },
 ): string[] {
-    const args = [...BUILDAH_GLOBAL, "bud", "--isolation", "chroot", "--format", "oci", "--layers=false", "-f", opts.containerfile, "-t", opts.image];
+    const args = [...BUILDAH_GLOBAL, "bud", "--isolation", "chroot", "--format", "oci", ...buildahLayerCacheArgs(spec.layerCache), "-f", opts.containerfile, "-t", opts.image];
     if (opts.insecure) args.push("--tls-verify=false");
     if (opts.authfile) args.push("--authfile", opts.authfile);
     if (spec.target) args.push("--target", spec.target);
     if (spec.hostCaBundle) args.push("--volume", `${spec.hostCaBundle}:${HOST_CA_BUNDLE}:ro`);
     for (const [k, v] of Object.entries(spec.buildArgs).sort()) args.push("--build-arg", `${k}=${v}`);
     for (const [k, v] of Object.entries(opts.labels).sort()) args.push("--label", `${k}=${v}`, "--annotation", `${k}=${v}`);
+    for (const [k, v] of Object.entries(spec.annotations ?? {}).sort()) args.push("--annotation", `${k}=${v}`);
     args.push(opts.contextDir);
     return args;
 }
 
-function writeAuthFile(dir: string, host: string, username?: string, password?: string): string | undefined {
+export function writeAuthFile(dir: string, host: string, username?: string, password?: string): string | undefined {
     if (username === undefined || password === undefined) return undefined;
     const file = path.join(dir, "auth.json");
     fs.writeFileSync(file, JSON.stringify({ auths: { [host]: { auth: Buffer.from(`${username}:${password}`).toString("base64") } } }), { mode: 0o600 });
     return file;
 }
 
-export async function buildWithBuildah(ctx: BuildContext): Promise<BuildResult> {
+/** Pushes a local image under the artifact's tag: every blob the registry lacks, then the manifest. */
+export async function pushWithBuildah(inputs: BuildContext["inputs"], image: string, tmp: string, authfile: string | undefined): Promise<string> {
+    const digestFile = path.join(tmp, "digest");
+    const dest = `docker://${inputs.registry.host}/${inputs.repository}:${inputs.tag}`;
+    const pushArgs = [...BUILDAH_GLOBAL, "push", "--format", "oci", "--digestfile", digestFile, ...(inputs.registry.insecure ? ["--tls-verify=false"] : []), ...(authfile ? ["--authfile", authfile] : []), image, dest];
+    // buildah pushes every blob before the manifest, so the tag only ever names a whole image.
+    await runTool(inputs.name, "buildah", pushArgs, { secrets: [inputs.registry.password ?? ""] });
+    const digest = fs.readFileSync(digestFile, "utf8").trim();
+    if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new WarmrunError(`${inputs.name}: buildah push wrote no digest`);
+    return digest;
+}
+
+export async function buildWithBuildah(ctx: BuildContext): Promise<BuildResult & { output: string }> {
     const { inputs, log } = ctx;
     const spec = inputs.build as ImageBuildSpec;
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "warmrun-image-"));
@@ -71,15 +89,9 @@ export async function buildWithBuildah(ctx: BuildContext): Promise<BuildResult> 
         const labels = { [KEY_ANNOTATION]: inputs.key, [KIND_ANNOTATION]: inputs.kind, [ARTIFACT_ANNOTATION]: inputs.name };
         log(`${inputs.name}: buildah bud (${spec.contextFiles.length} context files)`);
         const built = await runTool(inputs.name, "buildah", budArgs(spec, { contextDir, containerfile, image, insecure: inputs.registry.insecure, labels, authfile }), { secrets });
-        const digestFile = path.join(tmp, "digest");
-        const dest = `docker://${inputs.registry.host}/${inputs.repository}:${inputs.tag}`;
-        const pushArgs = [...BUILDAH_GLOBAL, "push", "--format", "oci", "--digestfile", digestFile, ...(inputs.registry.insecure ? ["--tls-verify=false"] : []), ...(authfile ? ["--authfile", authfile] : []), image, dest];
-        // buildah pushes every blob before the manifest, so the tag only ever names a whole image.
-        await runTool(inputs.name, "buildah", pushArgs, { secrets });
-        const digest = fs.readFileSync(digestFile, "utf8").trim();
-        if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new WarmrunError(`${inputs.name}: buildah push wrote no digest`);
+        const digest = await pushWithBuildah(inputs, image, tmp, authfile);
         // What the build steps downloaded (apt-get, cargo, ...), counted as buildah streamed their output.
-        return { digest, downloads: summaryOf(built.downloads) };
+        return { digest, downloads: summaryOf(built.downloads), output: built.output };
     } finally {
         fs.rmSync(tmp, { recursive: true, force: true });
     }
