@@ -10,6 +10,7 @@ import { hashFileSet, parseIgnoreFile } from "./fileset";
 import { KindArgs, upstreamKeysOf } from "./kind";
 import { cargoRecipe, dirSource, recipeEntries, skeleton, CARGO_DEPS_KIND, CARGO_RECIPE_VERSION } from "./cargoRecipe";
 import { containerfileEntry, ImagePlan, publishImage } from "./baseImage";
+import { cookSpecOf } from "./images/warmStart";
 
 /**
  * The Dockerfile used when a workspace brings none: the build context is the recipe's skeleton
@@ -48,7 +49,9 @@ export async function cargoDepsPlan(fields: Record<string, any>, upstream: Recor
     } else {
         contextFiles = Object.entries(skeleton(recipe)).map(([p, text]) => ({ path: p, text }));
     }
-    return { material, spec: { contextFiles, containerfileText, buildArgs, target: fields.target } };
+    // With warmrun's own Dockerfile the builder runs the cook itself, and may warm-start it; not in the key.
+    const cook = userDockerfile ? {} : { cook: cookSpecOf(fields) };
+    return { material, spec: { contextFiles, containerfileText, buildArgs, target: fields.target, ...cook } };
 }
 
 export class CargoDepsImage extends pulumi.ComponentResource {

@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { WarmrunError } from "./errors";
 import { defaultInsecure, isValidRepository, parseRegistryPrefix, RegistryPrefix } from "./registry";
+import { warmStartFieldProblems } from "./images/warmStart";
 
 export const NAMESPACE = "warmrun";
 export const BUILDERS = ["auto", "docker", "buildah"] as const;
@@ -63,6 +64,8 @@ export const KIND_FIELDS: Record<string, Record<string, FieldSpec>> = {
         bin: { type: "string", description: "key only this package's or binary's dependency closure" },
         buildArgs: { type: "object", description: "build arguments (strings)" },
         cargoArgs: { type: "string[]", description: "arguments of `cargo build` in the default Dockerfile (default --locked)" },
+        warmStart: { type: "boolean", description: "on a miss, start from the closest earlier image of this artifact (default true; buildah, default Dockerfile)" },
+        warmStartDepth: { type: "integer", description: "warm starts in a row before the next miss builds cold (default 5)" },
     },
     Qcow2Image: {
         size: { type: "string", description: "disk size, e.g. 2G or 512M (default 2G)" },
@@ -378,6 +381,7 @@ export function validateConfig(raw: Record<string, string>, opts: ValidateOption
             problems.push(`${where}.secretFiles is stored in plaintext: set each with \`pulumi config set --path --secret '${where}.secretFiles["/guest/path"]' -- "$(cat file)"\``);
         }
         if (kind === "PackerAppliance") problems.push(...packerFieldProblems(where, spec, fields, opts));
+        if (kind === "CargoDepsImage") problems.push(...warmStartFieldProblems(where, fields));
         if (fields.buildArgs && Object.values(fields.buildArgs).some((v) => typeof v !== "string")) {
             problems.push(`${where}.buildArgs: every build argument must be a string (quote numbers)`);
         }

@@ -10,6 +10,18 @@ export interface JournalEntry {
     digest?: string;
     buildSeconds?: number;
     downloads?: DownloadSummary;
+    /** A warm-started build (CargoDepsImage): the parent it started from. */
+    warmFrom?: WarmFrom;
+    /** Units cargo compiled in the build (CargoDepsImage). */
+    compiledUnits?: number;
+}
+
+export interface WarmFrom {
+    /** Manifest digest and key of the parent image. */
+    digest: string;
+    key: string;
+    /** Warm starts in the chain, this one included. */
+    depth: number;
 }
 
 export interface DownloadSummary {

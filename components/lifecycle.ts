@@ -3,8 +3,9 @@
 // the dynamic provider calls; they take their builders and registry client as arguments.
 import { RegistryClient, RegistryConnection } from "./registry";
 import { WarmrunError } from "./errors";
-import { appendJournal, DownloadSummary, NO_DOWNLOADS } from "./journal";
+import { appendJournal, DownloadSummary, NO_DOWNLOADS, WarmFrom } from "./journal";
 import { diffInputs, describeInputChanges } from "./keys";
+import { warmLabel } from "./images/warmStart";
 
 export const KEY_ANNOTATION = "dev.warmrun.key";
 export const KIND_ANNOTATION = "dev.warmrun.kind";
@@ -52,6 +53,10 @@ export interface BuildResult {
     digest: string;
     downloads: DownloadSummary;
     details?: Record<string, unknown>;
+    /** The earlier image a warm start built on (CargoDepsImage), and the chain's depth after it. */
+    warmFrom?: WarmFrom;
+    /** Units cargo compiled, counted from its output (CargoDepsImage). */
+    compiledUnits?: number;
 }
 
 export type Builder = (ctx: BuildContext) => Promise<BuildResult>;
@@ -137,9 +142,14 @@ export async function createArtifact(inputs: ArtifactInputs, deps: LifecycleDeps
     const seconds = Math.round((Date.now() - started) / 100) / 10;
     await pushAliases(client, inputs, result.digest);
     if (deps.journal !== false) {
-        appendJournal({ artifact: inputs.name, kind: inputs.kind, key: inputs.key, action: "build", digest: result.digest, buildSeconds: seconds, downloads: result.downloads });
+        appendJournal({
+            artifact: inputs.name, kind: inputs.kind, key: inputs.key, action: "build", digest: result.digest, buildSeconds: seconds, downloads: result.downloads,
+            ...(result.warmFrom ? { warmFrom: result.warmFrom } : {}),
+            ...(result.compiledUnits !== undefined ? { compiledUnits: result.compiledUnits } : {}),
+        });
     }
-    log(`${inputs.name}: built and pushed ${refOf(inputs)}@${result.digest} in ${seconds} s; downloaded ${result.downloads.count} items, ${result.downloads.bytes} bytes`);
+    const how = result.warmFrom ? ` (${warmLabel(result.warmFrom.key)}, chain depth ${result.warmFrom.depth})` : "";
+    log(`${inputs.name}: built and pushed ${refOf(inputs)}@${result.digest} in ${seconds} s${how}; downloaded ${result.downloads.count} items, ${result.downloads.bytes} bytes`);
     return outputsOf(inputs, result.digest, false, seconds, result.downloads, result.details && { ...result.details, buildSeconds: seconds });
 }
 

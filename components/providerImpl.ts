@@ -4,23 +4,25 @@ import { appendJournal } from "./journal";
 import { buildBundle, BUNDLE_KIND } from "./builders/bundle";
 import { buildRootfs, ROOTFS_KIND } from "./builders/rootfs";
 import { buildWithBuildah } from "./builders/buildah";
+import { buildCargoDepsImage } from "./images/warmBuild";
 import { buildQcow2, QCOW2_KIND } from "./builders/qcow2";
 import { adoptAppliance, buildAppliance, PACKER_KIND } from "./builders/packer";
 import { WarmrunError } from "./errors";
 
-/** Image kinds build with buildah here; with Docker, @pulumi/docker built and pushed already. */
-const buildImage: Builder = async (ctx) => {
+/** Image kinds build with buildah here; with Docker, @pulumi/docker-build built and pushed already. */
+const imageBuilder = (build: Builder): Builder => async (ctx) => {
     if (ctx.inputs.build?.builder === "docker") {
         throw new WarmrunError(`${ctx.inputs.name}: the Docker build did not push ${refOf(ctx.inputs)}; see the ${ctx.inputs.name}-docker resource's output`);
     }
-    return buildWithBuildah(ctx);
+    return build(ctx);
 };
 
 export const BUILDERS: Record<string, Builder> = {
     [BUNDLE_KIND]: buildBundle,
     [ROOTFS_KIND]: buildRootfs,
-    BaseImage: buildImage,
-    CargoDepsImage: buildImage,
+    BaseImage: imageBuilder(buildWithBuildah),
+    // Warm starts from the closest earlier image of the artifact, else cold (images/warmBuild.ts).
+    CargoDepsImage: imageBuilder(buildCargoDepsImage),
     [QCOW2_KIND]: buildQcow2,
     [PACKER_KIND]: buildAppliance,
 };

@@ -8,6 +8,7 @@ import { runTool } from "../process";
 import { summaryOf } from "../downloads";
 import { WarmrunError } from "../errors";
 import { buildahLayerCacheArgs } from "../images/layerCache";
+import type { CookSpec } from "../images/warmStart";
 
 export interface ImageBuildSpec {
     /** Files of the build context: copied from sourceRoot, or written from text. */
@@ -22,6 +23,8 @@ export interface ImageBuildSpec {
     annotations?: Record<string, string>;
     /** Registry repository of cached steps (BaseImage step reuse, images/layerCache.ts). */
     layerCache?: string;
+    /** CargoDepsImage with warmrun's own Dockerfile: its cook, and whether it may warm-start. */
+    cook?: CookSpec;
 }
 
 export const BUILDAH_GLOBAL = ["--storage-driver", "vfs"];
