@@ -2,6 +2,7 @@
 // `pulumi preview --json`. Pure functions only; scripts/cache-report.ts runs the preview.
 import { diffInputs } from "./keys";
 import { parseCacheStatus } from "./preview";
+import { warmLabel } from "./images/warmStart";
 
 /** Type prefix of every artifact resource (components/artifact.ts registers through the dynamic provider). */
 export const ARTIFACT_TYPE_PREFIX = "pulumi-nodejs:dynamic/warmrun:";
@@ -24,6 +25,12 @@ export interface ReportRow {
     reasons: string[];
     /** Seconds of the artifact's last recorded build: the expected cost of building it again. */
     lastBuildSeconds: number | null;
+    /**
+     * A build that would warm-start (CargoDepsImage): the short key of the image it starts from, as
+     * the preview's inputs name it. The build still goes cold if that image cannot serve (gone,
+     * another rustc, the chain at its bound); the journal records what it did.
+     */
+    warmFrom?: string;
 }
 
 export interface ReportTotals {
@@ -178,6 +185,7 @@ export function reportRows(preview: PreviewJson, journal: RecordedBuild[] = []):
         } else if (status === "hit") action = "keep";
         else if (status === "removed") action = "delete";
         else action = holds === undefined ? "unknown" : holds ? "adopt" : "build";
+        const warmFrom = action === "build" ? shortOf(known(newState?.inputs?.build?.warmFrom?.key)) : null;
         rows.push({
             artifact,
             kind,
@@ -187,6 +195,7 @@ export function reportRows(preview: PreviewJson, journal: RecordedBuild[] = []):
             newKey: status === "removed" ? null : newKey,
             reasons,
             lastBuildSeconds: lastBuild(artifact, oldState?.outputs, journal),
+            ...(warmFrom ? { warmFrom } : {}),
         });
     }
     // A preview without --show-sames lists no unchanged artifact: its registry look-up still names it.
@@ -256,6 +265,11 @@ export function hasMiss(rows: ReportRow[]): boolean {
 const COLUMNS = ["artifact", "kind", "status", "action", "old key", "new key", "why", "last build"] as const;
 const NONE = "—";
 
+/** `build`, or `build (warm from <short key>)` for a build that would warm-start. */
+function actionText(r: ReportRow): string {
+    return r.action === "build" && r.warmFrom ? warmLabel(r.warmFrom) : r.action;
+}
+
 function seconds(v: number | null): string {
     return v === null ? NONE : `${v} s`;
 }
@@ -268,7 +282,7 @@ export function renderTable(rows: ReportRow[], opts: { stack?: string } = {}): s
             r.artifact,
             r.kind,
             r.status,
-            r.action,
+            actionText(r),
             (r.oldKey ?? NONE).slice(0, 12),
             (r.newKey ?? NONE).slice(0, 12),
             why.join("; ") || NONE,
@@ -305,7 +319,7 @@ export function renderMarkdown(rows: ReportRow[], opts: { stack?: string } = {})
                 mdEscape(r.artifact),
                 mdEscape(r.kind),
                 r.status,
-                r.action,
+                actionText(r),
                 mdCode(r.oldKey),
                 mdCode(r.newKey),
                 r.reasons.length ? r.reasons.map(mdEscape).join("<br>") : NONE,
@@ -344,11 +358,13 @@ export function parseMarkdown(text: string): ReportRow[] {
         const c = splitCells(line);
         if (c.length !== COLUMNS.length) throw new Error(`a report row has ${c.length} cells, not ${COLUMNS.length}: ${line}`);
         const key = (v: string) => (v === NONE ? null : v.replace(/^`|`$/g, ""));
+        const warm = /^build \(warm from ([0-9a-f]+)\)$/.exec(c[3]);
         rows.push({
             artifact: mdUnescape(c[0]),
             kind: mdUnescape(c[1]),
             status: c[2] as Status,
-            action: c[3] as Action,
+            action: (warm ? "build" : c[3]) as Action,
+            ...(warm ? { warmFrom: warm[1] } : {}),
             oldKey: key(c[4]),
             newKey: key(c[5]),
             reasons: c[6] === NONE ? [] : c[6].split("<br>").map(mdUnescape),
