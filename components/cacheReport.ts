@@ -2,7 +2,7 @@
 // `pulumi preview --json`. Pure functions only; scripts/cache-report.ts runs the preview.
 import { diffInputs } from "./keys";
 import { parseCacheStatus } from "./preview";
-import { warmLabel } from "./images/warmStart";
+import { warmCandidateOf, warmLabel } from "./images/warmStart";
 
 /** Type prefix of every artifact resource (components/artifact.ts registers through the dynamic provider). */
 export const ARTIFACT_TYPE_PREFIX = "pulumi-nodejs:dynamic/warmrun:";
@@ -26,9 +26,9 @@ export interface ReportRow {
     /** Seconds of the artifact's last recorded build: the expected cost of building it again. */
     lastBuildSeconds: number | null;
     /**
-     * A build that would warm-start (CargoDepsImage): the short key of the image it starts from, as
-     * the preview's inputs name it. The build still goes cold if that image cannot serve (gone,
-     * another rustc, the chain at its bound); the journal records what it did.
+     * A build that would warm-start (CargoDepsImage): the short key of the image the state records,
+     * which the provider hands to the build. The build still goes cold if that image cannot serve
+     * (gone, another rustc, the chain at its bound); the journal records what it did.
      */
     warmFrom?: string;
 }
@@ -185,7 +185,9 @@ export function reportRows(preview: PreviewJson, journal: RecordedBuild[] = []):
         } else if (status === "hit") action = "keep";
         else if (status === "removed") action = "delete";
         else action = holds === undefined ? "unknown" : holds ? "adopt" : "build";
-        const warmFrom = action === "build" ? shortOf(known(newState?.inputs?.build?.warmFrom?.key)) : null;
+        // The image the provider's diff would hand to the build as its warm-start candidate.
+        const candidate = action === "build" && oldState ? warmCandidateOf({ ...oldState.inputs, ...oldState.outputs }, newState?.inputs) : undefined;
+        const warmFrom = candidate ? shortOf(known(candidate.key)) : null;
         rows.push({
             artifact,
             kind,

@@ -31,22 +31,7 @@ export function unchangedArtifactDiff(olds: any, news: any): { changes: boolean;
     return { changes: aliasesChanged, replaces: [], deleteBeforeReplace: false };
 }
 
-/**
- * The check: a replaced CargoDepsImage names its previous tag and key (from the old inputs, all a
- * check sees of the state) as the warm-start candidate its create resolves. The same function as
- * withWarmCandidate in components/images/warmStart.ts (a unit test holds them together), kept here
- * so a preview never loads the implementation for it.
- */
-export function warmCandidateCheck(olds: any, news: any): any {
-    const build = news && news.build;
-    if (!build || typeof build !== "object" || !build.cook || build.cook.warmStart !== true) return news;
-    if (!olds || typeof olds.key !== "string" || typeof olds.tag !== "string" || olds.key === news.key) return news;
-    if (olds.repository !== news.repository || (olds.registry && olds.registry.host) !== (news.registry && news.registry.host)) return news;
-    return { ...news, build: { ...build, warmFrom: { tag: olds.tag, key: olds.key } } };
-}
-
 export const artifactProvider: pulumi.dynamic.ResourceProvider = {
-    check: async (olds: any, news: any) => ({ inputs: warmCandidateCheck(olds, news) }),
     diff: async (id: string, olds: any, news: any) => unchangedArtifactDiff(olds, news) ?? loadImpl().diff(id, olds, news),
     create: (inputs: any) => loadImpl().create(inputs),
     read: (id: string, props: any) => loadImpl().read(id, props),

@@ -5,6 +5,7 @@ import { buildBundle, BUNDLE_KIND } from "./builders/bundle";
 import { buildRootfs, ROOTFS_KIND } from "./builders/rootfs";
 import { buildWithBuildah } from "./builders/buildah";
 import { buildCargoDepsImage } from "./images/warmBuild";
+import { candidateSlot, WarmCandidate, warmCandidateOf } from "./images/warmStart";
 import { buildQcow2, QCOW2_KIND } from "./builders/qcow2";
 import { adoptAppliance, buildAppliance, PACKER_KIND } from "./builders/packer";
 import { WarmrunError } from "./errors";
@@ -32,13 +33,25 @@ export const ADOPTERS: Record<string, Adopter> = {
     [PACKER_KIND]: adoptAppliance,
 };
 
+/**
+ * Warm-start candidates, from the diff of a replaced CargoDepsImage to the create that follows in
+ * the same deployment (and so in this provider process): the diff sees the state's outputs, the
+ * create only the new inputs. A create that finds none starts from the latest alias or builds cold.
+ */
+const warmCandidates = new Map<string, WarmCandidate>();
+
 export async function diff(_id: string, olds: ArtifactOutputs, news: ArtifactInputs) {
     const d = diffArtifact(olds, news);
+    const candidate = d.replaces.length > 0 ? warmCandidateOf(olds, news) : undefined;
+    if (candidate) warmCandidates.set(candidateSlot(news), candidate);
     return { changes: d.changes, replaces: d.replaces, deleteBeforeReplace: false };
 }
 
 export async function create(inputs: ArtifactInputs) {
-    const outs = await createArtifact(inputs, { builders: BUILDERS, adopters: ADOPTERS, log: (m) => console.error(m) });
+    const candidate = warmCandidates.get(candidateSlot(inputs));
+    // The candidate reaches the builder only: the outputs (and so the state) keep the inputs as given.
+    const builders = candidate ? { ...BUILDERS, [inputs.kind]: (ctx: Parameters<Builder>[0]) => BUILDERS[inputs.kind]({ ...ctx, inputs: { ...ctx.inputs, build: { ...ctx.inputs.build, warmFrom: candidate } } }) } : BUILDERS;
+    const outs = await createArtifact(inputs, { builders, adopters: ADOPTERS, log: (m) => console.error(m) });
     return { id: refOf(inputs), outs };
 }
 

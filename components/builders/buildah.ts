@@ -77,7 +77,8 @@ export async function pushWithBuildah(inputs: BuildContext["inputs"], image: str
     return digest;
 }
 
-export async function buildWithBuildah(ctx: BuildContext): Promise<BuildResult & { output: string }> {
+/** opts.stream: where the build's output goes as it streams (default: the provider's stderr). */
+export async function buildWithBuildah(ctx: BuildContext, opts: { stream?: (text: string) => void } = {}): Promise<BuildResult & { output: string }> {
     const { inputs, log } = ctx;
     const spec = inputs.build as ImageBuildSpec;
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "warmrun-image-"));
@@ -91,7 +92,7 @@ export async function buildWithBuildah(ctx: BuildContext): Promise<BuildResult &
         const authfile = writeAuthFile(tmp, inputs.registry.host, inputs.registry.username, inputs.registry.password);
         const labels = { [KEY_ANNOTATION]: inputs.key, [KIND_ANNOTATION]: inputs.kind, [ARTIFACT_ANNOTATION]: inputs.name };
         log(`${inputs.name}: buildah bud (${spec.contextFiles.length} context files)`);
-        const built = await runTool(inputs.name, "buildah", budArgs(spec, { contextDir, containerfile, image, insecure: inputs.registry.insecure, labels, authfile }), { secrets });
+        const built = await runTool(inputs.name, "buildah", budArgs(spec, { contextDir, containerfile, image, insecure: inputs.registry.insecure, labels, authfile }), { secrets, stream: opts.stream });
         const digest = await pushWithBuildah(inputs, image, tmp, authfile);
         // What the build steps downloaded (apt-get, cargo, ...), counted as buildah streamed their output.
         return { digest, downloads: summaryOf(built.downloads), output: built.output };

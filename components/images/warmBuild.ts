@@ -18,6 +18,7 @@ import { WarmrunError } from "../errors";
 import { RegistryClient } from "../registry";
 import {
     CARGO_PROGRESS_ARGS,
+    cargoProgressFilter,
     chooseParent,
     compatOf,
     countCompilingLines,
@@ -33,6 +34,7 @@ import {
 } from "./warmStart";
 import { shortKey } from "../keys";
 
+/** The build block, with the candidate the provider's diff found (components/providerImpl.ts). */
 type DepsSpec = ImageBuildSpec & { warmFrom?: WarmCandidate };
 
 /** Raised when a warm start cannot go on; the builder then builds cold. */
@@ -49,7 +51,7 @@ export async function buildCargoDepsImage(ctx: BuildContext): Promise<BuildResul
         const cookArgs = [spec.buildArgs.CARGO_ARGS ?? "", ...CARGO_PROGRESS_ARGS].join(" ").trim();
         const coldSpec: ImageBuildSpec = { ...spec, buildArgs: { ...spec.buildArgs, CARGO_ARGS: cookArgs }, annotations: { ...(spec.annotations ?? {}), ...warmAnnotations(compat, 0) } };
         delete (coldSpec as DepsSpec).warmFrom;
-        const r = await buildWithBuildah({ ...ctx, inputs: { ...ctx.inputs, build: coldSpec } });
+        const r = await buildWithBuildah({ ...ctx, inputs: { ...ctx.inputs, build: coldSpec } }, { stream: cookLog() });
         return { digest: r.digest, downloads: r.downloads, compiledUnits: countCompilingLines(r.output) };
     };
     if (!spec.cook.warmStart) return cold();
@@ -70,16 +72,17 @@ export async function buildCargoDepsImage(ctx: BuildContext): Promise<BuildResul
     }
 }
 
-/** Asks the registry about the candidates: the state's previous tag, then the `latest` alias. */
+/** Asks the registry about the candidates: the state's previous image, then the `latest` alias. */
 async function findParent(client: RegistryClient, inputs: BuildContext["inputs"], spec: DepsSpec, compat: string) {
-    const candidates: { source: "state" | "latest"; tag: string }[] = [];
-    if (spec.warmFrom?.tag) candidates.push({ source: "state", tag: spec.warmFrom.tag });
+    const candidates: { source: "state" | "latest"; tag: string; digest?: string }[] = [];
+    if (spec.warmFrom?.tag) candidates.push({ source: "state", tag: spec.warmFrom.tag, digest: spec.warmFrom.digest });
     if (spec.warmFrom?.tag !== LATEST_ALIAS && inputs.tag !== LATEST_ALIAS) candidates.push({ source: "latest", tag: LATEST_ALIAS });
     const answers: ParentAnswer[] = [];
     for (const c of candidates) {
-        const digest = await client.resolveTag(inputs.repository, c.tag);
+        // The state's digest when it has one (the tag may have moved since), else what the tag names.
+        const digest = c.digest ?? (await client.resolveTag(inputs.repository, c.tag));
         const m = digest ? await client.getManifest(inputs.repository, digest) : undefined;
-        answers.push({ ...c, digest: m ? digest : undefined, annotations: m?.json.annotations ?? {}, layers: (m?.json.layers ?? []).map((l: any) => l.digest) });
+        answers.push({ source: c.source, tag: c.tag, digest: m ? digest : undefined, annotations: m?.json.annotations ?? {}, layers: (m?.json.layers ?? []).map((l: any) => l.digest) });
     }
     return chooseParent(answers, { artifact: inputs.name, key: inputs.key, compat, maxDepth: spec.cook!.maxDepth, baseLayers: await baseLayers(client, inputs.registry.host, spec.buildArgs.BASE) }, ARTIFACT_ANNOTATION, KEY_ANNOTATION);
 }
@@ -99,8 +102,8 @@ async function warmBuild(ctx: BuildContext, spec: DepsSpec, compat: string, pare
     const secrets = [inputs.registry.password ?? ""];
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "warmrun-warm-"));
     const container = `warmrun-warm-${name}-${randomBytes(4).toString("hex")}`;
-    const buildah = (args: string[], opts: { stdout?: (d: Buffer) => void; quiet?: boolean } = {}) =>
-        runTool(name, "buildah", [...BUILDAH_GLOBAL, ...args], { secrets, stdout: opts.stdout, ...(opts.quiet ? { stream: () => undefined } : {}) });
+    const buildah = (args: string[], opts: { stdout?: (d: Buffer) => void; quiet?: boolean; stream?: (t: string) => void } = {}) =>
+        runTool(name, "buildah", [...BUILDAH_GLOBAL, ...args], { secrets, stdout: opts.stdout, stream: opts.quiet ? () => undefined : opts.stream });
     const tls = inputs.registry.insecure ? ["--tls-verify=false"] : [];
     const volumes = spec.hostCaBundle ? ["--volume", `${spec.hostCaBundle}:${HOST_CA_BUNDLE}:ro`] : [];
     let created = false;
@@ -132,7 +135,7 @@ async function warmBuild(ctx: BuildContext, spec: DepsSpec, compat: string, pare
         const started = Date.now();
         const cook = await buildah(
             ["run", "--isolation", "chroot", ...volumes, "--env", `CARGO_ARGS=${cookArgs}`, container, "--", "sh", "-c", "cd /app && exec cargo build --message-format=json-render-diagnostics ${CARGO_ARGS}"],
-            { stdout: (d) => stdout.push(d) },
+            { stdout: (d) => stdout.push(d), stream: cookLog() },
         );
         const cookSeconds = (Date.now() - started) / 1000;
         const messages = parseCargoMessages(Buffer.concat(stdout).toString("utf8"));
@@ -177,6 +180,15 @@ async function warmBuild(ctx: BuildContext, spec: DepsSpec, compat: string, pare
         if (created) await runTool(name, "buildah", [...BUILDAH_GLOBAL, "rm", container], { stream: () => undefined }).catch(() => undefined);
         fs.rmSync(tmp, { recursive: true, force: true });
     }
+}
+
+/** The cook's output for the log, without cargo's progress frames (they are counted, not shown). */
+function cookLog(): (text: string) => void {
+    const filter = cargoProgressFilter();
+    return (text) => {
+        const shown = filter(text);
+        if (shown) process.stderr.write(shown);
+    };
 }
 
 function probeOf(output: string): { rustc: string; cargoHome: string } {

@@ -54,10 +54,12 @@ export function warmStartFieldProblems(where: string, fields: { warmStart?: unkn
     return problems;
 }
 
-/** The earlier image of the same artifact the state records; set by the provider's check. */
+/** The earlier image of the same artifact the state records (its outputs before the replace). */
 export interface WarmCandidate {
     tag: string;
     key: string;
+    /** The digest the state recorded; the tag may have moved since. */
+    digest?: string;
 }
 
 /** Files of the skeleton that choose the toolchain or change how cargo compiles. */
@@ -85,17 +87,22 @@ export function warmAnnotations(compat: string, depth: number, parent?: { digest
 }
 
 /**
- * The provider's check: a replaced artifact (its key changed) names its previous tag and key as
- * the warm-start candidate. Old inputs are all a check sees of the state; the previous tag is one
- * of them and resolves to the previous digest at build time. Anything else passes unchanged.
- * (components/provider.ts keeps a copy of this function, which a unit test holds to it.)
+ * The previous image of a replaced artifact, from the provider's diff: the diff sees the state's
+ * outputs (tag, key, digest) and the new inputs; the create that follows in the same deployment
+ * sees only the new inputs. (A check cannot carry it: the engine checks a replacement's inputs again
+ * without the old ones.) Undefined unless the key changed, in the same place, with warm starts on.
  */
-export function withWarmCandidate(olds: any, news: any): any {
+export function warmCandidateOf(olds: any, news: any): WarmCandidate | undefined {
     const build = news?.build;
-    if (!build || typeof build !== "object" || !build.cook || build.cook.warmStart !== true) return news;
-    if (!olds || typeof olds.key !== "string" || typeof olds.tag !== "string" || olds.key === news.key) return news;
-    if (olds.repository !== news.repository || olds.registry?.host !== news.registry?.host) return news;
-    return { ...news, build: { ...build, warmFrom: { tag: olds.tag, key: olds.key } } };
+    if (!build || typeof build !== "object" || !build.cook || build.cook.warmStart !== true) return undefined;
+    if (!olds || typeof olds.key !== "string" || typeof olds.tag !== "string" || olds.key === news.key) return undefined;
+    if (olds.repository !== news.repository || olds.registry?.host !== news.registry?.host) return undefined;
+    return { tag: olds.tag, key: olds.key, ...(typeof olds.digest === "string" && /^sha256:[0-9a-f]{64}$/.test(olds.digest) ? { digest: olds.digest } : {}) };
+}
+
+/** Where the diff leaves a candidate for the create of the same artifact and key. */
+export function candidateSlot(inputs: { name?: string; key?: string }): string {
+    return `${inputs.name}\u0000${inputs.key}`;
 }
 
 /** A candidate parent as the registry answered for it. */
@@ -240,6 +247,33 @@ export function countUnits(messages: CargoMessage[]): UnitCount {
 /** `Compiling` status lines in cargo's human output: the units it compiled, as a reader counts them. */
 export function countCompilingLines(text: string): number {
     return text.split(/[\r\n]/).filter((l) => /^\s*Compiling \S+ v\d/.test(l.replace(/\x1b\[[0-9;]*m/g, ""))).length;
+}
+
+/**
+ * A log filter for a cook's output: drops cargo's progress frames (`    Building [==>  ] 3/37: x\r`,
+ * printed only so cargo prints its download total), keeps every line. Chunks may split anywhere.
+ */
+export function cargoProgressFilter(): (chunk: string) => string {
+    let pending = "";
+    return (chunk: string) => {
+        const text = pending + chunk;
+        let out = "";
+        let start = 0;
+        for (let i = 0; i < text.length; i++) {
+            const c = text[i];
+            if (c !== "\r" && c !== "\n") continue;
+            const segment = text.slice(start, i + 1);
+            if (!(c === "\r" && /^\s*Building \[/.test(segment))) out += segment;
+            start = i + 1;
+        }
+        pending = text.slice(start);
+        // A partial line that cannot be a frame is shown now; a frame's start waits for its end.
+        if (!/^\s*(B(u(i(l(d(i(n(g( (\[.*)?)?)?)?)?)?)?)?)?)?$/.test(pending)) {
+            out += pending;
+            pending = "";
+        }
+        return out;
+    };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -170,8 +170,8 @@ describe("cache report", () => {
     it("a build that would warm-start says from which key: build (warm from <short key>), in every format", () => {
         const preview = chainPreview();
         const deps = preview.steps!.find((st) => st.urn === urnOf("CargoDepsImage", "deps"))!;
-        // What the provider's check put into the new inputs: the previous tag and key.
-        (deps.newState!.inputs as any).build = { cook: { warmStart: true, maxDepth: 5 }, warmFrom: { tag: key("1").slice(0, 24), key: key("1") } };
+        // A deps image with warmrun's own Dockerfile and warm starts on (the default).
+        (deps.newState!.inputs as any).build = { cook: { warmStart: true, maxDepth: 5 } };
         const rows = reportRows(preview, JOURNAL);
         const row = rows.find((r) => r.artifact === "deps")!;
         assert.deepEqual([row.action, row.warmFrom], ["build", key("1").slice(0, 24)]);
@@ -182,5 +182,7 @@ describe("cache report", () => {
         assert.deepEqual(parseMarkdown(md), rows);
         assert.equal(JSON.parse(renderJson(rows)).rows.find((r: ReportRow) => r.artifact === "deps").warmFrom, key("1").slice(0, 24));
         assert.equal(totals(rows).builds, 2, "still a build in the totals");
+        (deps.newState!.inputs as any).build = { cook: { warmStart: false, maxDepth: 5 } };
+        assert.equal(reportRows(preview, JOURNAL).find((r) => r.artifact === "deps")!.warmFrom, undefined, "warmStart: false");
     });
 });

@@ -1,4 +1,4 @@
-// CargoDepsImage warm starts, the pure parts: the provider's check, the choice of the parent, and
+// CargoDepsImage warm starts, the pure parts: the candidate from the provider's diff, the choice of the parent, and
 // the prune plans, on cargo's own JSON messages (a real `cargo build --message-format=json` of the
 // warm-start fixture workspace, test/fixtures/cargo-messages).
 import { strict as assert } from "assert";
@@ -19,13 +19,14 @@ import {
     warmAnnotations,
     warmLabel,
     warmStartFieldProblems,
-    withWarmCandidate,
+    warmCandidateOf,
+    candidateSlot,
     WARM_COMPAT_ANNOTATION,
     WARM_DEPTH_ANNOTATION,
     WARM_PARENT_ANNOTATION,
     CargoArtifactMessage,
+    cargoProgressFilter,
 } from "../../components/images/warmStart";
-import { warmCandidateCheck } from "../../components/provider";
 import { validateConfig } from "../../components/config";
 import { ARTIFACT_ANNOTATION, KEY_ANNOTATION } from "../../components/lifecycle";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
@@ -35,11 +36,15 @@ const MESSAGES = parseCargoMessages(fs.readFileSync(path.join(__dirname, "../fix
 describe("CargoDepsImage warm start (pure parts)", () => {
     after(removeTempDirs);
 
-    describe("the provider's check names the previous image as the candidate", () => {
-        const olds = { key: "a".repeat(64), tag: "a".repeat(24), repository: "w/deps", registry: { host: "h:5000" }, build: { cook: { warmStart: true, maxDepth: 5 } } };
-        const news = { key: "b".repeat(64), tag: "b".repeat(24), repository: "w/deps", registry: { host: "h:5000" }, build: { cook: { warmStart: true, maxDepth: 5 }, contextFiles: [] } };
-        const cases: [string, any, any][] = [
-            ["a key change", olds, news],
+    describe("the provider's diff names the replaced image as the candidate", () => {
+        const digest = "sha256:" + "d".repeat(64);
+        const olds = { name: "deps", key: "a".repeat(64), tag: "a".repeat(24), digest, repository: "w/deps", registry: { host: "h:5000" }, build: { cook: { warmStart: true, maxDepth: 5 } } };
+        const news = { name: "deps", key: "b".repeat(64), tag: "b".repeat(24), repository: "w/deps", registry: { host: "h:5000" }, build: { cook: { warmStart: true, maxDepth: 5 }, contextFiles: [] } };
+        it("a key change: the state's tag, key and digest", () => {
+            assert.deepEqual(warmCandidateOf(olds, news), { tag: olds.tag, key: olds.key, digest });
+            assert.deepEqual(warmCandidateOf({ ...olds, digest: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" }, news), { tag: olds.tag, key: olds.key }, "no digest unless a real one");
+        });
+        const none: [string, any, any][] = [
             ["an unchanged key", olds, { ...news, key: olds.key, tag: olds.tag }],
             ["a new artifact (no olds)", {}, news],
             ["warmStart: false", olds, { ...news, build: { cook: { warmStart: false, maxDepth: 5 } } }],
@@ -48,17 +53,10 @@ describe("CargoDepsImage warm start (pure parts)", () => {
             ["another registry", olds, { ...news, registry: { host: "other:5000" } }],
             ["a build block still unknown at preview", olds, { ...news, build: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" }],
         ];
-        for (const [what, o, n] of cases) {
-            it(`${what}: provider.ts's copy agrees with withWarmCandidate`, () => assert.deepEqual(warmCandidateCheck(o, n), withWarmCandidate(o, n)));
-        }
-        it("a key change sets build.warmFrom to the previous tag and key, and nothing else", () => {
-            const out = withWarmCandidate(olds, news);
-            assert.deepEqual(out.build.warmFrom, { tag: olds.tag, key: olds.key });
-            assert.deepEqual({ ...out, build: { ...out.build, warmFrom: undefined } }, { ...news, build: { ...news.build, warmFrom: undefined } });
-            assert.equal((news.build as any).warmFrom, undefined, "the new inputs are not mutated");
-        });
-        it("no candidate unless the key changed and warm starts are on", () => {
-            for (const [what, o, n] of cases.slice(1)) assert.equal(withWarmCandidate(o, n).build?.warmFrom, undefined, what);
+        for (const [what, o, n] of none) it(`${what}: no candidate`, () => assert.equal(warmCandidateOf(o, n), undefined));
+        it("the slot names the artifact and its new key", () => {
+            assert.equal(candidateSlot(news), candidateSlot({ name: "deps", key: news.key }));
+            assert.notEqual(candidateSlot(news), candidateSlot(olds));
         });
     });
 
@@ -144,6 +142,15 @@ describe("CargoDepsImage warm start (pure parts)", () => {
             assert.deepEqual([c.compiled, c.fresh], [29, 0]);
             const packages = new Set(MESSAGES.filter((m) => m.reason === "compiler-artifact").map((m) => parsePackageId((m as CargoArtifactMessage).package_id)!.name));
             assert.equal(packages.size, 21, "19 crates of the registry and the 2 of the workspace");
+        });
+        it("the cook's log drops cargo's progress frames, however the output is split, and keeps every line", () => {
+            const input = "    Building [    ] 0/37: a\r   Compiling quote v1.0.47\n    Building [=> ] 2/37: b\r    Building [=> ] 3/37: c\r  Downloaded 19 crates (1.3 MB) in 0.20s\nBuild script output\r\nplain";
+            for (const size of [1, 3, 7, input.length]) {
+                const f = cargoProgressFilter();
+                let out = "";
+                for (let i = 0; i < input.length; i += size) out += f(input.slice(i, i + size));
+                assert.equal(out, "   Compiling quote v1.0.47\n  Downloaded 19 crates (1.3 MB) in 0.20s\nBuild script output\r\nplain", `chunks of ${size}`);
+            }
         });
         it("counts Compiling lines through progress frames and colours", () => {
             const text = "    Building [=>  ] 1/3: a\r   Compiling itoa v1.0.15\n\x1b[1m\x1b[32m   Compiling\x1b[0m serde_json v1.0.154\n   Compiling wordfreq v0.1.0 (/app/crates/wordfreq)\n    Finished `dev` profile\n";
