@@ -112,6 +112,7 @@ async function warmBuild(ctx: BuildContext, spec: DepsSpec, compat: string, pare
         const auth = authfile ? ["--authfile", authfile] : [];
         const parentRef = `${inputs.registry.host}/${inputs.repository}@${parent.digest}`;
         log(`${name}: warm start from ${shortKey(parent.key)} (${parentRef})`);
+        const t0 = Date.now();
         await buildah(["from", "--quiet", "--name", container, ...tls, ...auth, `docker://${parentRef}`], { quiet: true });
         created = true;
         const root = (await buildah(["mount", container], { quiet: true })).output.trim().split("\n").pop()!;
@@ -137,6 +138,7 @@ async function warmBuild(ctx: BuildContext, spec: DepsSpec, compat: string, pare
             ["run", "--isolation", "chroot", ...volumes, "--env", `CARGO_ARGS=${cookArgs}`, container, "--", "sh", "-c", "cd /app && exec cargo build --message-format=json-render-diagnostics ${CARGO_ARGS}"],
             { stdout: (d) => stdout.push(d), stream: cookLog() },
         );
+        const fromSeconds = (started - t0) / 1000;
         const cookSeconds = (Date.now() - started) / 1000;
         const messages = parseCargoMessages(Buffer.concat(stdout).toString("utf8"));
         const units = countUnits(messages);
@@ -157,7 +159,8 @@ async function warmBuild(ctx: BuildContext, spec: DepsSpec, compat: string, pare
             for (const rel of removeRegistry) removeInside(registry, rel);
             registryRemoved = removeRegistry.length;
         }
-        log(`${name}: warm cook ${Math.round(cookSeconds)} s: ${units.compiled} of ${units.units} units compiled, ${units.fresh} fresh; pruned ${plan.remove.length} entries of target/ and ${registryRemoved} of the registry cache`);
+        log(`${name}: warm cook ${Math.round(cookSeconds)} s (after ${Math.round(fromSeconds)} s to set up the parent): ${units.compiled} of ${units.units} units compiled, ${units.fresh} fresh; pruned ${plan.remove.length} entries of target/ and ${registryRemoved} of the registry cache`);
+        const t1 = Date.now();
 
         // Labels and annotations as a cold build sets them, plus the warm-start facts.
         const labels = { [KEY_ANNOTATION]: inputs.key, [KIND_ANNOTATION]: inputs.kind, [ARTIFACT_ANNOTATION]: name };
@@ -169,7 +172,9 @@ async function warmBuild(ctx: BuildContext, spec: DepsSpec, compat: string, pare
         await buildah(["umount", container], { quiet: true });
         const image = `localhost/warmrun-build/${name}:${inputs.tag}`;
         await buildah(["commit", "--quiet", "--format", "oci", container, image], { quiet: true });
+        const t2 = Date.now();
         const digest = await pushWithBuildah(inputs, image, tmp, authfile);
+        log(`${name}: warm start committed in ${Math.round((t2 - t1) / 1000)} s, pushed in ${Math.round((Date.now() - t2) / 1000)} s`);
         return {
             digest,
             downloads: summaryOf(cook.downloads),
