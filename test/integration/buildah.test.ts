@@ -8,6 +8,7 @@ import { RegistryClient } from "../../components/registry";
 import { ArtifactInputs, createArtifact, KEY_ANNOTATION } from "../../components/lifecycle";
 import { BUILDERS } from "../../components/providerImpl";
 import { baseImagePlan } from "../../components/baseImage";
+import { budArgs } from "../../components/builders/buildah";
 import { computeKey, inputSummary, shortKey } from "../../components/keys";
 import { StatCache } from "../../components/fileset";
 
@@ -39,7 +40,7 @@ describe("BaseImage with buildah against a real registry", function () {
     async function imageInputs(name: string, containerfile: string, files: Record<string, string>): Promise<ArtifactInputs> {
         const dir = tempDir();
         writeTree(dir, { Containerfile: containerfile, ...files });
-        const plan = await baseImagePlan({ containerfile: path.join(dir, "Containerfile") }, {}, { statCache: new StatCache() } as any);
+        const plan = await baseImagePlan({ containerfile: path.join(dir, "Containerfile") }, {}, { statCache: new StatCache(), registry: { host: registry.host, namespace: "test", insecure: true }, spec: { name } } as any);
         const key = computeKey(plan.material);
         return {
             name,
@@ -53,6 +54,34 @@ describe("BaseImage with buildah against a real registry", function () {
             build: { ...plan.spec, builder: "buildah" },
         };
     }
+
+    it("step reuse: a miss that changes only the last step takes the earlier steps from the registry's layer cache", async () => {
+        const files = { "a.txt": "first step\n", "b.txt": "second step, v1\n" };
+        const containerfile = "FROM scratch\nCOPY a.txt /a.txt\nCOPY b.txt /b.txt\n";
+        const first = await imageInputs("steps", containerfile, files);
+        assert.equal(first.build.layerCache, `${registry.host}/test/steps/cache`, "under the artifact's own repository");
+        await createArtifact(first, { builders: BUILDERS });
+        const cached = await client.listTags("test/steps/cache");
+        assert.ok(cached.length >= 1, `buildah pushed the steps to the cache: ${cached.join(", ")}`);
+
+        // The next miss, on a machine with an empty local store (its own storage root): the first
+        // step comes from the registry, the changed one runs.
+        const second = await imageInputs("steps", containerfile, { ...files, "b.txt": "second step, v2\n" });
+        assert.notEqual(second.key, first.key);
+        const dir = tempDir();
+        writeTree(dir, { Containerfile: containerfile, "context/a.txt": files["a.txt"], "context/b.txt": "second step, v2\n" });
+        const store = tempDir("warmrun-buildah-store-");
+        const args = budArgs(second.build, { contextDir: path.join(dir, "context"), containerfile: path.join(dir, "Containerfile"), image: "localhost/steps:second", insecure: true, labels: {} });
+        const out = execFileSync("buildah", ["--root", path.join(store, "root"), "--runroot", path.join(store, "run"), ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+        assert.match(out, /STEP 2\/3: COPY a\.txt \/a\.txt\n--> Cache pulled from remote /);
+        assert.doesNotMatch(out.split("STEP 3/3")[1], /Cache pulled from remote|Using cache/, "the changed step runs");
+        execFileSync("buildah", ["--root", path.join(store, "root"), "--runroot", path.join(store, "run"), "--storage-driver", "vfs", "rmi", "--all", "--force"], { stdio: "ignore" });
+
+        // The cache never decides a hit: the second key is still a miss, and builds.
+        const outs = await createArtifact(second, { builders: BUILDERS });
+        assert.equal(outs.cacheHit, false);
+        assert.equal(await client.resolveTag("test/steps", second.tag), outs.digest);
+    });
 
     it("builds, labels the image with its key and pushes it under the key tag", async () => {
         const inputs = await imageInputs("hello", "FROM scratch\nCOPY hello.txt /hello.txt\n", { "hello.txt": "hello\n" });
