@@ -1,4 +1,4 @@
-// Miss cost: what a CargoDepsImage miss costs cold and warm-started, on a workspace over about 180
+// Miss cost: what a CargoDepsImage miss costs cold and warm-started, on a workspace over 154
 // crates of the package registry (bench/miss-cost-workspace), after (a) one external crate's version
 // bump, (b) one new small dependency, (c) a feature enabled on one crate. Each warm start builds from
 // the image of the unchanged workspace; its baseline is a cold build of the same key in the same run

@@ -18,7 +18,7 @@ const SECTIONS: Record<string, (opts: BenchOptions) => Promise<Figure[]>> = {
     compression: compressionBench,
     parser: parserBench,
     replay: replayBench,
-    // About an hour on 2 cores (seven builds of a 180-crate workspace): run it with --only missCost.
+    // About an hour on 2 cores (seven builds of a 154-crate workspace): run it with --only missCost.
     missCost: missCostBench,
 };
 /** Sections a plain `npm run bench` runs. */
