@@ -1,6 +1,6 @@
 // CargoDepsImage warm starts, the pure parts: the candidate from the provider's diff, the choice of the parent, and
 // the prune plans, on cargo's own JSON messages (a real `cargo build --message-format=json` of the
-// warm-start fixture workspace, test/fixtures/cargo-messages).
+// warm-start fixture workspace, test/fixtures/cargo-messages, its registry source a placeholder).
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
@@ -129,11 +129,11 @@ describe("CargoDepsImage warm start (pure parts)", () => {
 
     describe("cargo's messages", () => {
         it("reads package ids in cargo's current and older forms", () => {
-            assert.deepEqual(parsePackageId("registry+https://github.com/rust-lang/crates.io-index#serde@1.0.229"), { name: "serde", version: "1.0.229", source: "registry" });
+            assert.deepEqual(parsePackageId("registry+https://index.example.com/cargo#serde@1.0.229"), { name: "serde", version: "1.0.229", source: "registry" });
             assert.deepEqual(parsePackageId("sparse+https://corp.example/index/#my-crate@0.3.0"), { name: "my-crate", version: "0.3.0", source: "registry" });
             assert.deepEqual(parsePackageId("path+file:///app/crates/wordfreq#0.1.0"), { name: "wordfreq", version: "0.1.0", source: "path" });
             assert.deepEqual(parsePackageId("path+file:///app/crates/cli#wordfreq-cli@0.1.0"), { name: "wordfreq-cli", version: "0.1.0", source: "path" });
-            assert.deepEqual(parsePackageId("serde 1.0.200 (registry+https://github.com/rust-lang/crates.io-index)"), { name: "serde", version: "1.0.200", source: "registry" });
+            assert.deepEqual(parsePackageId("serde 1.0.200 (registry+https://index.example.com/cargo)"), { name: "serde", version: "1.0.200", source: "registry" });
             assert.equal(parsePackageId("nonsense"), undefined);
         });
         it("counts the units of a real cold build: every one compiled", () => {
@@ -226,20 +226,20 @@ describe("CargoDepsImage warm start (pure parts)", () => {
 
     it("pruning the registry keeps the compiled packages' crates and sources and the lock's index entries", () => {
         const entries = [
-            "cache/index.crates.io-1949cf8c6b5b557f/itoa-1.0.15.crate",
-            "cache/index.crates.io-1949cf8c6b5b557f/itoa-1.0.19.crate",
-            "src/index.crates.io-1949cf8c6b5b557f/itoa-1.0.15",
-            "src/index.crates.io-1949cf8c6b5b557f/itoa-1.0.19",
-            "index/index.crates.io-1949cf8c6b5b557f/.cache/it/oa/itoa",
-            "index/index.crates.io-1949cf8c6b5b557f/.cache/3/h/hex",
-            "index/index.crates.io-1949cf8c6b5b557f/.cache/2/fn/fnv",
-            "index/index.crates.io-1949cf8c6b5b557f/.cache/config.json",
+            "cache/index.example.com-0123456789abcdef/itoa-1.0.15.crate",
+            "cache/index.example.com-0123456789abcdef/itoa-1.0.19.crate",
+            "src/index.example.com-0123456789abcdef/itoa-1.0.15",
+            "src/index.example.com-0123456789abcdef/itoa-1.0.19",
+            "index/index.example.com-0123456789abcdef/.cache/it/oa/itoa",
+            "index/index.example.com-0123456789abcdef/.cache/3/h/hex",
+            "index/index.example.com-0123456789abcdef/.cache/2/fn/fnv",
+            "index/index.example.com-0123456789abcdef/.cache/config.json",
         ];
         assert.deepEqual(planRegistryPrune(entries, new Set(["itoa-1.0.15", "hex-0.4.3"]), new Set(["itoa", "hex"])), [
-            "cache/index.crates.io-1949cf8c6b5b557f/itoa-1.0.19.crate",
-            "index/index.crates.io-1949cf8c6b5b557f/.cache/2/fn/fnv",
-            "index/index.crates.io-1949cf8c6b5b557f/.cache/config.json",
-            "src/index.crates.io-1949cf8c6b5b557f/itoa-1.0.19",
+            "cache/index.example.com-0123456789abcdef/itoa-1.0.19.crate",
+            "index/index.example.com-0123456789abcdef/.cache/2/fn/fnv",
+            "index/index.example.com-0123456789abcdef/.cache/config.json",
+            "src/index.example.com-0123456789abcdef/itoa-1.0.19",
         ]);
     });
 
