@@ -16,14 +16,14 @@ import YAML from "yaml";
 import { execFileSync } from "child_process";
 import { EngineSession, PROJECT_ROOT } from "../test/support/engine";
 import { withImageRoot } from "../test/support/imageTree";
-import { cargoDepsPlan } from "../components/cargoDepsImage";
-import { StatCache } from "../components/fileset";
-import { computeKey, inputSummary, shortKey } from "../components/keys";
-import { ArtifactInputs, createArtifact } from "../components/lifecycle";
-import { BUILDERS } from "../components/providerImpl";
-import { RegistryClient } from "../components/registry";
+import { plan as cargoDepsPlan } from "../components/kinds/cargoDepsImage/plan";
+import { StatCache } from "../components/core/fileset";
+import { computeKey, inputSummary, shortKey } from "../components/core/keys";
+import { ArtifactInputs, createArtifact, KindBuildModule } from "../components/core/lifecycle";
+import { buildModuleOf } from "../components/core/providerImpl";
+import { RegistryClient } from "../components/oci/registry";
 import { warmCandidateOf } from "../components/images/warmStart";
-import { HOST_CA_BUNDLE } from "../components/builders/buildah";
+import { HOST_CA_BUNDLE } from "../components/images/buildah";
 import { BenchOptions, Figure, figure, mib, secs } from "./lib";
 
 const HOST = "127.0.0.1:5000";
@@ -125,19 +125,19 @@ export async function missCostBench(opts: BenchOptions): Promise<Figure[]> {
         process.env.WARMRUN_JOURNAL = path.join(work, "journal.jsonl");
         const statCache = new StatCache();
         const inputsFor = async (dir: string, name: string, fields: Record<string, unknown> = {}): Promise<ArtifactInputs> => {
-            const registry = { host: HOST, namespace: "warmrun", insecure: true };
-            const plan = await cargoDepsPlan({ workspace: dir, ...fields }, { "rust-base": baseOut.key }, { statCache, registry } as any);
+            const plan = await cargoDepsPlan({ workspace: dir, ...fields }, { name, projectRoot: dir, upstream: { "rust-base": baseOut.key }, statCache, resolveImage: async () => { throw new Error("the default Dockerfile pins nothing"); } });
             const key = computeKey(plan.material);
             return {
                 name, kind: "CargoDepsImage", key, registry: { host: HOST, insecure: true }, repository: `warmrun/${name}`, tag: shortKey(key), aliasTags: [], inputs: inputSummary(plan.material),
-                build: { ...plan.spec, buildArgs: { BASE: base, UPSTREAM_RUST_BASE: base, ...plan.spec.buildArgs }, builder: "buildah", ...(fs.existsSync(HOST_CA_BUNDLE) ? { hostCaBundle: HOST_CA_BUNDLE } : {}) },
+                build: { ...plan.build, buildArgs: { BASE: base, UPSTREAM_RUST_BASE: base, ...plan.build.buildArgs }, builder: "buildah", ...(fs.existsSync(HOST_CA_BUNDLE) ? { hostCaBundle: HOST_CA_BUNDLE } : {}) },
             };
         };
         const build = async (inputs: ArtifactInputs, parentOutputs?: unknown): Promise<Built> => {
             // What the provider does: its diff of the replaced image names the candidate for the create.
             const candidate = parentOutputs ? warmCandidateOf(parentOutputs, inputs) : undefined;
-            const builders = candidate ? { ...BUILDERS, CargoDepsImage: (ctx: any) => BUILDERS.CargoDepsImage({ ...ctx, inputs: { ...ctx.inputs, build: { ...ctx.inputs.build, warmFrom: candidate } } }) } : BUILDERS;
-            const out = await createArtifact(inputs, { builders, log: (m) => opts.log(m) });
+            const deps = buildModuleOf(inputs.kind)!;
+            const own: KindBuildModule = candidate ? { ...deps, build: (ctx) => deps.build!({ ...ctx, inputs: { ...ctx.inputs, build: { ...ctx.inputs.build, warmFrom: candidate } } }) } : deps;
+            const out = await createArtifact(inputs, { kinds: (k) => (k === inputs.kind ? own : buildModuleOf(k)), log: (m) => opts.log(m) });
             const m = await client.getManifest(inputs.repository, out.digest);
             const entry = JSON.parse(fs.readFileSync(process.env.WARMRUN_JOURNAL!, "utf8").trim().split("\n").pop()!);
             return { inputs, outputs: out, digest: out.digest, seconds: out.buildSeconds, units: entry.compiledUnits ?? 0, layers: (m!.json.layers as any[]).map((l) => ({ digest: l.digest, size: l.size })) };

@@ -1,5 +1,5 @@
 // What `pulumi up` would rebuild, why, and what it would cost: runs `pulumi preview --json` on a
-// stack and prints one row per artifact (components/cacheReport.ts).
+// stack and prints one row per artifact (components/report/cacheReport.ts).
 //
 //   npm run cache-report -- [--stack NAME] [--format table|markdown|json] [--output FILE [--append]]
 //                           [--fail-on-miss] [--config-file FILE] [--preview-json FILE] [--journal FILE]
@@ -8,8 +8,8 @@
 // artifact misses or is new.
 import * as fs from "fs";
 import * as path from "path";
-import { EXIT_ON_MISS, FORMATS, Format, hasMiss, PreviewJson, render, reportRows, summaryLine } from "../components/cacheReport";
-import { journalPath, readJournal } from "../components/journal";
+import { EXIT_ON_MISS, FORMATS, Format, hasMiss, PreviewJson, render, reportRows, summaryLine } from "../components/report/cacheReport";
+import { journalPath, readJournal } from "../components/core/journal";
 import { parseOptions, pulumi, PROJECT_ROOT, UsageError } from "./pulumiCli";
 
 const USAGE =
@@ -21,7 +21,8 @@ async function previewOf(stack: string, previewFile: string | undefined, configF
     if (previewFile) return JSON.parse(fs.readFileSync(previewFile, "utf8"));
     // --show-sames: unchanged artifacts too, with their recorded build times.
     const args = ["preview", "--json", "--show-sames", "--non-interactive", "--stack", stack, ...(configFile ? ["--config-file", path.resolve(configFile)] : [])];
-    const run = await pulumi(args);
+    // Every registry answer is logged, hits too (components/preview.ts), for the report to read back.
+    const run = await pulumi(args, { WARMRUN_REPORT_LOOKUPS: "1" });
     let parsed: PreviewJson | undefined;
     try {
         parsed = JSON.parse(run.stdout);
@@ -37,7 +38,7 @@ async function previewOf(stack: string, previewFile: string | undefined, configF
 
 class PreviewFailed extends Error {}
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
     const o = parseOptions(argv, ["--stack", "--format", "--output", "--config-file", "--preview-json", "--journal"], ["--fail-on-miss", "--append", "--help"], USAGE);
     if (o.flags.has("help")) {
         process.stdout.write(`${USAGE}\n`);

@@ -10,12 +10,13 @@ import * as os from "os";
 import * as path from "path";
 import { createHash, randomBytes } from "crypto";
 import { parse as parseToml } from "smol-toml";
-import { ARTIFACT_ANNOTATION, BuildContext, BuildResult, KEY_ANNOTATION, KIND_ANNOTATION } from "../lifecycle";
-import { BUILDAH_GLOBAL, buildWithBuildah, HOST_CA_BUNDLE, ImageBuildSpec, materializeContext, pushWithBuildah, writeAuthFile } from "../builders/buildah";
-import { runTool } from "../process";
-import { summaryOf } from "../downloads";
-import { WarmrunError } from "../errors";
-import { RegistryClient } from "../registry";
+import { BuildContext, BuildResult } from "../core/lifecycle";
+import { ARTIFACT_ANNOTATION, artifactAnnotations, KEY_ANNOTATION } from "../oci/annotations";
+import { provenanceAnnotations } from "../oci/provenance";
+import { BUILDAH_GLOBAL, buildWithBuildah, debPackagesOfLocalImage, HOST_CA_BUNDLE, ImageBuildSpec, materializeContext, pushWithBuildah, writeAuthFile } from "./buildah";
+import { runTool } from "../core/process";
+import { summaryOf } from "../downloads/counter";
+import { RegistryClient } from "../oci/registry";
 import {
     CARGO_PROGRESS_ARGS,
     cargoProgressFilter,
@@ -32,7 +33,7 @@ import {
     WarmCandidate,
     warmAnnotations,
 } from "./warmStart";
-import { shortKey } from "../keys";
+import { shortKey } from "../core/keys";
 
 /** The build block, with the candidate the provider's diff found (components/providerImpl.ts). */
 type DepsSpec = ImageBuildSpec & { warmFrom?: WarmCandidate };
@@ -49,10 +50,10 @@ export async function buildCargoDepsImage(ctx: BuildContext): Promise<BuildResul
     const compat = compatOf(spec);
     const cold = async (): Promise<BuildResult> => {
         const cookArgs = [spec.buildArgs.CARGO_ARGS ?? "", ...CARGO_PROGRESS_ARGS].join(" ").trim();
-        const coldSpec: ImageBuildSpec = { ...spec, buildArgs: { ...spec.buildArgs, CARGO_ARGS: cookArgs }, annotations: { ...(spec.annotations ?? {}), ...warmAnnotations(compat, 0) } };
+        const coldSpec: ImageBuildSpec = { ...spec, buildArgs: { ...spec.buildArgs, CARGO_ARGS: cookArgs } };
         delete (coldSpec as DepsSpec).warmFrom;
-        const r = await buildWithBuildah({ ...ctx, inputs: { ...ctx.inputs, build: coldSpec } }, { stream: cookLog() });
-        return { digest: r.digest, downloads: r.downloads, compiledUnits: countCompilingLines(r.output) };
+        const r = await buildWithBuildah({ ...ctx, inputs: { ...ctx.inputs, build: coldSpec } }, { stream: cookLog(), annotations: warmAnnotations(compat, 0) });
+        return { digest: r.digest, downloads: r.downloads, sbom: r.sbom, compiledUnits: countCompilingLines(r.output) };
     };
     if (!spec.cook.warmStart) return cold();
 
@@ -162,9 +163,9 @@ async function warmBuild(ctx: BuildContext, spec: DepsSpec, compat: string, pare
         log(`${name}: warm cook ${Math.round(cookSeconds)} s (after ${Math.round(fromSeconds)} s to set up the parent): ${units.compiled} of ${units.units} units compiled, ${units.fresh} fresh; pruned ${plan.remove.length} entries of target/ and ${registryRemoved} of the registry cache`);
         const t1 = Date.now();
 
-        // Labels and annotations as a cold build sets them, plus the warm-start facts.
-        const labels = { [KEY_ANNOTATION]: inputs.key, [KIND_ANNOTATION]: inputs.kind, [ARTIFACT_ANNOTATION]: name };
-        const annotations = { ...labels, ...(spec.annotations ?? {}), ...warmAnnotations(compat, parent.depth + 1, parent) };
+        // Labels and annotations as a cold build sets them (budArgs in buildah.ts), plus the warm-start facts.
+        const labels = artifactAnnotations({ key: inputs.key, kind: inputs.kind, name });
+        const annotations = { ...labels, ...provenanceAnnotations(inputs.provenance), ...warmAnnotations(compat, parent.depth + 1, parent) };
         const config: string[] = ["config"];
         for (const [k, v] of Object.entries(labels).sort()) config.push("--label", `${k}=${v}`);
         for (const [k, v] of Object.entries(annotations).sort()) config.push("--annotation", `${k}=${v}`);
@@ -174,10 +175,12 @@ async function warmBuild(ctx: BuildContext, spec: DepsSpec, compat: string, pare
         await buildah(["commit", "--quiet", "--format", "oci", container, image], { quiet: true });
         const t2 = Date.now();
         const digest = await pushWithBuildah(inputs, image, tmp, authfile);
+        const debs = await debPackagesOfLocalImage(name, image);
         log(`${name}: warm start committed in ${Math.round((t2 - t1) / 1000)} s, pushed in ${Math.round((Date.now() - t2) / 1000)} s`);
         return {
             digest,
             downloads: summaryOf(cook.downloads),
+            sbom: { debs },
             warmFrom: { digest: parent.digest, key: parent.key, depth: parent.depth + 1 },
             compiledUnits: countCompilingLines(cook.output),
         };

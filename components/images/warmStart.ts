@@ -5,16 +5,8 @@
 // The key never changes for a warm start: a warm-started image and a cold one are interchangeable,
 // and the key alone decides hits. A warm start only makes a miss cheaper.
 import * as path from "path";
-import { canonicalJson, sha256Hex, shortKey } from "../keys";
-
-/** Digest of the image a warm-started image was built from. */
-export const WARM_PARENT_ANNOTATION = "dev.warmrun.warm-start.parent";
-/** Key of that image. */
-export const WARM_PARENT_KEY_ANNOTATION = "dev.warmrun.warm-start.parent-key";
-/** Warm starts since the last cold build: 0 for a cold build. */
-export const WARM_DEPTH_ANNOTATION = "dev.warmrun.warm-start.depth";
-/** What a parent must share with the build: base image digest, cargo arguments, toolchain files. */
-export const WARM_COMPAT_ANNOTATION = "dev.warmrun.warm-start.compat";
+import { canonicalJson, sha256Hex, shortKey } from "../core/keys";
+import { WARM_COMPAT_ANNOTATION, WARM_DEPTH_ANNOTATION, WARM_PARENT_ANNOTATION, WARM_PARENT_KEY_ANNOTATION } from "../oci/annotations";
 
 /** Warm starts in a row before the next miss builds cold again. */
 export const DEFAULT_MAX_WARM_DEPTH = 5;

@@ -16,11 +16,12 @@ import { EngineSession, engineDir, PROJECT_ROOT } from "../support/engine";
 import { tempDir, removeTempDirs } from "../support/tmp";
 import { requireTools } from "../support/tools";
 import { diffTrees, readTree, Tree, withImageRoot } from "../support/imageTree";
-import { readJournal, JournalEntry } from "../../components/journal";
-import { RegistryClient } from "../../components/registry";
-import { reportRows, renderTable } from "../../components/cacheReport";
-import { WARM_DEPTH_ANNOTATION, WARM_PARENT_ANNOTATION, warmLabel } from "../../components/images/warmStart";
-import { HOST_CA_BUNDLE } from "../../components/builders/buildah";
+import { readJournal, JournalEntry } from "../../components/core/journal";
+import { RegistryClient } from "../../components/oci/registry";
+import { reportRows, renderTable } from "../../components/report/cacheReport";
+import { warmLabel } from "../../components/images/warmStart";
+import { WARM_DEPTH_ANNOTATION, WARM_PARENT_ANNOTATION } from "../../components/oci/annotations";
+import { HOST_CA_BUNDLE } from "../../components/images/buildah";
 
 const REGISTRY = "127.0.0.1:5000";
 const WARM = "warm-deps";

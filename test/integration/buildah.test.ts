@@ -4,13 +4,15 @@ import * as path from "path";
 import { execFileSync } from "child_process";
 import { startRegistry, TestRegistry } from "../support/registry";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
-import { RegistryClient } from "../../components/registry";
-import { ArtifactInputs, createArtifact, KEY_ANNOTATION } from "../../components/lifecycle";
-import { BUILDERS } from "../../components/providerImpl";
-import { baseImagePlan } from "../../components/baseImage";
-import { budArgs } from "../../components/builders/buildah";
-import { computeKey, inputSummary, shortKey } from "../../components/keys";
-import { StatCache } from "../../components/fileset";
+import { RegistryClient } from "../../components/oci/registry";
+import { ArtifactInputs, createArtifact } from "../../components/core/lifecycle";
+import { KEY_ANNOTATION } from "../../components/oci/annotations";
+import { buildModuleOf } from "../../components/core/providerImpl";
+import { plan as baseImagePlan } from "../../components/kinds/baseImage/plan";
+import { budArgs } from "../../components/images/buildah";
+import { layerCacheRepository } from "../../components/images/layerCache";
+import { computeKey, inputSummary, shortKey } from "../../components/core/keys";
+import { StatCache } from "../../components/core/fileset";
 
 function requireBuildah(): void {
     try {
@@ -40,7 +42,7 @@ describe("BaseImage with buildah against a real registry", function () {
     async function imageInputs(name: string, containerfile: string, files: Record<string, string>): Promise<ArtifactInputs> {
         const dir = tempDir();
         writeTree(dir, { Containerfile: containerfile, ...files });
-        const plan = await baseImagePlan({ containerfile: path.join(dir, "Containerfile") }, {}, { statCache: new StatCache(), registry: { host: registry.host, namespace: "test", insecure: true }, spec: { name } } as any);
+        const plan = await baseImagePlan({ containerfile: path.join(dir, "Containerfile") }, { name, projectRoot: dir, upstream: {}, statCache: new StatCache(), resolveImage: async () => assert.fail("FROM scratch asks no registry") });
         const key = computeKey(plan.material);
         return {
             name,
@@ -51,7 +53,8 @@ describe("BaseImage with buildah against a real registry", function () {
             tag: shortKey(key),
             aliasTags: [],
             inputs: inputSummary(plan.material),
-            build: { ...plan.spec, builder: "buildah" },
+            // As BaseImage's wiring sets it (kinds/baseImage/component.ts): step reuse under its own repository.
+            build: { ...plan.build, layerCache: layerCacheRepository(registry.host, `test/${name}`), builder: "buildah" },
         };
     }
 
@@ -60,7 +63,7 @@ describe("BaseImage with buildah against a real registry", function () {
         const containerfile = "FROM scratch\nCOPY a.txt /a.txt\nCOPY b.txt /b.txt\n";
         const first = await imageInputs("steps", containerfile, files);
         assert.equal(first.build.layerCache, `${registry.host}/test/steps/cache`, "under the artifact's own repository");
-        await createArtifact(first, { builders: BUILDERS });
+        await createArtifact(first, { kinds: buildModuleOf });
         const cached = await client.listTags("test/steps/cache");
         assert.ok(cached.length >= 1, `buildah pushed the steps to the cache: ${cached.join(", ")}`);
 
@@ -78,25 +81,25 @@ describe("BaseImage with buildah against a real registry", function () {
         execFileSync("buildah", ["--root", path.join(store, "root"), "--runroot", path.join(store, "run"), "--storage-driver", "vfs", "rmi", "--all", "--force"], { stdio: "ignore" });
 
         // The cache never decides a hit: the second key is still a miss, and builds.
-        const outs = await createArtifact(second, { builders: BUILDERS });
+        const outs = await createArtifact(second, { kinds: buildModuleOf });
         assert.equal(outs.cacheHit, false);
         assert.equal(await client.resolveTag("test/steps", second.tag), outs.digest);
     });
 
     it("builds, labels the image with its key and pushes it under the key tag", async () => {
         const inputs = await imageInputs("hello", "FROM scratch\nCOPY hello.txt /hello.txt\n", { "hello.txt": "hello\n" });
-        const outs = await createArtifact(inputs, { builders: BUILDERS });
+        const outs = await createArtifact(inputs, { kinds: buildModuleOf });
         assert.equal(outs.cacheHit, false);
         assert.equal(await client.resolveTag("test/hello", inputs.tag), outs.digest);
         const manifest = await client.getManifest("test/hello", outs.digest);
         assert.equal(manifest?.json.annotations?.[KEY_ANNOTATION], inputs.key);
-        const again = await createArtifact(inputs, { builders: BUILDERS });
+        const again = await createArtifact(inputs, { kinds: buildModuleOf });
         assert.equal(again.cacheHit, true);
     });
 
     it("a Containerfile that fails to build is one clear error, and no tag is pushed", async () => {
         const inputs = await imageInputs("broken", "FROM scratch\nCOPY missing.txt /missing.txt\n", { "present.txt": "x\n" });
-        await assert.rejects(createArtifact(inputs, { builders: BUILDERS }), (e: Error) => {
+        await assert.rejects(createArtifact(inputs, { kinds: buildModuleOf }), (e: Error) => {
             assert.match(e.message, /^broken: buildah exited with \d+; last lines:/);
             assert.match(e.message, /missing\.txt/);
             return true;

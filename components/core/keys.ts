@@ -1,0 +1,118 @@
+// Content keys: sha256 over canonical JSON of everything an artifact is built from.
+import { createHash } from "crypto";
+// canonicalize implements RFC 8785 (JSON Canonicalization Scheme): sorted keys, fixed number forms.
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const canonicalize: (value: unknown) => string | undefined = require("canonicalize");
+
+/** One input file as it enters a key: never mtime, owner, absolute path or group/other bits. */
+export interface FileEntry {
+    /** Path relative to the file set's root, with forward slashes. */
+    path: string;
+    sha256: string;
+    executable: boolean;
+}
+
+export interface KeyMaterial {
+    kind: string;
+    /** Bumped when an artifact kind changes how it builds, so old keys stop matching. */
+    recipeVersion: number;
+    files: FileEntry[];
+    params: Record<string, unknown>;
+    /** Keys of the artifacts this one is built from, by their artifact name (Merkle). */
+    upstream: Record<string, string>;
+    /**
+     * Digests of the external images a build starts from (`FROM debian:trixie` -> sha256:...),
+     * components/images/pinning.ts. Absent when there is none, so such keys are as before.
+     */
+    images?: Record<string, string>;
+}
+
+export function canonicalJson(value: unknown): string {
+    const text = canonicalize(value);
+    if (text === undefined) {
+        throw new Error("value cannot be expressed as canonical JSON");
+    }
+    return text;
+}
+
+export function sha256Hex(data: string | Buffer): string {
+    return createHash("sha256").update(data).digest("hex");
+}
+
+export function computeKey(material: KeyMaterial): string {
+    const files = [...material.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    for (let i = 1; i < files.length; i++) {
+        if (files[i].path === files[i - 1].path) {
+            throw new Error(`file ${files[i].path} appears twice in the inputs of a ${material.kind}`);
+        }
+    }
+    return sha256Hex(canonicalJson({ ...material, files }));
+}
+
+/** The short form that goes into tags; the full key travels as an annotation. */
+export function shortKey(key: string): string {
+    return key.slice(0, 24);
+}
+
+/**
+ * The flat map of inputs stored with each artifact, one entry per file, parameter and upstream,
+ * so that a diff between two runs names exactly what changed.
+ */
+export function inputSummary(material: KeyMaterial): Record<string, string> {
+    const summary: Record<string, string> = {};
+    for (const f of material.files) {
+        summary[`file:${f.path}`] = f.executable ? `${f.sha256}+x` : f.sha256;
+    }
+    for (const [name, value] of Object.entries(material.params)) {
+        summary[`param:${name}`] = canonicalJson(value ?? null);
+    }
+    for (const [name, key] of Object.entries(material.upstream)) {
+        summary[`upstream:${name}`] = key;
+    }
+    for (const [name, digest] of Object.entries(material.images ?? {})) {
+        summary[`image:${name}`] = digest;
+    }
+    return summary;
+}
+
+export interface InputChanges {
+    added: string[];
+    removed: string[];
+    changed: string[];
+}
+
+/** What differs between two input summaries, each list sorted. */
+export function diffInputs(olds: Record<string, string>, news: Record<string, string>): InputChanges {
+    const added: string[] = [];
+    const removed: string[] = [];
+    const changed: string[] = [];
+    for (const [name, value] of Object.entries(news)) {
+        if (!(name in olds)) added.push(name);
+        else if (olds[name] !== value) changed.push(name);
+    }
+    for (const name of Object.keys(olds)) {
+        if (!(name in news)) removed.push(name);
+    }
+    return { added: added.sort(), removed: removed.sort(), changed: changed.sort() };
+}
+
+/** `FROM debian:trixie moved: sha256:1a2b... -> sha256:3c4d...`, for an `image:` entry of two input summaries. */
+export function describeImageChange(entry: string, old: string | undefined, now: string | undefined): string {
+    const what = entry.replace(/^image:/, "");
+    if (old === undefined) return `${what} added (${now})`;
+    if (now === undefined) return `${what} removed`;
+    return `${what} moved: ${old} -> ${now}`;
+}
+
+/**
+ * One line a change, e.g. "changed file:Cargo.lock; added param:diskSize"; with the two summaries,
+ * a moved external image reads "FROM debian:trixie moved: sha256:... -> sha256:...".
+ */
+export function describeInputChanges(changes: InputChanges, olds?: Record<string, string>, news?: Record<string, string>): string {
+    const parts = [
+        ...changes.changed.map((n) => (n.startsWith("image:") && olds && news ? describeImageChange(n, olds[n], news[n]) : `changed ${n}`)),
+        ...changes.added.map((n) => `added ${n}`),
+        ...changes.removed.map((n) => `removed ${n}`),
+    ];
+    return parts.length ? parts.join("; ") : "no input changed";
+}
