@@ -28,7 +28,7 @@ import { validateConfig } from "../../../components/core/config";
 import { ARTIFACT_ANNOTATION, KEY_ANNOTATION, WARM_COMPAT_ANNOTATION, WARM_DEPTH_ANNOTATION, WARM_PARENT_ANNOTATION, WARM_PARENT_KEY_ANNOTATION } from "../../../components/oci/annotations";
 import { tempDir, removeTempDirs, writeTree } from "../../support/tmp";
 
-const MESSAGES = parseCargoMessages(fs.readFileSync(path.join(__dirname, "../fixtures/cargo-messages/warm-workspace-cold.jsonl"), "utf8"));
+const MESSAGES = parseCargoMessages(fs.readFileSync(path.join(__dirname, "../../fixtures/cargo-messages/warm-workspace-cold.jsonl"), "utf8"));
 
 describe("CargoDepsImage warm start (pure parts)", () => {
     after(removeTempDirs);
