@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what warmrun needs on a Debian/Ubuntu machine, skipping what is already there:
-# system packages, the npm dependencies (npm ci, from package-lock.json), the Pulumi engine.
+# system packages, the npm dependencies (npm ci, from package-lock.json), the Pulumi engine and
+# the S3-compatible server of the team-backend tests.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$WARMRUN_ROOT"
 
-packages=(docker-registry buildah debootstrap curl git qemu-utils e2fsprogs xorriso packer qemu-system-x86 openssh-client skopeo python3-venv)
+packages=(docker-registry buildah debootstrap curl git qemu-utils e2fsprogs xorriso packer qemu-system-x86 openssh-client skopeo python3-venv busybox-static)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -47,4 +48,6 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 fi
 
 use_engine
+# The S3-compatible server of the team-backend tests (scripts/s3.sh), built once into $WARMRUN_CACHE/bin.
+bash scripts/install-s3.sh >/dev/null
 log "ready: $(pulumi version) at $(command -v pulumi)"

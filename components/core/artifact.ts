@@ -31,6 +31,8 @@ export interface ArtifactArgs {
     runId?: string;
     /** A kind published as a local file: its path (its lifecycle checks the file). */
     path?: pulumi.Input<string>;
+    /** warmrun:leaseSeconds, for the provider's create (core/lease.ts). */
+    leaseSeconds?: number;
     /** Further properties to keep encrypted in state (e.g. a build block carrying secrets). */
     secretOutputs?: string[];
 }

@@ -14,6 +14,8 @@ export interface JournalEntry {
     warmFrom?: WarmFrom;
     /** Units cargo compiled in the build (CargoDepsImage). */
     compiledUnits?: number;
+    /** The lease holder this run waited for before it adopted (or, its lease expired, built). */
+    waitedFor?: string;
 }
 
 export interface WarmFrom {

@@ -10,6 +10,7 @@ import { formatReference, pinnedReference } from "../oci/reference";
 import { Provenance } from "../oci/provenance";
 import { attachSbom } from "../sbom/attach";
 import type { SbomParts } from "../sbom/spdx";
+import { DEFAULT_LEASE_SECONDS, holderName, leaseOrWait } from "./lease";
 
 export interface ArtifactInputs {
     /** The artifact's name in the stack's config. */
@@ -31,6 +32,8 @@ export interface ArtifactInputs {
     runId?: string;
     /** A kind published as a local file: its path (its lifecycle checks the file). */
     path?: string;
+    /** warmrun:leaseSeconds: lifetime of the lease taken before a build (0: none; never part of the key or the diff). */
+    leaseSeconds?: number;
 }
 
 export interface ArtifactOutputs extends ArtifactInputs {
@@ -144,7 +147,11 @@ async function pushAliases(client: RegistryClient, inputs: ArtifactInputs, diges
 export async function createArtifact(inputs: ArtifactInputs, deps: LifecycleDeps): Promise<ArtifactOutputs> {
     const client = clientOf(deps, inputs.registry);
     const log = deps.log ?? (() => undefined);
-    const existing = await client.resolveTag(inputs.repository, inputs.tag);
+    let existing = await client.resolveTag(inputs.repository, inputs.tag);
+    // A miss: take the key's lease, or wait for the runner that holds it and adopt what it pushes.
+    const lease = existing ? {} : await leaseOrWait({ client, name: inputs.name, repository: inputs.repository, tag: inputs.tag, key: inputs.key, seconds: inputs.leaseSeconds ?? DEFAULT_LEASE_SECONDS, holder: holderName(inputs.runId), ref: refOf(inputs), log });
+    existing = existing ?? lease.adopted;
+    const waited = lease.waitedFor ? { waitedFor: lease.waitedFor } : {};
     if (existing) {
         const key = await keyOfManifest(client, inputs.repository, existing);
         if (key !== undefined && key !== inputs.key) {
@@ -159,22 +166,25 @@ export async function createArtifact(inputs: ArtifactInputs, deps: LifecycleDeps
         // A Docker build (through @pulumi/docker-build) pushed this very digest during this run.
         const builtThisRun = inputs.build?.pushedDigest !== undefined && String(inputs.build.pushedDigest).endsWith(existing);
         if (deps.journal !== false) {
-            appendJournal({ artifact: inputs.name, kind: inputs.kind, key: inputs.key, action: builtThisRun ? "build" : "adopt", digest: existing, downloads: adopted.downloads });
+            appendJournal({ artifact: inputs.name, kind: inputs.kind, key: inputs.key, action: builtThisRun ? "build" : "adopt", digest: existing, downloads: adopted.downloads, ...waited });
         }
         log(`${inputs.name}: ${builtThisRun ? "recorded the Docker build of" : "cache hit, adopted"} ${refOf(inputs)}@${existing}`);
         return outputsOf(inputs, existing, !builtThisRun, 0, adopted.downloads, adopted.details);
     }
     const builder = deps.kinds(inputs.kind)?.build;
-    if (!builder) throw new WarmrunError(`${inputs.name}: no builder for artifact kind ${inputs.kind}`);
+    if (!builder) {
+        await lease.held?.release();
+        throw new WarmrunError(`${inputs.name}: no builder for artifact kind ${inputs.kind}`);
+    }
     const started = Date.now();
-    const result = await builder({ inputs, client, log });
+    const result = await builder({ inputs, client, log }).finally(() => lease.held?.release());
     // Made once, when the key is built: an adopted artifact keeps the SBOM it has.
     if (result.sbom) await attachSbom({ inputs, client, log }, result.digest, result.sbom);
     const seconds = Math.round((Date.now() - started) / 100) / 10;
     await pushAliases(client, inputs, result.digest);
     if (deps.journal !== false) {
         appendJournal({
-            artifact: inputs.name, kind: inputs.kind, key: inputs.key, action: "build", digest: result.digest, buildSeconds: seconds, downloads: result.downloads,
+            artifact: inputs.name, kind: inputs.kind, key: inputs.key, action: "build", digest: result.digest, buildSeconds: seconds, downloads: result.downloads, ...waited,
             ...(result.warmFrom ? { warmFrom: result.warmFrom } : {}),
             ...(result.compiledUnits !== undefined ? { compiledUnits: result.compiledUnits } : {}),
         });

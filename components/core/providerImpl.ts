@@ -4,6 +4,10 @@ import { ArtifactInputs, ArtifactOutputs, createArtifact, diffArtifact, KindBuil
 import { appendJournal } from "./journal";
 import { kindNamed } from "../kinds";
 import { candidateSlot, WarmCandidate, warmCandidateOf } from "../images/warmStart";
+import { exitWhenOrphaned, isDynamicProvider } from "./orphan";
+
+// Loaded by the provider process when it first has work: from then on it leaves when its engine is gone.
+if (isDynamicProvider()) exitWhenOrphaned();
 
 const loaded = new Map<string, KindBuildModule | undefined>();
 

@@ -65,6 +65,8 @@ export interface StackSettings {
     /** Scratch space of the program (cacheDir/work), e.g. for Docker build contexts. */
     workDir: string;
     git: GitState;
+    /** warmrun:leaseSeconds, for the provider's create (core/lease.ts); undefined: the default. */
+    leaseSeconds?: number;
 }
 
 /** What a kind's component sees before anything is registered. */
@@ -115,6 +117,7 @@ export interface PublishOptions {
     path?: string;
     /** Where it came from: the annotations of every manifest its build pushes. */
     provenance?: pulumi.Input<Provenance>;
+    leaseSeconds?: number;
 }
 
 /** Registers the Artifact of a publication. */
@@ -135,6 +138,7 @@ export function publish(o: PublishOptions): Artifact {
             ...(o.provenance !== undefined ? { provenance: o.provenance } : {}),
             runId: RUN_ID,
             ...(o.path !== undefined ? { path: o.path } : {}),
+            ...(o.leaseSeconds !== undefined ? { leaseSeconds: o.leaseSeconds } : {}),
             secretOutputs: o.secretOutputs ?? [],
         },
         { parent: o.parent, dependsOn: o.dependsOn ?? [] },
@@ -167,6 +171,7 @@ export class KindComponent extends pulumi.ComponentResource {
             secretOutputs: wiring.secretOutputs,
             path: wiring.path,
             provenance,
+            leaseSeconds: args.stack.leaseSeconds,
         });
         this.outputs = ciOutputs(this.artifact, wiring.outputs?.(this.artifact));
         this.registerOutputs({});

@@ -127,6 +127,7 @@ export function planOptionsOf(config: WarmrunConfig, statCache: StatCache, { pas
         cacheDir: config.cacheDir,
         workDir: path.join(config.cacheDir, "work"),
         git,
+        leaseSeconds: config.leaseSeconds,
     };
     // External images (FROM debian:trixie) are asked once each, those in the stack's registry with its credentials.
     const resolver = resolveImage

@@ -10,6 +10,11 @@ export const DISK_PATH_ANNOTATION = "dev.warmrun.disk-path";
 export const DISK_SHA256_ANNOTATION = "dev.warmrun.disk-sha256";
 /** The OCI name of a blob's file (one per layer of a non-image artifact). */
 export const TITLE_ANNOTATION = "org.opencontainers.image.title";
+/** A lease (core/lease.ts): who builds the key, until when, which take of the lease, and the key. */
+export const LEASE_HOLDER_ANNOTATION = "dev.warmrun.lease.holder";
+export const LEASE_EXPIRES_ANNOTATION = "dev.warmrun.lease.expires";
+export const LEASE_TOKEN_ANNOTATION = "dev.warmrun.lease.token";
+export const LEASE_KEY_ANNOTATION = "dev.warmrun.lease.key";
 
 // CargoDepsImage warm starts (images/warmStart.ts): what a later miss needs to judge an image as its parent.
 /** Digest of the image a warm-started image was built from. */

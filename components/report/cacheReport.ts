@@ -31,6 +31,8 @@ export interface ReportRow {
      * (gone, another rustc, the chain at its bound); the journal records what it did.
      */
     warmFrom?: string;
+    /** The lease holder the journal's latest create of this key waited for (another runner built it). */
+    waitedFor?: string;
 }
 
 export interface ReportTotals {
@@ -53,6 +55,7 @@ export interface RecordedBuild {
     action: string;
     key?: string;
     buildSeconds?: number;
+    waitedFor?: string;
 }
 
 interface PreviewStep {
@@ -212,7 +215,26 @@ export function reportRows(preview: PreviewJson, journal: RecordedBuild[] = []):
         const gone = s.digest === undefined;
         rows.push({ artifact: s.artifact, kind, status: gone ? "miss" : "hit", action: gone ? "build" : "keep", oldKey: tag, newKey: tag, reasons: gone ? [GONE_REASON] : [], lastBuildSeconds: lastBuild(s.artifact, undefined, journal) });
     }
+    for (const r of rows) {
+        const waited = lastWait(r.artifact, r.newKey ?? r.oldKey, journal);
+        if (waited) r.waitedFor = waited;
+    }
     return rows;
+}
+
+/** Whom the latest journal entry of this artifact and (short) key waited for, if it waited. */
+export function lastWait(name: string, shortKey: string | null, journal: RecordedBuild[]): string | undefined {
+    if (shortKey === null) return undefined;
+    for (let i = journal.length - 1; i >= 0; i--) {
+        const e = journal[i];
+        if (e.artifact === name && (e.action === "build" || e.action === "adopt") && e.key?.startsWith(shortKey)) return e.waitedFor;
+    }
+    return undefined;
+}
+
+/** One line per row whose last create waited on another runner's lease. */
+function waitNotes(rows: ReportRow[]): string[] {
+    return rows.filter((r) => r.waitedFor).map((r) => `${r.artifact}: its last create waited for ${r.waitedFor}`);
 }
 
 export function totals(rows: ReportRow[]): ReportTotals {
@@ -296,7 +318,8 @@ export function renderTable(rows: ReportRow[], opts: { stack?: string } = {}): s
     const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
     const line = (c: string[]) => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i]))).join("  ");
     const title = `warmrun cache report${opts.stack ? ` (stack ${opts.stack})` : ""}`;
-    return [title, "", line(header), ...cells.map(line), "", summaryLine(rows), ""].join("\n");
+    const notes = waitNotes(rows);
+    return [title, "", line(header), ...cells.map(line), "", summaryLine(rows), ...(notes.length ? ["", ...notes] : []), ""].join("\n");
 }
 
 // Markdown cells: backslash and pipe escaped; reasons one per line (<br>), HTML-special characters as entities.
@@ -329,7 +352,8 @@ export function renderMarkdown(rows: ReportRow[], opts: { stack?: string } = {})
                 seconds(r.lastBuildSeconds),
             ].join(" | ")} |`,
     );
-    return [`### warmrun cache report${opts.stack ? ` (stack \`${opts.stack}\`)` : ""}`, "", `**${summaryLine(rows)}**`, "", head, rule, ...body, ""].join("\n");
+    const notes = waitNotes(rows).map((n) => `- ${mdEscape(n)}`);
+    return [`### warmrun cache report${opts.stack ? ` (stack \`${opts.stack}\`)` : ""}`, "", `**${summaryLine(rows)}**`, "", head, rule, ...body, ...(notes.length ? ["", ...notes] : []), ""].join("\n");
 }
 
 /** Splits a table line into cells, honouring escaped pipes. */
