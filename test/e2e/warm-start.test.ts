@@ -22,6 +22,7 @@ import { reportRows, renderTable } from "../../components/report/cacheReport";
 import { warmLabel } from "../../components/images/warmStart";
 import { WARM_DEPTH_ANNOTATION, WARM_PARENT_ANNOTATION } from "../../components/oci/annotations";
 import { HOST_CA_BUNDLE } from "../../components/images/buildah";
+import { devRegistryServing } from "../support/registry";
 
 const REGISTRY = "127.0.0.1:5000";
 const WARM = "warm-deps";
@@ -40,15 +41,6 @@ const B = ["--storage-driver", "vfs"];
  */
 const SESSION = /^target\/[^/]+\/incremental\/[^/]+\/s-/;
 const NOISY_CONTENT = new Set(["app/target/.rustc_info.json", "cargo/.global-cache"]);
-
-function registryServing(): boolean {
-    try {
-        execFileSync("bash", [path.join(PROJECT_ROOT, "scripts/registry.sh"), "status", "5000"], { stdio: "ignore" });
-        return true;
-    } catch {
-        return false;
-    }
-}
 
 function buildah(args: string[]): string {
     return execFileSync("buildah", [...B, ...args], { encoding: "utf8", maxBuffer: 64 << 20 }).trim();
@@ -88,7 +80,7 @@ describe("CargoDepsImage warm start (real engine, buildah, registry)", function 
     before(async () => {
         engineDir();
         requireTools(["buildah", "docker-registry"]);
-        startedRegistry = !registryServing();
+        startedRegistry = !devRegistryServing();
         if (startedRegistry) execFileSync("bash", [path.join(PROJECT_ROOT, "scripts/registry.sh"), "start", "5000"], { stdio: "ignore" });
         client = new RegistryClient({ host: REGISTRY, insecure: true });
         work = tempDir("warmrun-warm-");
