@@ -1,6 +1,7 @@
 // An append-only record of what each run did to each artifact (build, adopt, gone), one JSON line each.
 import * as fs from "fs";
 import * as path from "path";
+import { shortKey } from "./keys";
 
 export interface JournalEntry {
     artifact: string;
@@ -24,6 +25,11 @@ export interface WarmFrom {
     key: string;
     /** Warm starts in the chain, this one included. */
     depth: number;
+}
+
+/** `build (warm from <short key>)`: how the log, the journal's readers and the cache report say a warm build. */
+export function warmLabel(parentKey: string): string {
+    return `build (warm from ${shortKey(parentKey)})`;
 }
 
 export interface DownloadSummary {

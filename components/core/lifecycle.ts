@@ -3,8 +3,8 @@
 // the dynamic provider calls; they take their builders and registry client as arguments.
 import { RegistryClient, RegistryConnection } from "../oci/registry";
 import { WarmrunError } from "./errors";
-import { appendJournal, DownloadSummary, NO_DOWNLOADS, WarmFrom } from "./journal";
-import { diffInputs, describeInputChanges, shortKey } from "./keys";
+import { appendJournal, DownloadSummary, NO_DOWNLOADS, WarmFrom, warmLabel } from "./journal";
+import { diffInputs, describeInputChanges } from "./keys";
 import { KEY_ANNOTATION } from "../oci/annotations";
 import { formatReference, pinnedReference } from "../oci/reference";
 import { Provenance } from "../oci/provenance";
@@ -189,7 +189,7 @@ export async function createArtifact(inputs: ArtifactInputs, deps: LifecycleDeps
             ...(result.compiledUnits !== undefined ? { compiledUnits: result.compiledUnits } : {}),
         });
     }
-    const how = result.warmFrom ? ` (warm from ${shortKey(result.warmFrom.key)}, chain depth ${result.warmFrom.depth})` : "";
+    const how = result.warmFrom ? ` (${warmLabel(result.warmFrom.key)}, chain depth ${result.warmFrom.depth})` : "";
     log(`${inputs.name}: built and pushed ${refOf(inputs)}@${result.digest} in ${seconds} s${how}; downloaded ${result.downloads.count} items, ${result.downloads.bytes} bytes`);
     return outputsOf(inputs, result.digest, false, seconds, result.downloads, result.details && { ...result.details, buildSeconds: seconds });
 }

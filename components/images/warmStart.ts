@@ -5,7 +5,7 @@
 // The key never changes for a warm start: a warm-started image and a cold one are interchangeable,
 // and the key alone decides hits. A warm start only makes a miss cheaper.
 import * as path from "path";
-import { canonicalJson, sha256Hex, shortKey } from "../core/keys";
+import { canonicalJson, sha256Hex } from "../core/keys";
 import { WARM_COMPAT_ANNOTATION, WARM_DEPTH_ANNOTATION, WARM_PARENT_ANNOTATION, WARM_PARENT_KEY_ANNOTATION } from "../oci/annotations";
 
 /** Warm starts in a row before the next miss builds cold again. */
@@ -157,10 +157,6 @@ function startsWith(layers: string[], prefix: string[]): boolean {
     return prefix.length <= layers.length && prefix.every((d, i) => layers[i] === d);
 }
 
-/** `build (warm from <short key>)`: how the journal's readers, the log and the cache report say it. */
-export function warmLabel(parentKey: string): string {
-    return `build (warm from ${shortKey(parentKey)})`;
-}
 
 // ---------------------------------------------------------------------------------------------
 // cargo's JSON messages

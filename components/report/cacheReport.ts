@@ -2,7 +2,8 @@
 // `pulumi preview --json`. Pure functions only; scripts/cache-report.ts runs the preview.
 import { diffInputs, describeImageChange } from "../core/keys";
 import { parseCacheStatus } from "../core/preview";
-import { warmCandidateOf, warmLabel } from "../images/warmStart";
+import { warmCandidateOf } from "../images/warmStart";
+import { warmLabel } from "../core/journal";
 
 /** Type prefix of every artifact resource (components/core/artifact.ts registers through the dynamic provider). */
 export const ARTIFACT_TYPE_PREFIX = "pulumi-nodejs:dynamic/warmrun:";

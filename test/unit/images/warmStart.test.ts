@@ -17,13 +17,13 @@ import {
     ParentAnswer,
     TargetEntry,
     warmAnnotations,
-    warmLabel,
     warmStartFieldProblems,
     warmCandidateOf,
     candidateSlot,
     CargoArtifactMessage,
     cargoProgressFilter,
 } from "../../../components/images/warmStart";
+import { warmLabel } from "../../../components/core/journal";
 import { validateConfig } from "../../../components/core/config";
 import { ARTIFACT_ANNOTATION, KEY_ANNOTATION, WARM_COMPAT_ANNOTATION, WARM_DEPTH_ANNOTATION, WARM_PARENT_ANNOTATION, WARM_PARENT_KEY_ANNOTATION } from "../../../components/oci/annotations";
 import { tempDir, removeTempDirs, writeTree } from "../../support/tmp";
