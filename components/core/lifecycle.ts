@@ -3,7 +3,7 @@
 // the dynamic provider calls; they take their builders and registry client as arguments.
 import { RegistryClient, RegistryConnection } from "../oci/registry";
 import { WarmrunError } from "./errors";
-import { appendJournal, DownloadSummary, NO_DOWNLOADS } from "./journal";
+import { appendJournal, DownloadSummary, NO_DOWNLOADS, WarmFrom, warmLabel } from "./journal";
 import { diffInputs, describeInputChanges } from "./keys";
 import { KEY_ANNOTATION } from "../oci/annotations";
 import { formatReference, pinnedReference } from "../oci/reference";
@@ -60,6 +60,10 @@ export interface BuildResult {
     digest: string;
     downloads: DownloadSummary;
     details?: Record<string, unknown>;
+    /** The earlier image a warm start built on (CargoDepsImage), and the chain's depth after it. */
+    warmFrom?: WarmFrom;
+    /** Units cargo compiled, counted from its output (CargoDepsImage). */
+    compiledUnits?: number;
     /** What the built tree holds (Debian packages, crates): the lifecycle attaches the SBOM made of it (sbom/attach.ts). */
     sbom?: SbomParts;
 }
@@ -159,7 +163,7 @@ export async function createArtifact(inputs: ArtifactInputs, deps: LifecycleDeps
         await pushAliases(client, inputs, existing);
         const adopter = deps.kinds(inputs.kind)?.adopt;
         const adopted = adopter ? await adopter({ inputs, client, log }, existing) : { downloads: NO_DOWNLOADS };
-        // A Docker build (through @pulumi/docker) pushed this very digest during this run.
+        // A Docker build (through @pulumi/docker-build) pushed this very digest during this run.
         const builtThisRun = inputs.build?.pushedDigest !== undefined && String(inputs.build.pushedDigest).endsWith(existing);
         if (deps.journal !== false) {
             appendJournal({ artifact: inputs.name, kind: inputs.kind, key: inputs.key, action: builtThisRun ? "build" : "adopt", digest: existing, downloads: adopted.downloads, ...waited });
@@ -179,9 +183,14 @@ export async function createArtifact(inputs: ArtifactInputs, deps: LifecycleDeps
     const seconds = Math.round((Date.now() - started) / 100) / 10;
     await pushAliases(client, inputs, result.digest);
     if (deps.journal !== false) {
-        appendJournal({ artifact: inputs.name, kind: inputs.kind, key: inputs.key, action: "build", digest: result.digest, buildSeconds: seconds, downloads: result.downloads, ...waited });
+        appendJournal({
+            artifact: inputs.name, kind: inputs.kind, key: inputs.key, action: "build", digest: result.digest, buildSeconds: seconds, downloads: result.downloads, ...waited,
+            ...(result.warmFrom ? { warmFrom: result.warmFrom } : {}),
+            ...(result.compiledUnits !== undefined ? { compiledUnits: result.compiledUnits } : {}),
+        });
     }
-    log(`${inputs.name}: built and pushed ${refOf(inputs)}@${result.digest} in ${seconds} s; downloaded ${result.downloads.count} items, ${result.downloads.bytes} bytes`);
+    const how = result.warmFrom ? ` (${warmLabel(result.warmFrom.key)}, chain depth ${result.warmFrom.depth})` : "";
+    log(`${inputs.name}: built and pushed ${refOf(inputs)}@${result.digest} in ${seconds} s${how}; downloaded ${result.downloads.count} items, ${result.downloads.bytes} bytes`);
     return outputsOf(inputs, result.digest, false, seconds, result.downloads, result.details && { ...result.details, buildSeconds: seconds });
 }
 

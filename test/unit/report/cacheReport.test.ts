@@ -166,6 +166,25 @@ describe("cache report", () => {
         assert.deepEqual(rows.map((r) => [r.artifact, r.kind, r.status, r.lastBuildSeconds]), [["base", "FileBundle", "miss", 0.1], ["app", "FileBundle", "miss", 0], ["docs", "FileBundle", "hit", 1.5]]);
         assert.match(rows[2].newKey!, /^[0-9a-f]{24}$/);
     });
+
+    it("a build that would warm-start says from which key: build (warm from <short key>), in every format", () => {
+        const preview = chainPreview();
+        const deps = preview.steps!.find((st) => st.urn === urnOf("CargoDepsImage", "deps"))!;
+        // A deps image with warmrun's own Dockerfile and warm starts on (the default).
+        (deps.newState!.inputs as any).build = { cook: { warmStart: true, maxDepth: 5 } };
+        const rows = reportRows(preview, JOURNAL);
+        const row = rows.find((r) => r.artifact === "deps")!;
+        assert.deepEqual([row.action, row.warmFrom], ["build", key("1").slice(0, 24)]);
+        assert.equal(rows.find((r) => r.artifact === "app")!.warmFrom, undefined, "a bundle never warm-starts");
+        assert.match(renderTable(rows), new RegExp(`\\ndeps\\s+CargoDepsImage\\s+miss\\s+build \\(warm from ${key("1").slice(0, 24)}\\)\\s+111111111111`));
+        const md = renderMarkdown(rows);
+        assert.match(md, /\| miss \| build \(warm from 1{24}\) \|/);
+        assert.deepEqual(parseMarkdown(md), rows);
+        assert.equal(JSON.parse(renderJson(rows)).rows.find((r: ReportRow) => r.artifact === "deps").warmFrom, key("1").slice(0, 24));
+        assert.equal(totals(rows).builds, 2, "still a build in the totals");
+        (deps.newState!.inputs as any).build = { cook: { warmStart: false, maxDepth: 5 } };
+        assert.equal(reportRows(preview, JOURNAL).find((r) => r.artifact === "deps")!.warmFrom, undefined, "warmStart: false");
+    });
 });
 
 describe("cache report reasons for external images", () => {
