@@ -85,7 +85,7 @@ export function cargoUnits(dir: string, opts: OracleOptions): OracleAnswer {
     });
     if (res.status !== 0) throw new Error(`cargo --unit-graph failed in ${dir}:\n${res.stderr}`);
     const meta = JSON.parse(
-        execFileSync("cargo", ["metadata", "--format-version", "1", "--no-deps", ...offline], { cwd: dir, env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 }),
+        execFileSync("cargo", ["metadata", "--format-version", "1", "--no-deps", ...offline], { cwd: dir, env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, stdio: ["ignore", "pipe", "pipe"] }),
     ) as { workspace_members: string[] };
     const members = new Set(meta.workspace_members);
     const graph = JSON.parse(res.stdout) as {
@@ -109,7 +109,7 @@ export function cargoUnits(dir: string, opts: OracleOptions): OracleAnswer {
             rustflags = argv.slice(argv.indexOf("--print=file-names") + 1, argv.indexOf("--target"));
         }
     }
-    const rustc = execFileSync("rustc", ["-vV"], { cwd: dir, env, encoding: "utf8" });
+    const rustc = execFileSync("rustc", ["-vV"], { cwd: dir, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
     const units = [...seen.values()].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
     return { units, rustflags, rustc };
 }
