@@ -20,8 +20,6 @@ export interface OracleAnswer {
     units: OracleUnit[];
     /** The rustflags cargo gives rustc for the target. */
     rustflags: string[];
-    /** `rustc -vV` of the toolchain the workspace selects. */
-    rustc: string;
 }
 
 export function requireCargo(): void {
@@ -109,7 +107,6 @@ export function cargoUnits(dir: string, opts: OracleOptions): OracleAnswer {
             rustflags = argv.slice(argv.indexOf("--print=file-names") + 1, argv.indexOf("--target"));
         }
     }
-    const rustc = execFileSync("rustc", ["-vV"], { cwd: dir, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
     const units = [...seen.values()].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
-    return { units, rustflags, rustc };
+    return { units, rustflags };
 }
