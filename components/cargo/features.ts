@@ -98,8 +98,18 @@ function parseFeatureValue(v: string): FeatureValue {
     return { t: "feature", name: v };
 }
 
+const featureMaps = new WeakMap<DepDecl[], WeakMap<Record<string, string[]>, Map<string, FeatureValue[]>>>();
+
 /** The feature map Cargo builds: explicit features plus `name = ["dep:name"]` for optional deps not named by `dep:`. */
 export function featureMapOf(pkg: PackageNode): Map<string, FeatureValue[]> {
+    let byFeatures = featureMaps.get(pkg.deps);
+    if (!byFeatures) featureMaps.set(pkg.deps, (byFeatures = new WeakMap()));
+    let cached = byFeatures.get(pkg.features);
+    if (!cached) byFeatures.set(pkg.features, (cached = buildFeatureMap(pkg)));
+    return cached;
+}
+
+function buildFeatureMap(pkg: PackageNode): Map<string, FeatureValue[]> {
     const map = new Map<string, FeatureValue[]>();
     const hidden = new Set<string>();
     for (const [name, values] of Object.entries(pkg.features)) {

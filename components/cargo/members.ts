@@ -36,7 +36,28 @@ export function inRoot(label: string, rel: string): string {
     return `${label.replace(/\/+$/, "")}/${rel}`;
 }
 
+const parsedTexts = new Map<string, Table>();
+const PARSED_TEXTS_MAX = 8192;
+
+/**
+ * Parses TOML; the same text is parsed once per process (replays and repeated previews read the same
+ * manifests again and again). The result is shared: callers must not modify it.
+ */
 export function parseTomlText(text: string, where: string): Table {
+    const cached = parsedTexts.get(text);
+    if (cached) return cached;
+    const doc = parseTomlUncached(text, where);
+    if (parsedTexts.size >= PARSED_TEXTS_MAX) parsedTexts.delete(parsedTexts.keys().next().value as string);
+    parsedTexts.set(text, doc);
+    return doc;
+}
+
+/** Forgets the parsed texts (benchmarks measure a cold computation this way). */
+export function clearParsedTexts(): void {
+    parsedTexts.clear();
+}
+
+function parseTomlUncached(text: string, where: string): Table {
     try {
         return parseToml(text) as Table;
     } catch (e) {

@@ -21,7 +21,18 @@ export interface ParsedLock {
     packages: LockedPackage[];
 }
 
+const parsedLocks = new WeakMap<Record<string, unknown>, ParsedLock>();
+
+/** The lock's packages (memoized per parsed document, which parseTomlText shares for equal texts). */
 export function parseLock(doc: Record<string, unknown>): ParsedLock {
+    const cached = parsedLocks.get(doc);
+    if (cached) return cached;
+    const parsed = parseLockUncached(doc);
+    parsedLocks.set(doc, parsed);
+    return parsed;
+}
+
+function parseLockUncached(doc: Record<string, unknown>): ParsedLock {
     const metadata = isTable(doc.metadata) ? doc.metadata : {};
     const packages: LockedPackage[] = [];
     for (const p of Array.isArray(doc.package) ? doc.package.filter(isTable) : []) {
@@ -48,6 +59,32 @@ export function lockId(p: { name: string; version: string; source?: string }): s
 function parseRef(ref: string): { name: string; version?: string; source?: string } {
     const m = /^(\S+)(?: (\S+))?(?: \((.+)\))?$/.exec(ref.trim());
     return m ? { name: m[1], version: m[2], source: m[3] } : { name: ref };
+}
+
+const entryDecls = new WeakMap<IndexEntry, { features: Record<string, string[]>; deps: DepDecl[] }>();
+
+/** An index entry's features (features2 merged) and non-dev dependencies, computed once per entry object. */
+function declsOfEntry(entry: IndexEntry): { features: Record<string, string[]>; deps: DepDecl[] } {
+    let d = entryDecls.get(entry);
+    if (!d) {
+        d = {
+            features: { ...entry.features, ...(entry.features2 ?? {}) },
+            deps: entry.deps
+                .filter((x) => (x.kind ?? "normal") !== "dev")
+                .map((x) => ({
+                    name: x.name,
+                    package: x.package ?? x.name,
+                    req: x.req,
+                    kind: (x.kind ?? "normal") as DepDecl["kind"],
+                    optional: x.optional,
+                    defaultFeatures: x.default_features,
+                    features: x.features ?? [],
+                    target: x.target ?? null,
+                })),
+        };
+        entryDecls.set(entry, d);
+    }
+    return d;
 }
 
 /** What the graph needs from outside the workspace: index entries and crate facts, by lock id. */
@@ -100,19 +137,7 @@ export function buildGraph(ws: LoadedWorkspace, lock: ParsedLock, external: Exte
         } else {
             const entry = external.entries.get(id);
             if (!entry) throw new Error(`internal: no index entry for ${id}`);
-            const features: Record<string, string[]> = { ...entry.features, ...(entry.features2 ?? {}) };
-            const deps: DepDecl[] = entry.deps
-                .filter((d) => (d.kind ?? "normal") !== "dev")
-                .map((d) => ({
-                    name: d.name,
-                    package: d.package ?? d.name,
-                    req: d.req,
-                    kind: (d.kind ?? "normal") as DepDecl["kind"],
-                    optional: d.optional,
-                    defaultFeatures: d.default_features,
-                    features: d.features ?? [],
-                    target: d.target ?? null,
-                }));
+            const { features, deps } = declsOfEntry(entry);
             const facts = external.facts.get(id);
             node = {
                 id, name: p.name, version: p.version, source: p.source, checksum: p.checksum, features, deps,

@@ -279,7 +279,7 @@ export function compileUnits(input: UnitsInput): UnitsResult {
     for (const u of compiledUnits(graph, opts, resolved)) {
         const node = graph.packages.get(u.id);
         if (!node || node.member) continue;
-        const local = node.source === undefined ? [...ws.packages.values()].find((p) => p.name === node.name && p.version === node.version) : undefined;
+        const local = node.source === undefined ? [...ws.packages.values()].find((p) => p.name === node.name && p.version === node.version) : undefined; // path packages only: few
         units.push({
             name: node.name,
             version: node.version,
@@ -332,11 +332,13 @@ export function sparseIndexProvider(config: CargoConfig, opts: RegistryIndexOpti
 export async function externalData(label: string, lock: ParsedLock, provider: IndexProvider): Promise<ExternalData | string> {
     const entries = new Map<string, IndexEntry>();
     const facts = new Map<string, CrateFacts>();
-    const others = lock.packages.filter((p) => p.source !== undefined && !registryPackages(lock).includes(p));
+    const registry = registryPackages(lock);
+    const inRegistry = new Set(registry);
+    const others = lock.packages.filter((p) => p.source !== undefined && !inRegistry.has(p));
     if (others.length) return `${others[0].name} ${others[0].version} comes from ${others[0].source}, which has no registry index`;
     const problems: string[] = [];
     await Promise.all(
-        registryPackages(lock).map(async (p) => {
+        registry.map(async (p) => {
             const found = await provider.entry(p);
             if (found === undefined) {
                 problems.push(`${p.name} ${p.version} comes from ${p.source}, which has no sparse index warmrun can read`);
