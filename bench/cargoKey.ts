@@ -11,7 +11,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { stringify as stringifyToml } from "smol-toml";
-import { dirSource } from "../components/cargoRecipe";
+import { dirSource } from "../components/cargo/workspace";
 import { parseCargoConfig } from "../components/cargo/cargoConfig";
 import { cargoCompileKeyMaterial, sparseIndexProvider } from "../components/cargo/units";
 import { clearParsedTexts } from "../components/cargo/members";

@@ -3,8 +3,9 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { RegistryClient } from "../components/registry";
-import { Compression, mke2fsArgs, mke2fsEnv, parseSize, qemuImgConvertArgs } from "../components/builders/qcow2";
+import { RegistryClient } from "../components/oci/registry";
+import { mke2fsArgs, mke2fsEnv, qemuImgConvertArgs } from "../components/kinds/qcow2Image/build";
+import { Compression, parseSize } from "../components/kinds/qcow2Image/fields";
 import { BenchOptions, Figure, figure, mib, medianTime, run, secs } from "./lib";
 
 const REGISTRY = { host: "127.0.0.1:5000", insecure: true };

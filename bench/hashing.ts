@@ -3,8 +3,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { randomBytes } from "crypto";
-import { hashFiles, listFiles, StatCache } from "../components/fileset";
-import { computeKey } from "../components/keys";
+import { hashFiles, listFiles, StatCache } from "../components/core/fileset";
+import { computeKey } from "../components/core/keys";
 import { BenchOptions, Figure, figure, mib, medianTime, run, secs, throughput } from "./lib";
 
 const SMALL_FILES = 10_000;

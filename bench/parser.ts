@@ -2,7 +2,7 @@
 // the download counter, against `grep -c` of one pattern over the same file.
 import * as fs from "fs";
 import * as path from "path";
-import { DownloadCounter } from "../components/downloads";
+import { DownloadCounter } from "../components/downloads/counter";
 import { PROJECT_ROOT } from "../test/support/engine";
 import { BenchOptions, Figure, figure, medianTime, run, secs, throughput } from "./lib";
 

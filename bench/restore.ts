@@ -5,9 +5,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { randomBytes } from "crypto";
-import { RegistryClient } from "../components/registry";
-import { restoreDisk } from "../components/qcow2Cache";
-import { pushContainerDisk } from "../components/builders/qcow2";
+import { RegistryClient } from "../components/oci/registry";
+import { restoreDisk } from "../components/kinds/qcow2Image/cache";
+import { pushContainerDisk } from "../components/kinds/qcow2Image/build";
 import { PROJECT_ROOT } from "../test/support/engine";
 import { BenchOptions, Figure, figure, medianTime, run, secs, throughput } from "./lib";
 

@@ -2,7 +2,7 @@
 //   npm run bench:downloads [-- MiB]
 import * as fs from "fs";
 import * as path from "path";
-import { DownloadCounter } from "../components/downloads";
+import { DownloadCounter } from "../components/downloads/counter";
 
 const corpus = path.join(__dirname, "..", "test", "fixtures", "downloads");
 const logs = fs.readdirSync(corpus).filter((f) => f.endsWith(".txt")).map((f) => fs.readFileSync(path.join(corpus, f)));

@@ -1,5 +1,5 @@
 // What `pulumi up` would rebuild, why, and what it would cost: runs `pulumi preview --json` on a
-// stack and prints one row per artifact (components/cacheReport.ts).
+// stack and prints one row per artifact (components/report/cacheReport.ts).
 //
 //   npm run cache-report -- [--stack NAME] [--format table|markdown|json] [--output FILE [--append]]
 //                           [--fail-on-miss] [--config-file FILE] [--preview-json FILE] [--journal FILE]
@@ -8,8 +8,8 @@
 // artifact misses or is new.
 import * as fs from "fs";
 import * as path from "path";
-import { EXIT_ON_MISS, FORMATS, Format, hasMiss, PreviewJson, render, reportRows, summaryLine } from "../components/cacheReport";
-import { journalPath, readJournal } from "../components/journal";
+import { EXIT_ON_MISS, FORMATS, Format, hasMiss, PreviewJson, render, reportRows, summaryLine } from "../components/report/cacheReport";
+import { journalPath, readJournal } from "../components/core/journal";
 import { parseOptions, pulumi, PROJECT_ROOT, UsageError } from "./pulumiCli";
 
 const USAGE =

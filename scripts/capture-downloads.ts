@@ -11,7 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import * as http from "http";
 import { spawn, execFileSync } from "child_process";
-import { countDownloads } from "../components/downloads";
+import { countDownloads } from "../components/downloads/counter";
 
 const ROOT = path.resolve(__dirname, "..");
 const OUT = path.join(ROOT, "test", "fixtures", "downloads");

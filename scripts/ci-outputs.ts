@@ -1,4 +1,4 @@
-// Stack outputs -> CI variables (components/ciEnv.ts): $GITHUB_OUTPUT, $GITHUB_ENV or a dotenv file.
+// Stack outputs -> CI variables (components/report/ciEnv.ts): $GITHUB_OUTPUT, $GITHUB_ENV or a dotenv file.
 // Reads `pulumi stack output --json` without --show-secrets, so secrets never reach the file.
 //
 //   npm run ci-outputs -- [--stack NAME] [--format github-output|github-env|dotenv] [--output FILE]
@@ -7,7 +7,7 @@
 // GitHub files are appended to (as the runner expects); a dotenv file is replaced. Without --output:
 // github-output writes to $GITHUB_OUTPUT, github-env to $GITHUB_ENV, dotenv to standard output.
 import * as fs from "fs";
-import { CiField, CI_FIELD_NAMES, ciVariables, renderFor, Target, TARGETS } from "../components/ciEnv";
+import { CiField, CI_FIELD_NAMES, ciVariables, renderFor, Target, TARGETS } from "../components/report/ciEnv";
 import { parseOptions, pulumi, UsageError } from "./pulumiCli";
 
 const USAGE =

@@ -5,11 +5,14 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { execFileSync } from "child_process";
-import { RegistryClient, defaultInsecure } from "../components/registry";
-import { restoreDisk, progressLine } from "../components/qcow2Cache";
-import { pushContainerDisk, parseReference, QCOW2_KIND } from "../components/builders/qcow2";
-import { readGitState } from "../components/gitState";
-import { WarmrunError } from "../components/errors";
+import { RegistryClient, defaultInsecure } from "../components/oci/registry";
+import { restoreDisk, progressLine } from "../components/kinds/qcow2Image/cache";
+import { pushContainerDisk } from "../components/kinds/qcow2Image/build";
+import { QCOW2_KIND } from "../components/kinds/qcow2Image/fields";
+import { formatReference, parseReference, pinnedReference, referenceString } from "../components/oci/reference";
+import { KIND_ANNOTATION } from "../components/oci/annotations";
+import { readGitState } from "../components/core/gitState";
+import { WarmrunError } from "../components/core/errors";
 
 const USAGE = `usage: npm run qcow2 -- <command> [args] [--artifact NAME] [--stack NAME] [--disk-path PATH]
 
@@ -116,14 +119,14 @@ function progressReporter(): ((done: number, total: number) => void) | undefined
 }
 
 async function pull(host: string, repository: string, reference: string, file: string, opts: Options): Promise<boolean> {
-    const ref = `${host}/${repository}${reference.startsWith("sha256:") ? "@" : ":"}${reference}`;
+    const ref = referenceString({ host, repository, reference });
     log(`pulling ${ref}`);
     const r = await restoreDisk(clientFor(host), repository, reference, file, { diskPath: opts.diskPath, progress: progressReporter() });
     if (!r.found) {
         log(`${ref} is not in the registry`);
         return false;
     }
-    log(`restored ${r.diskPath} of ${host}/${repository}@${r.digest} to ${file} (${r.bytes} bytes, sha256 ${r.sha256})`);
+    log(`restored ${r.diskPath} of ${pinnedReference({ host, repository, digest: r.digest! })} to ${file} (${r.bytes} bytes, sha256 ${r.sha256})`);
     return true;
 }
 
@@ -135,12 +138,12 @@ async function push(file: string, tags: string[], opts: Options): Promise<void> 
     try {
         const [first, ...rest] = tags;
         const diskPath = opts.diskPath ?? "/disk/disk.qcow2";
-        const pushed = await pushContainerDisk(client, repository, first, file, diskPath, scratch, { "dev.warmrun.kind": QCOW2_KIND });
-        log(`pushed ${host}/${repository}:${first}@${pushed.digest} (disk sha256 ${pushed.diskSha256})`);
+        const pushed = await pushContainerDisk(client, repository, first, file, diskPath, scratch, { [KIND_ANNOTATION]: QCOW2_KIND });
+        log(`pushed ${formatReference({ host, repository, tag: first })}@${pushed.digest} (disk sha256 ${pushed.diskSha256})`);
         const m = await client.getManifest(repository, pushed.digest);
         for (const tag of rest) {
             await client.putManifest(repository, tag, m!.mediaType, m!.body);
-            log(`tagged ${host}/${repository}:${tag}`);
+            log(`tagged ${formatReference({ host, repository, tag })}`);
         }
     } finally {
         fs.rmSync(scratch, { recursive: true, force: true });

@@ -3,10 +3,12 @@
 //
 //   npm run replay -- <repo> <range> [--root DIR] [--bin NAME] [--dockerfile PATH] [--json]
 import * as path from "path";
-import { cargoDepsKeyMaterial, cargoRecipe, git, gitTreeSource } from "../components/cargoRecipe";
-import { computeKey, describeInputChanges, diffInputs, inputSummary, KeyMaterial } from "../components/keys";
-import { mapLimit } from "../components/fileset";
-import { WarmrunError } from "../components/errors";
+import { cargoRecipe } from "../components/cargo/recipe";
+import { git, gitTreeSource } from "../components/cargo/workspace";
+import { cargoDepsKeyMaterial } from "../components/cargo/depsKey";
+import { computeKey, describeInputChanges, diffInputs, inputSummary, KeyMaterial } from "../components/core/keys";
+import { mapLimit } from "../components/core/fileset";
+import { WarmrunError } from "../components/core/errors";
 
 export interface ReplayOptions {
     /** Directory of the Cargo workspace inside the repository (default its top level). */
@@ -101,16 +103,22 @@ export async function replay(repoDir: string, range: string, opts: ReplayOptions
     const keyAt = (commit: string): Promise<KeyOutcome> => {
         let outcome = keys.get(commit);
         if (!outcome) {
-            outcome = cargoRecipe(gitTreeSource(repoDir, commit, { root: prefix, blobCache }), { bin: opts.bin, dockerfile: opts.dockerfile }).then(
-                (recipe) => {
-                    const material = cargoDepsKeyMaterial(recipe, { bin: opts.bin });
-                    return { key: computeKey(material), material };
-                },
-                (e) => {
-                    if (e instanceof WarmrunError) return { error: e.message };
-                    throw e;
-                },
-            );
+            const source = gitTreeSource(repoDir, commit, { root: prefix, blobCache });
+            // The key CargoDepsImage deploys (cargo/depsKey.ts): a Dockerfile of the workspace's own is
+            // the image's Dockerfile, so its text enters the key as the component's does.
+            outcome = (async (): Promise<KeyOutcome> => {
+                const recipe = await cargoRecipe(source, { bin: opts.bin });
+                let dockerfileText: string | undefined;
+                if (opts.dockerfile !== undefined) {
+                    dockerfileText = await source.read(opts.dockerfile);
+                    if (dockerfileText === undefined) throw new WarmrunError(`${source.label}/${opts.dockerfile} is missing: give the path of the Dockerfile relative to the workspace root`);
+                }
+                const material = cargoDepsKeyMaterial(recipe, { bin: opts.bin, dockerfileText });
+                return { key: computeKey(material), material };
+            })().catch((e) => {
+                if (e instanceof WarmrunError) return { error: e.message };
+                throw e;
+            });
             keys.set(commit, outcome);
         }
         return outcome;

@@ -11,9 +11,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { spawn } from "child_process";
 import { constants } from "os";
-import { DownloadCounter } from "../components/downloads";
-import { exceededThresholds, reportJson, reportMarkdown, ReportContext } from "../components/downloadReport";
-import { sizeInBytes } from "../components/downloadRules";
+import { DownloadCounter } from "../components/downloads/counter";
+import { exceededThresholds, reportJson, reportMarkdown, ReportContext } from "../components/downloads/report";
+import { sizeInBytes } from "../components/downloads/rules";
 
 export const THRESHOLD_EXCEEDED = 3;
 export const USAGE = 2;

@@ -1,12 +1,11 @@
 // .cargo/config(.toml): the keys that change what a build compiles for its target, parsed and made
 // canonical, so comments, layout and settings of other targets never count; and where registry crates
 // come from (source replacement), which decides the index their entries are read from.
-import { WarmrunError } from "../errors";
+import { WarmrunError } from "../core/errors";
 import { platformMatches, TargetCfg } from "./cfg";
-import { isTable, parseTomlText } from "./members";
+import { isTable, Table } from "./manifest";
+import { parseTomlText } from "./members";
 import { DEFAULT_REGISTRY_SOURCE, DEFAULT_SPARSE_INDEX } from "./registryIndex";
-
-type Table = Record<string, unknown>;
 
 export interface CargoConfig {
     /** `.cargo/config.toml` or `.cargo/config`, or null without one. */

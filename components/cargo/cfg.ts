@@ -1,7 +1,7 @@
 // Cargo's platform filters: `[target.'cfg(...)'.dependencies]`, `[target.<triple>.dependencies]` and the
 // `target` field of registry index entries, evaluated for a target triple the way Cargo evaluates them
 // (with the cfg values rustc prints for that target, plus the `--cfg` and `-C target-feature` rustflags).
-import { WarmrunError } from "../errors";
+import { WarmrunError } from "../core/errors";
 
 /** A target's cfg: bare names (`unix`, `debug_assertions`) and key="value" pairs (a key may have many values). */
 export interface TargetCfg {

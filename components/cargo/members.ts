@@ -4,16 +4,10 @@
 // proc-macro flag, build script and binaries.
 import * as path from "path";
 import fg from "fast-glob";
-import { parse as parseToml, TomlError } from "smol-toml";
-import { WarmrunError } from "../errors";
-import { memberGlobToRegExp, RecipeSource } from "../cargoRecipe";
+import { WarmrunError } from "../core/errors";
+import { inRoot, isTable, manifestPathOf, memberGlobToRegExp, normalizeRel, parseTomlFile, Table } from "./manifest";
+import { RecipeSource } from "./workspace";
 import { DepDecl, DepKind } from "./features";
-
-type Table = Record<string, unknown>;
-
-export function isTable(value: unknown): value is Table {
-    return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date);
-}
 
 function str(value: unknown): string | undefined {
     return typeof value === "string" ? value : undefined;
@@ -21,19 +15,6 @@ function str(value: unknown): string | undefined {
 
 function strings(value: unknown): string[] {
     return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
-}
-
-export function normalizeRel(p: string): string {
-    const n = path.posix.normalize(p.replace(/\\/g, "/")).replace(/\/+$/, "");
-    return n === "." ? "" : n;
-}
-
-export function manifestPathOf(dir: string): string {
-    return dir ? `${dir}/Cargo.toml` : "Cargo.toml";
-}
-
-export function inRoot(label: string, rel: string): string {
-    return `${label.replace(/\/+$/, "")}/${rel}`;
 }
 
 const parsedTexts = new Map<string, Table>();
@@ -46,7 +27,7 @@ const PARSED_TEXTS_MAX = 8192;
 export function parseTomlText(text: string, where: string): Table {
     const cached = parsedTexts.get(text);
     if (cached) return cached;
-    const doc = parseTomlUncached(text, where);
+    const doc = parseTomlFile(text, where);
     if (parsedTexts.size >= PARSED_TEXTS_MAX) parsedTexts.delete(parsedTexts.keys().next().value as string);
     parsedTexts.set(text, doc);
     return doc;
@@ -55,18 +36,6 @@ export function parseTomlText(text: string, where: string): Table {
 /** Forgets the parsed texts (benchmarks measure a cold computation this way). */
 export function clearParsedTexts(): void {
     parsedTexts.clear();
-}
-
-function parseTomlUncached(text: string, where: string): Table {
-    try {
-        return parseToml(text) as Table;
-    } catch (e) {
-        if (e instanceof TomlError) {
-            const reason = e.message.split("\n")[0].replace(/^Invalid TOML document:\s*/, "");
-            throw new WarmrunError(`${where} is not valid TOML (line ${e.line}, column ${e.column}: ${reason}); fix the syntax there`);
-        }
-        throw e;
-    }
 }
 
 /** A declared dependency of a local package, with where it points. */

@@ -1,7 +1,8 @@
 // rust-toolchain / rust-toolchain.toml, parsed to what selects the compiler: channel, components, and
 // whether the compile target is among the listed targets. Comments, layout, `profile` (which only picks
 // what rustup installs besides the compiler) and other targets never count.
-import { parseTomlText, isTable } from "./members";
+import { isTable } from "./manifest";
+import { parseTomlText } from "./members";
 
 export interface ToolchainKey {
     /** The file it came from. */

@@ -2,10 +2,11 @@
 // manifest or from its registry index entry), each declaration bound to the locked package it resolves
 // to. A lock that does not fit the manifests, or an index entry that does not fit the lock, is one clear
 // error naming Cargo.lock and the command that fixes it.
-import { WarmrunError } from "../errors";
+import { WarmrunError } from "../core/errors";
 import { CrateFacts, IndexEntry } from "./registryIndex";
 import { DepDecl, Edge, PackageGraph, PackageNode } from "./features";
-import { inRoot, isTable, LoadedWorkspace, LocalPackage } from "./members";
+import { inRoot, isTable } from "./manifest";
+import { LoadedWorkspace, LocalPackage } from "./members";
 import { compareVersions, parseVersion, satisfies } from "./versionReq";
 
 export interface LockedPackage {

@@ -7,13 +7,15 @@
 // registryIndex.ts). When some cannot be had (offline, a git dependency, a vendored source), the
 // material falls back to the whole masked lock and manifests of the recipe, which can only change more
 // often than the units would, never less, and a warning says so.
-import { WarmrunError } from "../errors";
-import { cargoRecipe, RecipeSource } from "../cargoRecipe";
-import { sha256Hex } from "../keys";
+import { WarmrunError } from "../core/errors";
+import { sha256Hex } from "../core/keys";
+import { cargoRecipe } from "./recipe";
+import { RecipeSource } from "./workspace";
 import { DEFAULT_TARGET, TargetCfg, targetCfg } from "./cfg";
 import { CargoConfig, configBuildTarget, ConfigKey, configKey, parseCargoConfig, sparseIndexUrl } from "./cargoConfig";
 import { compiledUnits, DepKind, PackageGraph, resolveFeatures, Spec } from "./features";
-import { inRoot, isTable, LoadedWorkspace, loadWorkspace, parseTomlText } from "./members";
+import { byString, inRoot, isTable } from "./manifest";
+import { LoadedWorkspace, loadWorkspace, parseTomlText } from "./members";
 import { CrateFacts, IndexEntry, IndexLookup, mayBeProcMacro, RegistryIndexOptions, SparseIndex } from "./registryIndex";
 import { parseToolchain, ToolchainKey } from "./toolchain";
 import { buildGraph, ExternalData, lockId, LockedPackage, parseLock, ParsedLock, registryPackages } from "./unitGraph";
@@ -161,10 +163,6 @@ export interface UnitsResult {
     units: ExternalUnit[];
     /** Names of the selected members. */
     selected: string[];
-}
-
-function byString(a: string, b: string): number {
-    return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function globRe(pattern: string): RegExp {

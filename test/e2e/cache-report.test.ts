@@ -8,9 +8,9 @@ import { execFile, execFileSync } from "child_process";
 import YAML from "yaml";
 import { EngineSession, engineDir, PROJECT_ROOT } from "../support/engine";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
-import { RegistryClient } from "../../components/registry";
-import { parseMarkdown, ReportRow, EXIT_ON_MISS } from "../../components/cacheReport";
-import { parseGithubFile } from "../../components/ciEnv";
+import { RegistryClient } from "../../components/oci/registry";
+import { parseMarkdown, ReportRow, EXIT_ON_MISS } from "../../components/report/cacheReport";
+import { parseGithubFile } from "../../components/report/ciEnv";
 
 function npmRun(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve) => {

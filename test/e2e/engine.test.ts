@@ -7,8 +7,8 @@ import YAML from "yaml";
 import { EngineSession, engineDir } from "../support/engine";
 import { startRegistry, TestRegistry } from "../support/registry";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
-import { readJournal } from "../../components/journal";
-import { RegistryClient } from "../../components/registry";
+import { readJournal } from "../../components/core/journal";
+import { RegistryClient } from "../../components/oci/registry";
 
 describe("pulumi up/preview/refresh/destroy of warmrun (real engine)", function () {
     this.timeout(300_000);

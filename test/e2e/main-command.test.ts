@@ -8,7 +8,7 @@ import YAML from "yaml";
 import { PROJECT_ROOT, engineDir, EngineSession } from "../support/engine";
 import { startRegistry } from "../support/registry";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
-import { readJournal } from "../../components/journal";
+import { readJournal } from "../../components/core/journal";
 
 function npmRun(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {
     return new Promise((resolve) => {

@@ -10,8 +10,8 @@ import YAML from "yaml";
 import { EngineSession, engineDir, PROJECT_ROOT } from "../support/engine";
 import { startRegistry, TestRegistry } from "../support/registry";
 import { tempDir, removeTempDirs } from "../support/tmp";
-import { readJournal } from "../../components/journal";
-import { hashFileStream } from "../../components/fileset";
+import { readJournal } from "../../components/core/journal";
+import { hashFileStream } from "../../components/core/fileset";
 
 const SETUP = "run `npm run setup`";
 

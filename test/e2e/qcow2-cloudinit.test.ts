@@ -11,11 +11,10 @@ import { EngineSession, engineDir, PROJECT_ROOT } from "../support/engine";
 import { startRegistry, TestRegistry } from "../support/registry";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
 import { requireTools, ext4List, ext4Cat } from "../support/tools";
-import { readJournal } from "../../components/journal";
-import { RegistryClient } from "../../components/registry";
-import { computeKey, shortKey } from "../../components/keys";
-import { rootfsBuildSpec } from "../../components/debianRootfs";
-import { ROOTFS_KIND, ROOTFS_RECIPE_VERSION } from "../../components/builders/rootfs";
+import { readJournal } from "../../components/core/journal";
+import { RegistryClient } from "../../components/oci/registry";
+import { computeKey, shortKey } from "../../components/core/keys";
+import { rootfsBuildSpec, rootfsKeyMaterial } from "../../components/kinds/debianRootfs/plan";
 
 const ROOTFS_FIELDS = { suite: "trixie", packages: ["ca-certificates"] };
 
@@ -25,7 +24,7 @@ const ROOTFS_FIELDS = { suite: "trixie", packages: ["ca-certificates"] };
  */
 async function seedRootfsFromDevRegistry(dst: RegistryClient, repository: string, scratch: string): Promise<boolean> {
     const spec = rootfsBuildSpec(ROOTFS_FIELDS);
-    const tag = shortKey(computeKey({ kind: ROOTFS_KIND, recipeVersion: ROOTFS_RECIPE_VERSION, files: [], params: { ...spec, mirror: spec.mirror || "debootstrap default" }, upstream: {} }));
+    const tag = shortKey(computeKey(rootfsKeyMaterial(spec, {})));
     const src = new RegistryClient({ host: "127.0.0.1:5000", insecure: true });
     const m = await src.getManifest("warmrun/debian-rootfs", tag).catch(() => undefined);
     if (!m) return false;

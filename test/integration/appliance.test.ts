@@ -8,11 +8,13 @@ import * as path from "path";
 import { execFileSync } from "child_process";
 import { startRegistry, TestRegistry } from "../support/registry";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
-import { RegistryClient } from "../../components/registry";
-import { ArtifactInputs, createArtifact } from "../../components/lifecycle";
-import { adoptAppliance, buildAppliance, PackerBuildSpec, PACKER_KIND, APPLIANCE_ARTIFACT_TYPE } from "../../components/builders/packer";
-import { hashFileStream } from "../../components/fileset";
-import { sha256Hex, shortKey } from "../../components/keys";
+import { spec } from "../support/packer";
+import { RegistryClient } from "../../components/oci/registry";
+import { ArtifactInputs, createArtifact } from "../../components/core/lifecycle";
+import { adopt, build, APPLIANCE_ARTIFACT_TYPE } from "../../components/kinds/packerAppliance/build";
+import { PACKER_KIND } from "../../components/kinds/packerAppliance/fields";
+import { hashFileStream } from "../../components/core/fileset";
+import { sha256Hex, shortKey } from "../../components/core/keys";
 
 describe("appliance outputs against a real registry", function () {
     this.timeout(120_000);
@@ -53,27 +55,11 @@ describe("appliance outputs against a real registry", function () {
 
     function inputs(name: string, commandDir: string, outputDir: string): ArtifactInputs {
         const key = sha256Hex(`appliance ${name}`);
-        const build: PackerBuildSpec = {
-            runner: "command",
-            commandDir,
-            root: commandDir,
-            files: ["appliance.pkr.hcl"],
-            template: "appliance.pkr.hcl",
-            varFiles: [],
-            vars: {},
-            sourceFiles: {},
-            secretVars: {},
-            sshKey: false,
-            only: [],
-            manifest: "packer-manifest.json",
-            vmdk: true,
-            ova: true,
-            outputDir,
-        };
-        return { name, kind: PACKER_KIND, key, registry: { host: registry.host, insecure: true }, repository: `test/${name}`, tag: shortKey(key), aliasTags: [], inputs: {}, build };
+        const buildSpec = spec({ runner: "command", commandDir, root: commandDir, files: ["appliance.pkr.hcl"], template: "appliance.pkr.hcl", vmdk: true, ova: true, outputDir });
+        return { name, kind: PACKER_KIND, key, registry: { host: registry.host, insecure: true }, repository: `test/${name}`, tag: shortKey(key), aliasTags: [], inputs: {}, build: buildSpec };
     }
 
-    const deps = { builders: { [PACKER_KIND]: buildAppliance }, adopters: { [PACKER_KIND]: adoptAppliance } };
+    const deps = { kinds: (kind: string) => (kind === PACKER_KIND ? { build, adopt } : undefined) };
 
     it("publishes qcow2, VMDK and OVA with sha256 files, manifest last; another runner adopts them by download", async () => {
         const out = path.join(tempDir(), "appliance");

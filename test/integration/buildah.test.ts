@@ -4,12 +4,13 @@ import * as path from "path";
 import { execFileSync } from "child_process";
 import { startRegistry, TestRegistry } from "../support/registry";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
-import { RegistryClient } from "../../components/registry";
-import { ArtifactInputs, createArtifact, KEY_ANNOTATION } from "../../components/lifecycle";
-import { BUILDERS } from "../../components/providerImpl";
-import { baseImagePlan } from "../../components/baseImage";
-import { computeKey, inputSummary, shortKey } from "../../components/keys";
-import { StatCache } from "../../components/fileset";
+import { RegistryClient } from "../../components/oci/registry";
+import { ArtifactInputs, createArtifact } from "../../components/core/lifecycle";
+import { KEY_ANNOTATION } from "../../components/oci/annotations";
+import { buildModuleOf } from "../../components/core/providerImpl";
+import { plan as baseImagePlan } from "../../components/kinds/baseImage/plan";
+import { computeKey, inputSummary, shortKey } from "../../components/core/keys";
+import { StatCache } from "../../components/core/fileset";
 
 function requireBuildah(): void {
     try {
@@ -39,7 +40,7 @@ describe("BaseImage with buildah against a real registry", function () {
     async function imageInputs(name: string, containerfile: string, files: Record<string, string>): Promise<ArtifactInputs> {
         const dir = tempDir();
         writeTree(dir, { Containerfile: containerfile, ...files });
-        const plan = await baseImagePlan({ containerfile: path.join(dir, "Containerfile") }, {}, { statCache: new StatCache() } as any);
+        const plan = await baseImagePlan({ containerfile: path.join(dir, "Containerfile") }, { upstream: {}, statCache: new StatCache() });
         const key = computeKey(plan.material);
         return {
             name,
@@ -50,24 +51,24 @@ describe("BaseImage with buildah against a real registry", function () {
             tag: shortKey(key),
             aliasTags: [],
             inputs: inputSummary(plan.material),
-            build: { ...plan.spec, builder: "buildah" },
+            build: { ...plan.build, builder: "buildah" },
         };
     }
 
     it("builds, labels the image with its key and pushes it under the key tag", async () => {
         const inputs = await imageInputs("hello", "FROM scratch\nCOPY hello.txt /hello.txt\n", { "hello.txt": "hello\n" });
-        const outs = await createArtifact(inputs, { builders: BUILDERS });
+        const outs = await createArtifact(inputs, { kinds: buildModuleOf });
         assert.equal(outs.cacheHit, false);
         assert.equal(await client.resolveTag("test/hello", inputs.tag), outs.digest);
         const manifest = await client.getManifest("test/hello", outs.digest);
         assert.equal(manifest?.json.annotations?.[KEY_ANNOTATION], inputs.key);
-        const again = await createArtifact(inputs, { builders: BUILDERS });
+        const again = await createArtifact(inputs, { kinds: buildModuleOf });
         assert.equal(again.cacheHit, true);
     });
 
     it("a Containerfile that fails to build is one clear error, and no tag is pushed", async () => {
         const inputs = await imageInputs("broken", "FROM scratch\nCOPY missing.txt /missing.txt\n", { "present.txt": "x\n" });
-        await assert.rejects(createArtifact(inputs, { builders: BUILDERS }), (e: Error) => {
+        await assert.rejects(createArtifact(inputs, { kinds: buildModuleOf }), (e: Error) => {
             assert.match(e.message, /^broken: buildah exited with \d+; last lines:/);
             assert.match(e.message, /missing\.txt/);
             return true;

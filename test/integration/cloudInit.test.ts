@@ -6,10 +6,16 @@ import * as path from "path";
 import { execFileSync } from "child_process";
 import YAML from "yaml";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
-import { hashFileSet, StatCache } from "../../components/fileset";
-import { seedInputs, seedKeyMaterial, CloudInitFields } from "../../components/cloudInitIso";
-import { renderSeed, writeIso, REGISTRIES_CONF_PATH } from "../../components/builders/cloudInit";
-import { computeKey } from "../../components/keys";
+import { hashFileSet, StatCache } from "../../components/core/fileset";
+import { seedInputs, seedKeyMaterial } from "../../components/kinds/cloudInitIso/plan";
+import { CloudInitFields } from "../../components/kinds/cloudInitIso/fields";
+import { renderSeed, REGISTRIES_CONF_PATH } from "../../components/kinds/cloudInitIso/seed";
+import { lifecycle, writeIso } from "../../components/kinds/cloudInitIso/build";
+import { plan } from "../../components/kinds/cloudInitIso/plan";
+import { ArtifactInputs } from "../../components/core/lifecycle";
+import { shortKey } from "../../components/core/keys";
+import { startRegistry, TestRegistry } from "../support/registry";
+import { computeKey } from "../../components/core/keys";
 import { requireTools } from "../support/tools";
 
 const CA = "-----BEGIN CERTIFICATE-----\nMIIBCA-test-ca\n-----END CERTIFICATE-----\n";
@@ -121,4 +127,41 @@ describe("CloudInitIso seed (real xorriso)", function () {
         await assert.rejects(seedInputs("seed", { ...fields, userData: "- just\n- a list\n" }, root, hash), /userData must be a YAML map/);
         await assert.rejects(seedInputs("seed", { ...fields, networkConfig: { ethernets: {} } }, root, hash), /networkConfig must be network-config version 2/);
     });
+});
+
+describe("CloudInitIso lifecycle (real xorriso, real registry)", function () {
+    this.timeout(120000);
+    let registry: TestRegistry;
+    before(async () => {
+        requireTools(["xorriso", "docker-registry"]);
+        registry = await startRegistry();
+    });
+    after(async () => {
+        await registry?.stop();
+        removeTempDirs();
+    });
+
+    async function inputsOf(root: string, push: boolean): Promise<ArtifactInputs> {
+        const fields = { ...seedProject(root), push };
+        const p = await plan(fields, { name: "seed", where: "warmrun:artifacts.seed", upstream: {}, upstreamNames: [], statCache: new StatCache(), projectRoot: root, cacheDir: path.join(root, ".warmrun"), workDir: path.join(root, ".warmrun", "work"), aliasTags: [], git: { clean: false } });
+        const key = computeKey(p.material);
+        return { name: "seed", kind: "CloudInitIso", key, registry: { host: registry.host, insecure: true }, repository: "test/seed", tag: shortKey(key), aliasTags: [], inputs: {}, build: p.build.iso, path: p.build.path };
+    }
+
+    for (const push of [false, true]) {
+        it(`${push ? "pushed" : "a local file"}: an unchanged seed diffs to no change; a deleted ISO is replaced, and refresh drops it`, async () => {
+            const root = tempDir("warmrun-seed-");
+            const inputs = await inputsOf(root, push);
+            const outs = await lifecycle.create(inputs, () => undefined);
+            assert.equal(outs.ref, push ? `${registry.host}/test/seed:${inputs.tag}` : inputs.path);
+            assert.ok(!JSON.stringify(outs).includes("secret-key-material"), "outputs never carry the seed");
+            assert.deepEqual(lifecycle.diff(outs, inputs).replaces, []);
+            assert.equal(lifecycle.diff(outs, inputs).changes, false);
+            assert.deepEqual(lifecycle.diff(outs, { ...inputs, build: { ...inputs.build, push: !push } }).replaces, ["push"]);
+            assert.deepEqual(await lifecycle.read(outs), outs);
+            fs.rmSync(inputs.path!);
+            assert.deepEqual(lifecycle.diff(outs, inputs).replaces, ["sha256"]);
+            assert.equal(await lifecycle.read(outs), undefined);
+        });
+    }
 });

@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { execFile } from "child_process";
 import { tempDir, removeTempDirs } from "../support/tmp";
-import { parseMarkdown } from "../../components/cacheReport";
+import { parseMarkdown } from "../../components/report/cacheReport";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const PREVIEW = path.join(ROOT, "test/fixtures/preview-replace.json");

@@ -2,7 +2,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import { execFileSync } from "child_process";
-import { runTool } from "../../components/process";
+import { runTool } from "../../components/core/process";
 import { tempDir, removeTempDirs } from "../support/tmp";
 
 describe("runTool counts what a real tool downloads while it streams", function () {

@@ -5,13 +5,16 @@ import * as path from "path";
 import { execFileSync } from "child_process";
 import { freePort, startRegistry, TestRegistry } from "../support/registry";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
-import { RegistryClient, digestOf } from "../../components/registry";
-import { ArtifactInputs, BuildContext, createArtifact, readArtifact, KEY_ANNOTATION } from "../../components/lifecycle";
-import { buildBundle, BUNDLE_KIND, writeBundleLayer } from "../../components/builders/bundle";
-import { bundleKeyMaterial } from "../../components/fileBundle";
-import { computeKey, inputSummary, shortKey } from "../../components/keys";
-import { hashFileSet, StatCache } from "../../components/fileset";
-import * as providerImpl from "../../components/providerImpl";
+import { RegistryClient } from "../../components/oci/registry";
+import { digestOf } from "../../components/oci/manifest";
+import { KEY_ANNOTATION } from "../../components/oci/annotations";
+import { ArtifactInputs, BuildContext, createArtifact, readArtifact } from "../../components/core/lifecycle";
+import { build as buildBundle, writeBundleLayer } from "../../components/kinds/fileBundle/build";
+import { BUNDLE_KIND } from "../../components/kinds/fileBundle/fields";
+import { bundleKeyMaterial } from "../../components/kinds/fileBundle/plan";
+import { computeKey, inputSummary, shortKey } from "../../components/core/keys";
+import { hashFileSet, StatCache } from "../../components/core/fileset";
+import * as providerImpl from "../../components/core/providerImpl";
 
 describe("artifact lifecycle against a real registry", function () {
     this.timeout(60_000);
@@ -50,10 +53,15 @@ describe("artifact lifecycle against a real registry", function () {
     function countingBuilders() {
         const calls = { n: 0 };
         const builders = {
-            [BUNDLE_KIND]: async (ctx: BuildContext) => {
-                calls.n++;
-                return buildBundle(ctx);
-            },
+            kinds: (kind: string) =>
+                kind === BUNDLE_KIND
+                    ? {
+                          build: async (ctx: BuildContext) => {
+                              calls.n++;
+                              return buildBundle(ctx);
+                          },
+                      }
+                    : undefined,
         };
         return { calls, builders };
     }
@@ -64,14 +72,14 @@ describe("artifact lifecycle against a real registry", function () {
         const inputs = await bundleInputs("twice", root);
         const { calls, builders } = countingBuilders();
 
-        const first = await createArtifact(inputs, { builders });
+        const first = await createArtifact(inputs, builders);
         assert.equal(calls.n, 1);
         assert.equal(first.cacheHit, false);
         assert.match(first.digest, /^sha256:[0-9a-f]{64}$/);
         assert.equal(first.pinned, `${registry.host}/test/twice@${first.digest}`);
         assert.equal(await client.resolveTag("test/twice", inputs.tag), first.digest);
 
-        const second = await createArtifact(inputs, { builders });
+        const second = await createArtifact(inputs, builders);
         assert.equal(calls.n, 1, "no builder call on a hit");
         assert.equal(second.cacheHit, true);
         assert.equal(second.digest, first.digest);
@@ -87,14 +95,14 @@ describe("artifact lifecycle against a real registry", function () {
         const root = tempDir();
         writeTree(root, { "b.txt": "beta\n" });
         const inputs = await bundleInputs("gone", root);
-        const outs = await createArtifact(inputs, { builders: providerImpl.BUILDERS });
-        assert.deepEqual(await readArtifact(outs, { builders: {} }), outs, "intact: unchanged");
+        const outs = await createArtifact(inputs, { kinds: providerImpl.buildModuleOf });
+        assert.deepEqual(await readArtifact(outs, { kinds: () => undefined }), outs, "intact: unchanged");
 
         await providerImpl.remove("id", outs);
         assert.equal(await client.resolveTag("test/gone", inputs.tag), outs.digest, "delete left the tag");
 
         await client.deleteManifest("test/gone", outs.digest);
-        assert.equal(await readArtifact(outs, { builders: {} }), undefined);
+        assert.equal(await readArtifact(outs, { kinds: () => undefined }), undefined);
         const viaProvider = await providerImpl.read("id", outs);
         assert.equal(viaProvider.id, "", "the provider tells the engine the artifact is gone");
     });
@@ -118,7 +126,7 @@ describe("artifact lifecycle against a real registry", function () {
         writeTree(root, { "c.txt": "gamma\n" });
         const inputs = await bundleInputs("changed", root);
         fs.writeFileSync(path.join(root, "c.txt"), "gamma, edited\n");
-        await assert.rejects(createArtifact(inputs, { builders: providerImpl.BUILDERS }), /changed while this run was going on/);
+        await assert.rejects(createArtifact(inputs, { kinds: providerImpl.buildModuleOf }), /changed while this run was going on/);
         assert.equal(await client.resolveTag("test/changed", inputs.tag), undefined);
     });
 
@@ -126,7 +134,7 @@ describe("artifact lifecycle against a real registry", function () {
         const root = tempDir();
         writeTree(root, { "d.txt": "delta\n" });
         const inputs = { ...(await bundleInputs("alias", root)), aliasTags: ["latest", "git-abc123"] };
-        const outs = await createArtifact(inputs, { builders: providerImpl.BUILDERS });
+        const outs = await createArtifact(inputs, { kinds: providerImpl.buildModuleOf });
         assert.equal(await client.resolveTag("test/alias", "latest"), outs.digest);
         assert.equal(await client.resolveTag("test/alias", "git-abc123"), outs.digest);
     });

@@ -9,11 +9,14 @@ import { execFileSync } from "child_process";
 import * as tarStream from "tar-stream";
 import { startRegistry, TestRegistry } from "../support/registry";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
-import { RegistryClient } from "../../components/registry";
-import { createArtifact, ArtifactInputs, KEY_ANNOTATION } from "../../components/lifecycle";
-import { layerFromDirectory, imageConfig, pushImage } from "../../components/oci";
-import { buildQcow2, QCOW2_KIND, DISK_PATH_ANNOTATION, Qcow2BuildSpec, uuidFromKey } from "../../components/builders/qcow2";
-import { restoreDisk } from "../../components/qcow2Cache";
+import { RegistryClient } from "../../components/oci/registry";
+import { createArtifact, ArtifactInputs } from "../../components/core/lifecycle";
+import { KEY_ANNOTATION, DISK_PATH_ANNOTATION } from "../../components/oci/annotations";
+import { layerFromDirectory, imageConfig, pushImage } from "../../components/oci/image";
+import { build as buildQcow2, uuidFromKey } from "../../components/kinds/qcow2Image/build";
+import { Qcow2BuildSpec } from "../../components/kinds/qcow2Image/plan";
+import { QCOW2_KIND } from "../../components/kinds/qcow2Image/fields";
+import { restoreDisk } from "../../components/kinds/qcow2Image/cache";
 import { requireTools, ext4List, ext4Cat } from "../support/tools";
 import { main as cli } from "../../scripts/qcow2";
 
@@ -74,7 +77,7 @@ describe("Qcow2Image builder (real registry, mke2fs, qemu-img)", function () {
 
     it("turns the image's layers into an ext4 qcow2 containerDisk (zstd, 107:107) that restores byte for byte", async () => {
         const key = "a".repeat(64);
-        const out = await createArtifact(inputs("disk", {}, key), { builders: { [QCOW2_KIND]: buildQcow2 } });
+        const out = await createArtifact(inputs("disk", {}, key), { kinds: () => ({ build: buildQcow2 }) });
         assert.equal(out.cacheHit, false);
         assert.deepEqual(out.downloads, { count: 2, bytes: out.downloads.bytes });
         assert.equal(await client.resolveTag("test/disk", "base-qcow2-abc1234"), out.digest, "alias tag");
@@ -116,7 +119,7 @@ describe("Qcow2Image builder (real registry, mke2fs, qemu-img)", function () {
         const key = "b".repeat(64);
         const uuids: string[] = [];
         for (const name of ["same1", "same2"]) {
-            const out = await createArtifact(inputs(name, { compression: "zlib" }, key), { builders: { [QCOW2_KIND]: buildQcow2 } });
+            const out = await createArtifact(inputs(name, { compression: "zlib" }, key), { kinds: () => ({ build: buildQcow2 }) });
             const disk = path.join(work, `${name}.qcow2`);
             await restoreDisk(client, `test/${name}`, out.tag, disk);
             const info = JSON.parse(execFileSync("qemu-img", ["info", "--output=json", disk], { encoding: "utf8" }));
@@ -132,7 +135,7 @@ describe("Qcow2Image builder (real registry, mke2fs, qemu-img)", function () {
     });
 
     it("a custom disk path (flightctl's /qcow2/disk.qcow2) is found by its annotation", async () => {
-        const out = await createArtifact(inputs("flightctl", { diskPath: "/qcow2/disk.qcow2", compression: "none" }, "c".repeat(64)), { builders: { [QCOW2_KIND]: buildQcow2 } });
+        const out = await createArtifact(inputs("flightctl", { diskPath: "/qcow2/disk.qcow2", compression: "none" }, "c".repeat(64)), { kinds: () => ({ build: buildQcow2 }) });
         const m = await client.getManifest("test/flightctl", out.digest);
         assert.equal(m!.json.annotations[DISK_PATH_ANNOTATION], "/qcow2/disk.qcow2");
         const r = await restoreDisk(client, "test/flightctl", out.tag, path.join(work, "f.qcow2"));
@@ -142,7 +145,7 @@ describe("Qcow2Image builder (real registry, mke2fs, qemu-img)", function () {
     });
 
     it("a layer that arrives corrupted leaves no file behind", async () => {
-        const out = await createArtifact(inputs("tamper", { compression: "none" }, "e".repeat(64)), { builders: { [QCOW2_KIND]: buildQcow2 } });
+        const out = await createArtifact(inputs("tamper", { compression: "none" }, "e".repeat(64)), { kinds: () => ({ build: buildQcow2 }) });
         const layer = (await client.getManifest("test/tamper", out.digest))!.json.layers[0].digest.slice(7);
         const blob = path.join(registry.dataDir, "docker/registry/v2/blobs/sha256", layer.slice(0, 2), layer, "data");
         const fd = fs.openSync(blob, "r+");
@@ -175,12 +178,12 @@ describe("Qcow2Image builder (real registry, mke2fs, qemu-img)", function () {
 
     it("a user's own builder command writes the qcow2 to {output}; one that writes another format is refused", async () => {
         const ok = inputs("bib", { command: ["qemu-img", "create", "-f", "qcow2", "{output}", "40M"], upstreamRef: undefined }, "f".repeat(64));
-        const out = await createArtifact(ok, { builders: { [QCOW2_KIND]: buildQcow2 } });
+        const out = await createArtifact(ok, { kinds: () => ({ build: buildQcow2 }) });
         const disk = path.join(work, "bib.qcow2");
         await restoreDisk(client, "test/bib", out.tag, disk);
         assert.equal(JSON.parse(execFileSync("qemu-img", ["info", "--output=json", disk], { encoding: "utf8" }))["virtual-size"], 40 * 2 ** 20);
         const raw = inputs("bibraw", { command: ["qemu-img", "create", "-f", "raw", "{output}", "40M"], upstreamRef: undefined }, "9".repeat(64));
-        await assert.rejects(createArtifact(raw, { builders: { [QCOW2_KIND]: buildQcow2 } }), /bibraw: the command wrote a raw disk, not qcow2/);
+        await assert.rejects(createArtifact(raw, { kinds: () => ({ build: buildQcow2 }) }), /bibraw: the command wrote a raw disk, not qcow2/);
         assert.deepEqual(await client.listTags("test/bibraw"), []);
     });
 
@@ -193,7 +196,7 @@ describe("Qcow2Image builder (real registry, mke2fs, qemu-img)", function () {
             const digest = await pushImage(client, `test/big${mib}`, "v1", [big], imageConfig([big], { createdBy: "test" }), {});
             const i = inputs(name, { sizeBytes: 16 * 2 ** 20, size: "16M", upstreamRef: `${registry.host}/test/big${mib}@${digest}` }, "d".repeat(64));
             await assert.rejects(
-                createArtifact(i, { builders: { [QCOW2_KIND]: buildQcow2 } }),
+                createArtifact(i, { kinds: () => ({ build: buildQcow2 }) }),
                 new RegExp(`${name}: .*more than the disk size 16M: raise warmrun:artifacts\\.${name}\\.size .*nothing was pushed`),
             );
             assert.deepEqual(await client.listTags(`test/${name}`), []);

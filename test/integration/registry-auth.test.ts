@@ -3,7 +3,7 @@
 import { strict as assert } from "assert";
 import * as http from "http";
 import { AddressInfo } from "net";
-import { RegistryClient, parseChallenge } from "../../components/registry";
+import { RegistryClient, parseChallenge } from "../../components/oci/registry";
 
 describe("registry bearer-token auth", () => {
     let server: http.Server;

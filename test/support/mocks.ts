@@ -25,19 +25,21 @@ export function resetRegistered(): void {
     registered.length = 0;
 }
 
-pulumi.runtime.setMocks(
-    {
-        newResource(args: pulumi.runtime.MockResourceArgs) {
-            registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-            const digest = `sha256:${"d".repeat(64)}`;
-            const extra: Record<string, unknown> = { digest, cacheHit: false };
-            if (args.inputs.repository) extra.pinned = `${plain(args.inputs.registry)?.host}/${args.inputs.repository}@${digest}`;
-            if (args.type === "docker:index/image:Image") extra.repoDigest = `${args.inputs.imageName.split(":").slice(0, -1).join(":")}@${digest}`;
-            return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };
-        },
-        call: () => ({}),
+const mocks: pulumi.runtime.Mocks = {
+    newResource(args: pulumi.runtime.MockResourceArgs) {
+        registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+        const digest = `sha256:${"d".repeat(64)}`;
+        const extra: Record<string, unknown> = { digest, cacheHit: false };
+        if (args.inputs.repository) extra.pinned = `${plain(args.inputs.registry)?.host}/${args.inputs.repository}@${digest}`;
+        if (args.type === "docker:index/image:Image") extra.repoDigest = `${args.inputs.imageName.split(":").slice(0, -1).join(":")}@${digest}`;
+        return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };
     },
-    "warmrun",
-    "test",
-    false,
-);
+    call: () => ({}),
+};
+
+/** The mocks run as `pulumi up` (false, the default) or as `pulumi preview` (true). */
+export function setPreview(preview: boolean): void {
+    pulumi.runtime.setMocks(mocks, "warmrun", "test", preview);
+}
+
+setPreview(false);

@@ -4,7 +4,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
-import { variableName } from "../../components/ciEnv";
+import { variableName } from "../../components/report/ciEnv";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const WORKFLOW = path.join(ROOT, "examples/github-workflow/warmrun.yml");

@@ -1,0 +1,41 @@
+// Runs a build tool with its output streamed to the log (long builds show progress) and kept
+// for download counting and error messages.
+import { spawn } from "child_process";
+import { WarmrunError } from "./errors";
+import { DownloadCount, DownloadCounter } from "../downloads/counter";
+
+export interface RunResult {
+    output: string;
+    /** What the tool downloaded, counted from its output as it streamed. */
+    downloads: DownloadCount;
+}
+
+export function runTool(
+    what: string,
+    command: string,
+    args: string[],
+    opts: { cwd?: string; env?: NodeJS.ProcessEnv; stream?: (chunk: string) => void; secrets?: string[] } = {},
+): Promise<RunResult> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+        let output = "";
+        const counter = new DownloadCounter();
+        const redact = (s: string) => (opts.secrets ?? []).filter((x) => x).reduce((acc, secret) => acc.split(secret).join("[secret]"), s);
+        const take = (stream: string) => (d: Buffer) => {
+            counter.write(d, stream);
+            const text = redact(d.toString("utf8"));
+            output += text;
+            (opts.stream ?? ((t: string) => process.stderr.write(t)))(text);
+        };
+        child.stdout.on("data", take("out"));
+        child.stderr.on("data", take("err"));
+        child.on("error", (e: NodeJS.ErrnoException) =>
+            reject(new WarmrunError(e.code === "ENOENT" ? `${what}: ${command} is not installed: run \`npm run setup\`` : `${what}: ${e.message}`)),
+        );
+        child.on("close", (code) => {
+            if (code === 0) return resolve({ output, downloads: counter.end() });
+            const tail = output.trim().split("\n").slice(-15).join("\n");
+            reject(new WarmrunError(`${what}: ${command} exited with ${code}; last lines:\n${tail}`));
+        });
+    });
+}

@@ -1,0 +1,52 @@
+// What the dynamic provider runs: the lifecycle functions, with each kind's build module taken from
+// the list of kinds and loaded when an artifact of that kind first needs it.
+import { ArtifactInputs, ArtifactOutputs, createArtifact, diffArtifact, KindBuildModule, LifecycleDeps, readArtifact, updateArtifact, refOf } from "./lifecycle";
+import { appendJournal } from "./journal";
+import { kindNamed } from "../kinds";
+
+const loaded = new Map<string, KindBuildModule | undefined>();
+
+/** A kind's build module (its folder's build.ts), loaded once. */
+export function buildModuleOf(kind: string): KindBuildModule | undefined {
+    if (!loaded.has(kind)) loaded.set(kind, kindNamed(kind)?.build());
+    return loaded.get(kind);
+}
+
+const DEPS: LifecycleDeps = { kinds: buildModuleOf, log: (m) => console.error(m) };
+
+/** The serialized provider the state holds changed: an update records the current one. */
+function providerChanged(olds: any, news: any): boolean {
+    return olds.__provider !== undefined && news.__provider !== undefined && olds.__provider !== news.__provider;
+}
+
+export async function diff(_id: string, olds: ArtifactOutputs, news: ArtifactInputs) {
+    const own = buildModuleOf(news.kind)?.lifecycle;
+    const d = own ? own.diff(olds, news) : diffArtifact(olds, news);
+    const changes = d.changes || providerChanged(olds, news);
+    const deleteBeforeReplace = "deleteBeforeReplace" in d && d.deleteBeforeReplace === true;
+    return { changes, replaces: d.replaces, deleteBeforeReplace };
+}
+
+export async function create(inputs: ArtifactInputs) {
+    const own = buildModuleOf(inputs.kind)?.lifecycle;
+    const outs = own ? await own.create(inputs, DEPS.log!) : await createArtifact(inputs, DEPS);
+    return { id: inputs.path ?? refOf(inputs), outs };
+}
+
+export async function read(id: string, props: ArtifactOutputs) {
+    const own = buildModuleOf(props.kind)?.lifecycle;
+    const current = own ? await own.read(props) : await readArtifact(props, DEPS);
+    return current ? { id, props: current } : { id: "", props: {} };
+}
+
+export async function update(_id: string, olds: ArtifactOutputs, news: ArtifactInputs) {
+    const own = buildModuleOf(news.kind)?.lifecycle;
+    return { outs: own ? await own.update(olds, news) : await updateArtifact(olds, news, DEPS) };
+}
+
+export async function remove(_id: string, props: ArtifactOutputs) {
+    const own = buildModuleOf(props.kind)?.lifecycle;
+    if (own) return own.delete(props);
+    // Registry content stays: other stacks and runners share it.
+    appendJournal({ artifact: props.name, kind: props.kind, key: props.key, action: "delete", digest: props.digest });
+}

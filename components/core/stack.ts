@@ -1,0 +1,168 @@
+// The stack's wiring, in two steps. First every artifact is planned, upstreams first so keys chain
+// (Merkle): its kind's plan gives the key material, the key a tag and the registry's answer, and
+// the kind's component checks what it needs to; every problem of the stack is gathered. Only when
+// there is none is anything registered, so a problem is reported once, as one message, at preview.
+// This is also the one place where a WarmrunError becomes the program's error (runProgram).
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { NAMESPACE, validateConfig, WarmrunConfig, ArtifactSpec } from "./config";
+import { StatCache } from "./fileset";
+import { RegistryArgs } from "./artifact";
+import { ProblemList, WarmrunError } from "./errors";
+import { sharedLookup, TagLookup } from "./preview";
+import { aliasTagsFor, GitState, readGitState } from "./gitState";
+import { Plan } from "./kind";
+import { CheckArgs, KindComponent, KindComponentModule, Publication, resolvePublication, StackSettings } from "./publish";
+import { kindNamed, KindEntry } from "../kinds";
+import { publishGithubVariables } from "../report/githubVariables";
+import { formatPrefix } from "../oci/reference";
+
+/** A planned artifact: everything its component needs but the upstreams' pinned references. */
+interface Planned extends CheckArgs {
+    entry: KindEntry;
+    component: KindComponentModule;
+}
+
+/** An artifact whose upstream could not be planned: its upstream's problem says it all. */
+class UpstreamFailed extends Error {}
+
+/** The user's message for a problem of one artifact; undefined when another message covers it. */
+function problemOf(spec: ArtifactSpec, e: unknown): string | undefined {
+    if (e instanceof UpstreamFailed) return undefined;
+    if (e instanceof WarmrunError) return e.message;
+    // Not foreseen (a bug, or a system error without a message of ours): still one line, naming the artifact.
+    const message = e instanceof Error ? e.message : String(e);
+    return `${NAMESPACE}:artifacts.${spec.name}: ${message}`;
+}
+
+export interface PlanOptions {
+    statCache: StatCache;
+    registry: RegistryArgs;
+    lookup: TagLookup;
+    stack: StackSettings;
+    aliasTags: string[];
+}
+
+/** Plans every artifact; throws one ProblemList with every problem of the stack. */
+export async function planStack(config: WarmrunConfig, o: PlanOptions): Promise<Map<string, Planned>> {
+    const planned = new Map<string, Promise<Planned>>();
+    for (const spec of config.artifacts) {
+        const upstreams = spec.upstream.map((u) => planned.get(u)!);
+        planned.set(
+            spec.name,
+            (async (): Promise<Planned> => {
+                const ups = await Promise.all(upstreams.map((u) => u.catch(() => Promise.reject(new UpstreamFailed()))));
+                const entry = kindNamed(spec.kind)!;
+                const upstream = Object.fromEntries(ups.map((u) => [u.spec.name, u.publication.key]));
+                const plan: Plan = await entry.plan().plan(spec.fields, {
+                    name: spec.name,
+                    where: `${NAMESPACE}:artifacts.${spec.name}`,
+                    upstream,
+                    upstreamNames: spec.upstream,
+                    statCache: o.statCache,
+                    projectRoot: o.stack.projectRoot,
+                    cacheDir: o.stack.cacheDir,
+                    workDir: o.stack.workDir,
+                    aliasTags: o.aliasTags,
+                    git: o.stack.git,
+                });
+                const publication: Publication = await resolvePublication({
+                    registry: o.registry,
+                    name: spec.name,
+                    material: plan.material,
+                    naming: plan.naming,
+                    stackAliasTags: o.aliasTags,
+                    lookup: o.lookup,
+                });
+                const component = entry.component();
+                const args: CheckArgs = { spec, fields: spec.fields, plan, publication, registry: o.registry, stack: o.stack };
+                await component.check?.(args);
+                return { ...args, entry, component };
+            })(),
+        );
+    }
+    const settled = await Promise.allSettled(config.artifacts.map((spec) => planned.get(spec.name)!));
+    const problems: string[] = [];
+    settled.forEach((s, i) => {
+        if (s.status === "rejected") {
+            const p = problemOf(config.artifacts[i], s.reason);
+            // The same cause (an unreachable registry) is one problem, however many artifacts meet it.
+            if (p !== undefined && !problems.includes(p)) problems.push(p);
+        }
+    });
+    if (problems.length) throw new ProblemList(problems);
+    return new Map(settled.map((s, i) => [config.artifacts[i].name, (s as PromiseFulfilledResult<Planned>).value]));
+}
+
+export function registryArgsOf(config: WarmrunConfig, password?: pulumi.Output<string>): RegistryArgs {
+    const r = config.registry;
+    return { host: r.host, namespace: r.namespace, insecure: r.insecure, username: r.username, password };
+}
+
+/** Plans the stack, then registers one component (and its Artifact) per artifact, upstreams first. */
+export async function buildStack(
+    config: WarmrunConfig,
+    statCache: StatCache,
+    password?: pulumi.Output<string>,
+    lookup?: TagLookup,
+    git: GitState = { clean: false },
+    projectRoot: string = process.cwd(),
+): Promise<Record<string, KindComponent>> {
+    const registry = registryArgsOf(config, password);
+    const stack: StackSettings = {
+        builder: config.builder,
+        trustHostCertificates: config.trustHostCertificates,
+        projectRoot,
+        cacheDir: config.cacheDir,
+        workDir: path.join(config.cacheDir, "work"),
+        git,
+    };
+    const plans = await planStack(config, { statCache, registry, lookup: sharedLookup(registry, lookup), stack, aliasTags: aliasTagsFor(git, config) });
+    statCache.save();
+    const built: Record<string, KindComponent> = {};
+    for (const spec of config.artifacts) {
+        const p = plans.get(spec.name)!;
+        const upstreamRefs = Object.fromEntries(spec.upstream.map((u) => [u, built[u].artifact.pinned]));
+        const dependsOn = spec.upstream.map((u) => built[u].artifact);
+        built[spec.name] = new KindComponent(spec.name, { ...p, upstreamRefs }, p.component, { dependsOn });
+    }
+    return built;
+}
+
+/** A problem the user can act on becomes the program's error: its message alone, no stack trace. */
+export function asRunError(e: unknown): unknown {
+    return e instanceof WarmrunError ? new pulumi.RunError(e.message) : e;
+}
+
+function secretKeys(): Set<string> {
+    const isSecret = (pulumi.runtime as any).isConfigSecret as ((k: string) => boolean) | undefined;
+    const keys = Object.keys(pulumi.runtime.allConfig());
+    return new Set(isSecret ? keys.filter((k) => isSecret(k)) : []);
+}
+
+/** The program (index.ts): validate the config, plan and register the stack, return its outputs. */
+export async function runProgram(projectRoot: string) {
+    try {
+        const config = validateConfig(pulumi.runtime.allConfig(), { projectRoot, secretKeys: secretKeys() });
+        const statCache = new StatCache(path.join(config.cacheDir, "stat-cache.json"));
+        const password = config.registry.hasPassword ? new pulumi.Config(NAMESPACE).requireSecret("registryPassword") : undefined;
+        const artifacts = await buildStack(config, statCache, password, undefined, readGitState(projectRoot), projectRoot);
+        const outputs = Object.fromEntries(Object.entries(artifacts).map(([name, a]) => [name, a.outputs]));
+        // Only a stack with warmrun:github registers the GitHub provider (and needs its plugin).
+        if (config.github) {
+            const token = new pulumi.Config(NAMESPACE).requireSecretObject<{ token: string }>("github").apply((g) => g.token);
+            publishGithubVariables(config.github, artifacts, token);
+        }
+        return {
+            registry: formatPrefix(config.registry),
+            outputs,
+            /** What this run downloaded, over all artifacts: 0 on a warm run (every artifact adopted or unchanged). */
+            downloads: pulumi.all(Object.values(outputs).map((o) => o.downloads)).apply((all) => ({
+                count: all.reduce((s, d) => s + d.count, 0),
+                bytes: all.reduce((s, d) => s + d.bytes, 0),
+            })),
+        };
+    } catch (e) {
+        throw asRunError(e);
+    }
+}

@@ -1,0 +1,95 @@
+// Image builds without a daemon: buildah with vfs storage and chroot isolation, from a context
+// directory that holds exactly the files the key was computed from.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { Builder, BuildContext, BuildResult, refOf } from "../core/lifecycle";
+import { artifactAnnotations } from "../oci/annotations";
+import { runTool } from "../core/process";
+import { summaryOf } from "../downloads/counter";
+import { WarmrunError } from "../core/errors";
+
+export interface ImageBuildSpec {
+    /** Files of the build context: copied from sourceRoot, or written from text. */
+    contextFiles: { path: string; from?: string; text?: string; executable?: boolean }[];
+    /** The Containerfile's text; written beside (not into) the context. */
+    containerfileText: string;
+    buildArgs: Record<string, string>;
+    target?: string;
+    /** The host's CA bundle, bind-mounted read-only into RUN steps (never into the image). */
+    hostCaBundle?: string;
+}
+
+export const BUILDAH_GLOBAL = ["--storage-driver", "vfs"];
+/** Debian's path of the system CA bundle, on the host and in Debian-based images. */
+export const HOST_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
+
+/** Writes the context: only the listed files, so the build sees what the key saw. */
+export function materializeContext(spec: ImageBuildSpec, dir: string): void {
+    for (const f of spec.contextFiles) {
+        const dest = path.join(dir, f.path);
+        fs.mkdirSync(path.dirname(dest), { recursive: true });
+        if (f.text !== undefined) fs.writeFileSync(dest, f.text);
+        else fs.copyFileSync(f.from as string, dest);
+        fs.chmodSync(dest, f.executable ? 0o755 : 0o644);
+    }
+}
+
+export function budArgs(
+    spec: ImageBuildSpec,
+    opts: { contextDir: string; containerfile: string; image: string; insecure: boolean; labels: Record<string, string>; authfile?: string },
+): string[] {
+    const args = [...BUILDAH_GLOBAL, "bud", "--isolation", "chroot", "--format", "oci", "--layers=false", "-f", opts.containerfile, "-t", opts.image];
+    if (opts.insecure) args.push("--tls-verify=false");
+    if (opts.authfile) args.push("--authfile", opts.authfile);
+    if (spec.target) args.push("--target", spec.target);
+    if (spec.hostCaBundle) args.push("--volume", `${spec.hostCaBundle}:${HOST_CA_BUNDLE}:ro`);
+    for (const [k, v] of Object.entries(spec.buildArgs).sort()) args.push("--build-arg", `${k}=${v}`);
+    for (const [k, v] of Object.entries(opts.labels).sort()) args.push("--label", `${k}=${v}`, "--annotation", `${k}=${v}`);
+    args.push(opts.contextDir);
+    return args;
+}
+
+function writeAuthFile(dir: string, host: string, username?: string, password?: string): string | undefined {
+    if (username === undefined || password === undefined) return undefined;
+    const file = path.join(dir, "auth.json");
+    fs.writeFileSync(file, JSON.stringify({ auths: { [host]: { auth: Buffer.from(`${username}:${password}`).toString("base64") } } }), { mode: 0o600 });
+    return file;
+}
+
+export async function buildWithBuildah(ctx: BuildContext): Promise<BuildResult> {
+    const { inputs, log } = ctx;
+    const spec = inputs.build as ImageBuildSpec;
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "warmrun-image-"));
+    const image = `localhost/warmrun-build/${inputs.name}:${inputs.tag}`;
+    const secrets = [inputs.registry.password ?? ""];
+    try {
+        const contextDir = path.join(tmp, "context");
+        materializeContext(spec, contextDir);
+        const containerfile = path.join(tmp, "Containerfile");
+        fs.writeFileSync(containerfile, spec.containerfileText);
+        const authfile = writeAuthFile(tmp, inputs.registry.host, inputs.registry.username, inputs.registry.password);
+        const labels = artifactAnnotations({ key: inputs.key, kind: inputs.kind, name: inputs.name });
+        log(`${inputs.name}: buildah bud (${spec.contextFiles.length} context files)`);
+        const built = await runTool(inputs.name, "buildah", budArgs(spec, { contextDir, containerfile, image, insecure: inputs.registry.insecure, labels, authfile }), { secrets });
+        const digestFile = path.join(tmp, "digest");
+        const dest = `docker://${refOf(inputs)}`;
+        const pushArgs = [...BUILDAH_GLOBAL, "push", "--format", "oci", "--digestfile", digestFile, ...(inputs.registry.insecure ? ["--tls-verify=false"] : []), ...(authfile ? ["--authfile", authfile] : []), image, dest];
+        // buildah pushes every blob before the manifest, so the tag only ever names a whole image.
+        await runTool(inputs.name, "buildah", pushArgs, { secrets });
+        const digest = fs.readFileSync(digestFile, "utf8").trim();
+        if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new WarmrunError(`${inputs.name}: buildah push wrote no digest`);
+        // What the build steps downloaded (apt-get, cargo, ...), counted as buildah streamed their output.
+        return { digest, downloads: summaryOf(built.downloads) };
+    } finally {
+        fs.rmSync(tmp, { recursive: true, force: true });
+    }
+}
+
+/** The provider-side build of an image kind: buildah here; with Docker, @pulumi/docker built and pushed already. */
+export const buildImage: Builder = async (ctx) => {
+    if (ctx.inputs.build?.builder === "docker") {
+        throw new WarmrunError(`${ctx.inputs.name}: the Docker build did not push ${refOf(ctx.inputs)}; see the ${ctx.inputs.name}-docker resource's output`);
+    }
+    return buildWithBuildah(ctx);
+};

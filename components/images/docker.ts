@@ -1,0 +1,90 @@
+// Shared by the image kinds: the Docker path (through @pulumi/docker, for machines with a
+// daemon) and the choice between Docker and buildah.
+import * as fs from "fs";
+import * as path from "path";
+import { execFileSync } from "child_process";
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import { RegistryArgs } from "../core/artifact";
+import { ImageBuildSpec, materializeContext } from "./buildah";
+
+/** `auto` means Docker when a daemon answers, else buildah. */
+export function chooseBuilder(choice: string | undefined, dockerAnswers: () => boolean = dockerDaemonAnswers): "docker" | "buildah" {
+    if (choice === "docker" || choice === "buildah") return choice;
+    return dockerAnswers() ? "docker" : "buildah";
+}
+
+export function dockerDaemonAnswers(): boolean {
+    if (!process.env.DOCKER_HOST && !fs.existsSync("/var/run/docker.sock")) return false;
+    try {
+        execFileSync("docker", ["version", "--format", "{{.Server.Version}}"], { stdio: "ignore", timeout: 5000 });
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+/** Build args an image kind passes: its own, then BASE (single upstream) and UPSTREAM_<NAME>. */
+export function upstreamBuildArgs(upstreamRefs: Record<string, string>): Record<string, string> {
+    const args: Record<string, string> = {};
+    const names = Object.keys(upstreamRefs).sort();
+    for (const n of names) args[`UPSTREAM_${n.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`] = upstreamRefs[n];
+    if (names.length === 1) args.BASE = upstreamRefs[names[0]];
+    return args;
+}
+
+export interface DockerImagePlan {
+    imageName: string;
+    contextDir: string;
+    /** Path of the Dockerfile (beside the context). */
+    dockerfile: string;
+    args: Record<string, string>;
+    target?: string;
+}
+
+/** The @pulumi/docker Image arguments for a miss: build the context, push under the key tag. */
+export function dockerImageArgs(plan: DockerImagePlan, registry: RegistryArgs): docker.ImageArgs {
+    return {
+        imageName: plan.imageName,
+        build: {
+            context: plan.contextDir,
+            dockerfile: plan.dockerfile,
+            args: plan.args,
+            ...(plan.target ? { target: plan.target } : {}),
+            platform: "linux/amd64",
+        },
+        registry: {
+            server: registry.host,
+            ...(registry.username !== undefined ? { username: registry.username, password: registry.password } : {}),
+        },
+        skipPush: false,
+    };
+}
+
+/**
+ * On a miss with the Docker builder, @pulumi/docker builds and pushes the image under the key tag;
+ * the Artifact then records what was pushed. On a hit the caller registers no Docker resource at all.
+ */
+export function dockerBuildOnMiss(
+    parent: pulumi.Resource,
+    name: string,
+    registry: RegistryArgs,
+    ref: string,
+    tag: string,
+    spec: Promise<ImageBuildSpec>,
+    workDir: string,
+): pulumi.Output<string | undefined> {
+    const pushed = spec.then((s) => {
+        // @pulumi/docker reads the context at preview too, so it is written now, keyed by tag.
+        const dir = path.join(workDir, `${name}-${tag}`);
+        materializeContext(s, path.join(dir, "context"));
+        fs.writeFileSync(path.join(dir, "Containerfile"), s.containerfileText);
+        const image = new docker.Image(
+            `${name}-docker`,
+            dockerImageArgs({ imageName: ref, contextDir: path.join(dir, "context"), dockerfile: path.join(dir, "Containerfile"), args: s.buildArgs, target: s.target }, registry),
+            { parent },
+        );
+        return image.repoDigest as pulumi.Output<string | undefined>;
+    });
+    return pulumi.output(pushed).apply((x) => x);
+}

@@ -1,0 +1,2 @@
+// BaseImage's provider side: buildah (daemonless), or nothing when Docker built it.
+export { buildImage as build } from "../../images/buildah";

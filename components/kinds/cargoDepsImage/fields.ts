@@ -1,0 +1,27 @@
+// CargoDepsImage's fields: a Cargo workspace whose external dependencies are compiled into an image.
+import { KindDefinition } from "../../core/kind";
+import { buildArgsProblems } from "../../images/imagePlan";
+
+export const CARGO_DEPS_KIND = "CargoDepsImage";
+
+export interface CargoDepsFields {
+    workspace: string;
+    dockerfile?: string;
+    target?: string;
+    bin?: string;
+    buildArgs?: Record<string, string>;
+    cargoArgs?: string[];
+}
+
+export const cargoDepsImage: KindDefinition<CargoDepsFields> = {
+    name: CARGO_DEPS_KIND,
+    fields: {
+        workspace: { type: "string", required: true, path: "dir", description: "Cargo workspace root, relative to the project" },
+        dockerfile: { type: "string", path: "file", description: "your own cargo-chef style Dockerfile (default: warmrun's)" },
+        target: { type: "string", description: "build stage to stop at (e.g. your cook stage)" },
+        bin: { type: "string", description: "key only this package's or binary's dependency closure" },
+        buildArgs: { type: "object", description: "build arguments (strings)" },
+        cargoArgs: { type: "string[]", description: "arguments of `cargo build` in the default Dockerfile (default --locked)" },
+    },
+    validate: (fields, ctx) => buildArgsProblems(fields.buildArgs, ctx.where),
+};

@@ -1,0 +1,32 @@
+// CargoDepsImage's plan: the key material from cargo/depsKey.ts; the build context is the recipe's
+// skeleton, or, with the user's own Dockerfile, the real workspace.
+import * as fs from "fs";
+import * as path from "path";
+import { hashFileSet, parseIgnoreFile } from "../../core/fileset";
+import { PlanContext } from "../../core/kind";
+import { ImagePlan, ImageSpec } from "../../images/imagePlan";
+import { cargoRecipe } from "../../cargo/recipe";
+import { dirSource } from "../../cargo/workspace";
+import { skeleton } from "../../cargo/skeleton";
+import { cargoDepsKeyMaterial, DEFAULT_CARGO_ARGS, DEFAULT_DEPS_DOCKERFILE } from "../../cargo/depsKey";
+import { CargoDepsFields } from "./fields";
+
+export async function plan(fields: CargoDepsFields, ctx: Pick<PlanContext, "upstream" | "statCache">): Promise<ImagePlan> {
+    const workspace = fields.workspace;
+    const recipe = await cargoRecipe(dirSource(workspace), { bin: fields.bin });
+    const dockerfileText = fields.dockerfile ? fs.readFileSync(fields.dockerfile, "utf8") : undefined;
+    const cargoArgs = fields.cargoArgs ?? DEFAULT_CARGO_ARGS;
+    const material = cargoDepsKeyMaterial(recipe, { bin: fields.bin, dockerfileText, cargoArgs, buildArgs: fields.buildArgs, target: fields.target, upstream: ctx.upstream });
+    const buildArgs: Record<string, string> = { ...(dockerfileText ? {} : { CARGO_ARGS: cargoArgs.join(" ") }), ...(fields.buildArgs ?? {}) };
+    let contextFiles: ImageSpec["contextFiles"];
+    if (dockerfileText !== undefined) {
+        // A cargo-chef Dockerfile of the user's own plans and cooks from the real workspace.
+        const ignoreFile = path.join(workspace, ".dockerignore");
+        const ignore = fs.existsSync(ignoreFile) ? parseIgnoreFile(fs.readFileSync(ignoreFile, "utf8")) : ["target"];
+        const files = await hashFileSet({ root: workspace, ignore }, ctx.statCache);
+        contextFiles = files.map((f) => ({ path: f.path, from: path.join(workspace, f.path), executable: f.executable }));
+    } else {
+        contextFiles = Object.entries(skeleton(recipe)).map(([p, text]) => ({ path: p, text }));
+    }
+    return { material, build: { contextFiles, containerfileText: dockerfileText ?? DEFAULT_DEPS_DOCKERFILE, buildArgs, target: fields.target } };
+}

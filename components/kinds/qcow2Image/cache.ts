@@ -1,0 +1,136 @@
+// Getting a disk out of a containerDisk image and putting one in, without a container runtime:
+// the layer streams from the registry through a tar reader straight into the file, its digest
+// checked on the way; a file whose layer does not verify is deleted, never left behind.
+import * as fs from "fs";
+import * as path from "path";
+import * as zlib from "zlib";
+import { createHash } from "crypto";
+import { Transform } from "stream";
+import { pipeline } from "stream/promises";
+import * as tarStream from "tar-stream";
+import { RegistryClient } from "../../oci/registry";
+import { WarmrunError } from "../../core/errors";
+import { DISK_PATH_ANNOTATION, DISK_SHA256_ANNOTATION } from "../../oci/annotations";
+
+export interface RestoreResult {
+    found: boolean;
+    /** Manifest digest restored from. */
+    digest?: string;
+    /** sha256 of the restored disk (hex). */
+    sha256?: string;
+    bytes?: number;
+    diskPath?: string;
+}
+
+/** A progress line for a terminal: `[#####-----]  50%  12/24 MiB`. */
+export function progressLine(done: number, total: number, width = 30): string {
+    const mib = (n: number) => (n / 2 ** 20).toFixed(0);
+    if (!total) return `${mib(done)} MiB`;
+    const frac = Math.min(1, done / total);
+    const filled = Math.round(frac * width);
+    return `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${String(Math.round(frac * 100)).padStart(3)}%  ${mib(done)}/${mib(total)} MiB`;
+}
+
+/** Is this tar entry the disk? The annotated path, else the first *.qcow2 (or *.img) file. */
+export function isDiskEntry(name: string, diskPath: string | undefined): boolean {
+    const rel = name.replace(/^\.?\/+/, "");
+    if (diskPath) return rel === diskPath.replace(/^\/+/, "");
+    return /\.(qcow2|img)$/.test(rel);
+}
+
+/**
+ * Restores the disk of `repository:reference` into `file`. Missing tag: `{found: false}`.
+ * `progress` is called with (bytes received, layer size).
+ */
+export async function restoreDisk(
+    client: RegistryClient,
+    repository: string,
+    reference: string,
+    file: string,
+    opts: { diskPath?: string; progress?: (done: number, total: number) => void } = {},
+): Promise<RestoreResult> {
+    let manifest = await client.getManifest(repository, reference);
+    if (!manifest) return { found: false };
+    if (manifest.json.manifests) {
+        const pick = (manifest.json.manifests as any[]).find((m) => m.platform?.architecture === "amd64") ?? manifest.json.manifests[0];
+        manifest = await client.getManifest(repository, pick.digest);
+        if (!manifest) return { found: false };
+    }
+    const annotations = { ...(manifest.json.annotations ?? {}) };
+    const diskPath: string | undefined = opts.diskPath ?? annotations[DISK_PATH_ANNOTATION];
+    const wantDisk: string | undefined = annotations[DISK_SHA256_ANNOTATION];
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    const partial = `${file}.partial`;
+    try {
+        for (const layer of (manifest.json.layers ?? []) as any[]) {
+            const got = await streamLayer(client, repository, layer, partial, diskPath, opts.progress);
+            if (!got) continue;
+            if (wantDisk && `sha256:${got.sha256}` !== wantDisk) {
+                throw new WarmrunError(`${repository}@${manifest.digest}: the disk arrived with sha256:${got.sha256}, the manifest says ${wantDisk}; nothing was written`);
+            }
+            fs.renameSync(partial, file);
+            return { found: true, digest: manifest.digest, sha256: got.sha256, bytes: got.bytes, diskPath: got.name };
+        }
+    } finally {
+        fs.rmSync(partial, { force: true });
+    }
+    throw new WarmrunError(
+        `${repository}:${reference} holds no ${diskPath ?? "*.qcow2"} file: is it a containerDisk? Give the path inside the image with --disk-path (e.g. /qcow2/disk.qcow2)`,
+    );
+}
+
+/** Streams one layer: HTTP body -> digest check -> (gunzip) -> tar -> the disk's file. */
+async function streamLayer(
+    client: RegistryClient,
+    repository: string,
+    layer: { digest: string; size: number; mediaType?: string },
+    out: string,
+    diskPath: string | undefined,
+    progress?: (done: number, total: number) => void,
+): Promise<{ sha256: string; bytes: number; name: string } | undefined> {
+    const { body } = await client.openBlob(repository, layer.digest);
+    const layerHash = createHash("sha256");
+    let received = 0;
+    const counting = new Transform({
+        transform(chunk, _e, cb) {
+            layerHash.update(chunk);
+            received += chunk.length;
+            progress?.(received, layer.size);
+            cb(null, chunk);
+        },
+    });
+    const gzip = /gzip/.test(layer.mediaType ?? "");
+    const extract = tarStream.extract();
+    let found: { sha256: string; bytes: number; name: string } | undefined;
+    extract.on("entry", (header, stream, next) => {
+        if (found || header.type !== "file" || !isDiskEntry(header.name, diskPath)) {
+            stream.on("end", next);
+            stream.resume();
+            return;
+        }
+        const diskHash = createHash("sha256");
+        let bytes = 0;
+        const sink = fs.createWriteStream(out, { mode: 0o644 });
+        stream.on("data", (c: any) => {
+            diskHash.update(c);
+            bytes += c.length;
+        });
+        pipeline(stream, sink).then(
+            () => {
+                found = { sha256: diskHash.digest("hex"), bytes, name: "/" + header.name.replace(/^\.?\/+/, "") };
+                next();
+            },
+            (err) => next(err),
+        );
+    });
+    const stages: any[] = [body, counting];
+    if (gzip) stages.push(zlib.createGunzip());
+    stages.push(extract);
+    await (pipeline as any)(...stages);
+    const digest = `sha256:${layerHash.digest("hex")}`;
+    if (digest !== layer.digest) {
+        fs.rmSync(out, { force: true });
+        throw new WarmrunError(`${repository}: layer ${layer.digest} arrived as ${digest}; the partial disk was deleted`);
+    }
+    return found;
+}

@@ -1,0 +1,122 @@
+import { strict as assert } from "assert";
+import * as path from "path";
+import { ConfigError, validateConfig, orderArtifacts } from "../../../components/core/config";
+import { tempDir, removeTempDirs, writeTree } from "../../support/tmp";
+
+let project: string;
+
+function raw(settings: Record<string, unknown>): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(settings)) out[`warmrun:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+    return out;
+}
+
+const GOOD = {
+    registry: "127.0.0.1:5000/warmrun",
+    artifacts: {
+        base: { kind: "FileBundle", root: "inputs/base" },
+        app: { kind: "FileBundle", root: "inputs/app", upstream: ["base"], include: ["**/*.sh"] },
+    },
+};
+
+function problemsOf(settings: Record<string, unknown>, secretKeys: string[] = []): string[] {
+    try {
+        validateConfig(raw(settings), { projectRoot: project, secretKeys: new Set(secretKeys) });
+    } catch (e) {
+        assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
+        return e.problems;
+    }
+    assert.fail("expected the configuration to be rejected");
+}
+
+function expectOne(settings: Record<string, unknown>, pattern: RegExp, secretKeys: string[] = []): void {
+    const problems = problemsOf(settings, secretKeys);
+    assert.equal(problems.length, 1, `one problem expected, got:\n${problems.join("\n")}`);
+    assert.match(problems[0], pattern);
+}
+
+describe("config validation", () => {
+    before(() => {
+        project = tempDir();
+        writeTree(project, { "inputs/base/a.txt": "a", "inputs/app/run.sh": "echo", "inputs/app/.dockerignore": "*.tmp\n" });
+    });
+    after(removeTempDirs);
+
+    it("accepts a good config, resolves paths and orders upstreams first", () => {
+        const c = validateConfig(raw(GOOD), { projectRoot: project, secretKeys: new Set() });
+        assert.deepEqual(c.artifacts.map((a) => a.name), ["base", "app"]);
+        assert.equal(c.registry.host, "127.0.0.1:5000");
+        assert.equal(c.registry.namespace, "warmrun");
+        assert.equal(c.registry.insecure, true, "loopback registries default to plain HTTP");
+        assert.equal(c.artifacts[0].fields.root, path.join(project, "inputs/base"));
+        assert.equal(c.builder, "auto");
+    });
+
+    it("hosted registries default to TLS", () => {
+        const c = validateConfig(raw({ ...GOOD, registry: "registry.example.com/acme/ci-cache" }), { projectRoot: project, secretKeys: new Set() });
+        assert.equal(c.registry.insecure, false);
+        assert.equal(c.registry.namespace, "acme/ci-cache");
+    });
+
+    // Each bad case: one problem, whose message names the key or file and says what to do.
+    it("1. unknown top-level key, with a suggestion", () =>
+        expectOne({ ...GOOD, registy: "x" }, /^unknown config key warmrun:registy \(did you mean registry\?\): rename or remove it/));
+    it("2. missing registry", () => expectOne({ artifacts: GOOD.artifacts }, /^warmrun:registry is not set: .*Pulumi\.<stack>\.yaml/));
+    it("3. registry with a scheme", () =>
+        expectOne({ ...GOOD, registry: "https://registry.example.com/acme" }, /^warmrun:registry "https:\/\/registry\.example\.com\/acme" is not a registry reference: write host\[:port\]\[\/namespace\]/));
+    it("4. registry with a tag or upper case namespace", () => {
+        expectOne({ ...GOOD, registry: "registry.example.com/Acme" }, /not a registry reference/);
+        expectOne({ ...GOOD, registry: "registry.example.com/acme:latest" }, /not a registry reference/);
+    });
+    it("5. wrong type for a boolean", () => expectOne({ ...GOOD, registryInsecure: "yes" }, /^warmrun:registryInsecure must be a boolean, not "yes"/));
+    it("6. artifacts is not a map", () => expectOne({ ...GOOD, artifacts: ["base"] }, /^warmrun:artifacts must be a map/));
+    it("7. unknown artifact kind", () =>
+        expectOne({ ...GOOD, artifacts: { x: { kind: "Tarball", root: "inputs/base" } } }, /^warmrun:artifacts\.x\.kind "Tarball" is not a known kind: use one of FileBundle/));
+    it("8. artifact name that cannot be a repository", () =>
+        expectOne({ ...GOOD, artifacts: { My_Disk: { kind: "FileBundle", root: "inputs/base" } } }, /^warmrun:artifacts\.My_Disk: the name "My_Disk" cannot be a repository name.*\(e\.g\. my_disk\)/));
+    it("9. missing required field", () => expectOne({ ...GOOD, artifacts: { x: { kind: "FileBundle" } } }, /^warmrun:artifacts\.x\.root is missing: directory of the files/));
+    it("10. missing input directory", () =>
+        expectOne({ ...GOOD, artifacts: { x: { kind: "FileBundle", root: "inputs/nope" } } }, /^warmrun:artifacts\.x\.root: directory inputs\/nope does not exist/));
+    it("11. unknown field in an artifact, with a suggestion", () =>
+        expectOne({ ...GOOD, artifacts: { x: { kind: "FileBundle", root: "inputs/base", inclde: ["*"] } } }, /^warmrun:artifacts\.x: unknown field inclde \(did you mean include\?\)/));
+    it("12. field of the wrong type", () =>
+        expectOne({ ...GOOD, artifacts: { x: { kind: "FileBundle", root: "inputs/base", include: "*.rs" } } }, /^warmrun:artifacts\.x\.include must be a list of strings, not "\*\.rs"/));
+    it("13. upstream that is not an artifact", () =>
+        expectOne({ ...GOOD, artifacts: { x: { kind: "FileBundle", root: "inputs/base", upstream: ["bsae"] } } }, /^warmrun:artifacts\.x\.upstream names "bsae", which is not an artifact/));
+    it("14. cycle between artifacts, with its path", () =>
+        expectOne(
+            {
+                ...GOOD,
+                artifacts: {
+                    a: { kind: "FileBundle", root: "inputs/base", upstream: ["c"] },
+                    b: { kind: "FileBundle", root: "inputs/base", upstream: ["a"] },
+                    c: { kind: "FileBundle", root: "inputs/base", upstream: ["b"] },
+                },
+            },
+            /^warmrun:artifacts has a cycle: a -> c -> b -> a; .*remove one upstream link/,
+        ));
+    it("15. a password in plaintext", () =>
+        expectOne({ ...GOOD, registryUsername: "ci", registryPassword: "hunter2" }, /^warmrun:registryPassword is stored in plaintext: set it with `pulumi config set --secret warmrun:registryPassword`/));
+    it("16. a password without a user name", () =>
+        expectOne({ ...GOOD, registryPassword: "x" }, /registryUsername and warmrun:registryPassword go together/, ["warmrun:registryPassword"]));
+    it("17. an unknown builder", () => expectOne({ ...GOOD, builder: "kaniko" }, /^warmrun:builder "kaniko" is not one of auto, docker, buildah/));
+    it("18. a missing ignore file", () =>
+        expectOne({ ...GOOD, artifacts: { x: { kind: "FileBundle", root: "inputs/base", ignoreFile: ".warmrunignore" } } }, /^warmrun:artifacts\.x\.ignoreFile: file \.warmrunignore does not exist/));
+
+    it("reports every problem at once, never echoing a secret", () => {
+        const problems = problemsOf({ registry: "not a registry", registryUsername: "ci", registryPassword: "hunter2", artifacts: { x: { kind: "Nope" } } });
+        assert.equal(problems.length, 3);
+        assert.ok(problems.every((p) => !p.includes("hunter2")));
+    });
+
+    it("orders a diamond so every artifact follows its upstreams", () => {
+        const { order, cycles } = orderArtifacts([
+            { name: "app", upstream: ["left", "right"] },
+            { name: "left", upstream: ["root"] },
+            { name: "right", upstream: ["root"] },
+            { name: "root", upstream: [] },
+        ]);
+        assert.deepEqual(cycles, []);
+        assert.ok(order.indexOf("root") < order.indexOf("left") && order.indexOf("left") < order.indexOf("app") && order.indexOf("right") < order.indexOf("app"));
+    });
+});

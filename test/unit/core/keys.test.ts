@@ -1,0 +1,97 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { execFileSync } from "child_process";
+import { canonicalJson, computeKey, diffInputs, describeInputChanges, inputSummary, KeyMaterial, shortKey } from "../../../components/core/keys";
+import { hashFileSet, StatCache } from "../../../components/core/fileset";
+import { tempDir, removeTempDirs, writeTree } from "../../support/tmp";
+
+const TREE = {
+    "Cargo.toml": '[package]\nname = "demo"\nversion = "0.1.0"\n',
+    "src/main.rs": "fn main() {}\n",
+    "scripts/build.sh": { content: "#!/bin/sh\necho hi\n", mode: 0o755 },
+    "nested/deep/data.bin": "\u0000\u0001\u0002",
+};
+
+async function keyOfTree(root: string, upstream: Record<string, string> = {}): Promise<string> {
+    const files = await hashFileSet({ root }, new StatCache());
+    return computeKey({ kind: "FileBundle", recipeVersion: 1, files, params: {}, upstream });
+}
+
+describe("content keys", () => {
+    after(removeTempDirs);
+
+    it("canonical JSON sorts keys at every depth and drops whitespace", () => {
+        assert.equal(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 2 }], c: "x" } }), '{"a":{"c":"x","d":[2,{"y":2,"z":1}]},"b":1}');
+    });
+
+    it("is the same for a copy of the tree made elsewhere with other mtimes and another umask", async () => {
+        const a = tempDir();
+        writeTree(a, TREE);
+        const b = tempDir();
+        // Copy with a restrictive umask and without preserving times, owner or group/other bits.
+        execFileSync("sh", ["-c", `umask 077 && cp -r "${a}/." "${b}/" && touch -d "2001-01-01" "${b}/src/main.rs"`]);
+        assert.notEqual(fs.statSync(path.join(a, "src/main.rs")).mode & 0o077, fs.statSync(path.join(b, "src/main.rs")).mode & 0o077);
+        assert.equal(await keyOfTree(a), await keyOfTree(b));
+    });
+
+    it("changes when one byte of one file changes", async () => {
+        const a = tempDir();
+        writeTree(a, TREE);
+        const before = await keyOfTree(a);
+        fs.writeFileSync(path.join(a, "src/main.rs"), "fn main() {}\r");
+        assert.notEqual(await keyOfTree(a), before);
+    });
+
+    it("changes with the executable bit and with a rename, not with a touch", async () => {
+        const a = tempDir();
+        writeTree(a, TREE);
+        const before = await keyOfTree(a);
+        fs.utimesSync(path.join(a, "src/main.rs"), new Date(0), new Date(0));
+        assert.equal(await keyOfTree(a), before);
+        fs.chmodSync(path.join(a, "src/main.rs"), 0o755);
+        const executable = await keyOfTree(a);
+        assert.notEqual(executable, before);
+        fs.chmodSync(path.join(a, "src/main.rs"), 0o644);
+        fs.renameSync(path.join(a, "src/main.rs"), path.join(a, "src/lib.rs"));
+        assert.notEqual(await keyOfTree(a), before);
+    });
+
+    it("holds upstream keys (Merkle): a changed upstream changes the dependent", async () => {
+        const a = tempDir();
+        writeTree(a, TREE);
+        assert.notEqual(await keyOfTree(a, { base: "1".repeat(64) }), await keyOfTree(a, { base: "2".repeat(64) }));
+    });
+
+    it("does not depend on the order files were listed in, and rejects duplicates", () => {
+        const files = [
+            { path: "b", sha256: "1", executable: false },
+            { path: "a", sha256: "2", executable: false },
+        ];
+        const m: KeyMaterial = { kind: "k", recipeVersion: 1, files, params: { x: 1 }, upstream: {} };
+        assert.equal(computeKey(m), computeKey({ ...m, files: [...files].reverse() }));
+        assert.throws(() => computeKey({ ...m, files: [...files, files[0]] }), /appears twice/);
+    });
+
+    it("short keys are tag-safe prefixes", () => {
+        const k = "ab".repeat(32);
+        assert.equal(shortKey(k), k.slice(0, 24));
+        assert.match(shortKey(k), /^[0-9a-f]{24}$/);
+    });
+
+    it("input summaries diff into the names of what changed", () => {
+        const base: KeyMaterial = {
+            kind: "k",
+            recipeVersion: 1,
+            files: [{ path: "Cargo.lock", sha256: "1", executable: false }, { path: "run.sh", sha256: "2", executable: true }],
+            params: { size: "10G" },
+            upstream: { base: "aaa" },
+        };
+        const olds = inputSummary(base);
+        assert.equal(olds["file:run.sh"], "2+x");
+        const news = inputSummary({ ...base, files: [{ path: "Cargo.lock", sha256: "9", executable: false }], params: { size: "20G" } });
+        const d = diffInputs(olds, news);
+        assert.deepEqual(d, { added: [], removed: ["file:run.sh"], changed: ["file:Cargo.lock", "param:size"] });
+        assert.equal(describeInputChanges(d), "changed file:Cargo.lock; changed param:size; removed file:run.sh");
+    });
+});

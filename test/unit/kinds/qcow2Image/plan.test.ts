@@ -1,0 +1,28 @@
+// Qcow2Image's plan: what enters the key, and the disk's alias tags.
+import { strict as assert } from "assert";
+import { qcow2KeyMaterial, qcow2AliasTags, Qcow2BuildSpec } from "../../../../components/kinds/qcow2Image/plan";
+import { computeKey, inputSummary } from "../../../../components/core/keys";
+
+const SPEC: Qcow2BuildSpec = { sizeBytes: 2 ** 31, size: "2G", filesystem: "ext4", compression: "zstd", label: "rootfs", diskPath: "/disk/disk.qcow2" };
+
+describe("Qcow2Image plan", () => {
+    it("the key changes with each disk option and the upstream, not with where the project is", async () => {
+        const base = await qcow2KeyMaterial(SPEC, {}, { rootfs: "u1" }, "/one");
+        const moved = await qcow2KeyMaterial(SPEC, {}, { rootfs: "u1" }, "/two");
+        assert.equal(computeKey(base), computeKey(moved));
+        const keys = new Set([computeKey(base)]);
+        for (const change of [{ sizeBytes: 2 ** 30 }, { compression: "zlib" as const }, { filesystem: "ext3" }, { diskPath: "/qcow2/disk.qcow2" }, { label: "x" }]) {
+            keys.add(computeKey(await qcow2KeyMaterial({ ...SPEC, ...change }, {}, { rootfs: "u1" }, "/one")));
+        }
+        keys.add(computeKey(await qcow2KeyMaterial(SPEC, {}, { rootfs: "u2" }, "/one")));
+        keys.add(computeKey(await qcow2KeyMaterial({ ...SPEC, command: ["bib", "{output}"] }, {}, { rootfs: "u1" }, "/one")));
+        assert.equal(keys.size, 8);
+        assert.deepEqual(Object.keys(inputSummary(base)).sort(), ["param:command", "param:compression", "param:diskPath", "param:filesystem", "param:label", "param:size", "upstream:rootfs"]);
+    });
+
+    it("aliases: base-qcow2-<git-sha> always, latest only when the stack policy gives it", () => {
+        assert.deepEqual(qcow2AliasTags([], { clean: false, commit: "abcdef0123456789", shortCommit: "abcdef0" }), ["base-qcow2-abcdef0"]);
+        assert.deepEqual(qcow2AliasTags(["latest", "git-abcdef012345"], { clean: true, shortCommit: "abcdef0" }), ["base-qcow2-latest", "base-qcow2-git-abcdef012345", "base-qcow2-abcdef0"]);
+        assert.deepEqual(qcow2AliasTags([], undefined), []);
+    });
+});
