@@ -20,6 +20,11 @@ export interface KeyMaterial {
     params: Record<string, unknown>;
     /** Keys of the artifacts this one is built from, by their artifact name (Merkle). */
     upstream: Record<string, string>;
+    /**
+     * Inputs that are neither files nor parameters, by the name the input summary gives them (e.g. a deps
+     * image's `unit:tokio`); each enters the key and the summary as it is. Absent for most kinds.
+     */
+    entries?: Record<string, string>;
 }
 
 export function canonicalJson(value: unknown): string {
@@ -64,6 +69,9 @@ export function inputSummary(material: KeyMaterial): Record<string, string> {
     for (const [name, key] of Object.entries(material.upstream)) {
         summary[`upstream:${name}`] = key;
     }
+    for (const [name, value] of Object.entries(material.entries ?? {})) {
+        summary[name] = value;
+    }
     return summary;
 }
 
@@ -88,12 +96,28 @@ export function diffInputs(olds: Record<string, string>, news: Record<string, st
     return { added: added.sort(), removed: removed.sort(), changed: changed.sort() };
 }
 
-/** One line a change, e.g. "changed file:Cargo.lock; added param:diskSize". */
-export function describeInputChanges(changes: InputChanges): string {
+/** A kind's own words for the input entries it names itself (KindDefinition.inputs). */
+export interface EntryDescriber {
+    /** Whether this kind describes the entry of that name. */
+    covers(name: string): boolean;
+    /** One reason per change among the covered entries of two summaries. */
+    describe(olds: Record<string, string>, news: Record<string, string>): string[];
+}
+
+/**
+ * One line for a change, e.g. "changed file:Cargo.lock; added param:diskSize"; with a kind's describer
+ * and the two summaries, the entries it covers are said its way ("tokio 1.40.0 -> 1.41.0").
+ */
+export function describeInputChanges(
+    changes: InputChanges,
+    own?: { describer: EntryDescriber; olds: Record<string, string>; news: Record<string, string> },
+): string {
+    const generic = (names: string[]) => (own ? names.filter((n) => !own.describer.covers(n)) : names);
     const parts = [
-        ...changes.changed.map((n) => `changed ${n}`),
-        ...changes.added.map((n) => `added ${n}`),
-        ...changes.removed.map((n) => `removed ${n}`),
+        ...(own ? own.describer.describe(own.olds, own.news) : []),
+        ...generic(changes.changed).map((n) => `changed ${n}`),
+        ...generic(changes.added).map((n) => `added ${n}`),
+        ...generic(changes.removed).map((n) => `removed ${n}`),
     ];
     return parts.length ? parts.join("; ") : "no input changed";
 }

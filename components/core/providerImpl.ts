@@ -21,7 +21,7 @@ function providerChanged(olds: any, news: any): boolean {
 
 export async function diff(_id: string, olds: ArtifactOutputs, news: ArtifactInputs) {
     const own = buildModuleOf(news.kind)?.lifecycle;
-    const d = own ? own.diff(olds, news) : diffArtifact(olds, news);
+    const d = own ? own.diff(olds, news) : diffArtifact(olds, news, kindNamed(news.kind)?.definition.inputs);
     const changes = d.changes || providerChanged(olds, news);
     const deleteBeforeReplace = "deleteBeforeReplace" in d && d.deleteBeforeReplace === true;
     return { changes, replaces: d.replaces, deleteBeforeReplace };

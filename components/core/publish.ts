@@ -147,6 +147,7 @@ export class KindComponent extends pulumi.ComponentResource {
         super(`warmrun:index:${args.spec.kind}`, name, {}, opts);
         const p = args.publication;
         pulumi.log.info(cacheStatusMessage(name, p.ref, p.digest), this);
+        for (const w of args.plan.warnings ?? []) pulumi.log.warn(`${name}: ${w}`, this);
         const wiring = module.wire(this, args);
         this.key = p.key;
         this.artifact = publish({
