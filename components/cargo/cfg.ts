@@ -53,6 +53,11 @@ export function isKnownTriple(triple: string): boolean {
     return Object.prototype.hasOwnProperty.call(TRIPLES, triple);
 }
 
+/** The problem of an unknown triple, naming the setting (`where`) and the choices. */
+export function unknownTripleProblem(where: string, triple: string): string {
+    return `${where}: unknown target triple "${triple}"; set it to one of ${KNOWN_TRIPLES.join(", ")}`;
+}
+
 /**
  * The cfg of a known triple, with rustflags applied (`--cfg name`, `--cfg key="value"`, `-C target-feature=+f,-g`).
  * `where` names the setting for the error on an unknown triple (e.g. `warmrun:artifacts.deps.target`).
@@ -60,7 +65,7 @@ export function isKnownTriple(triple: string): boolean {
 export function targetCfg(triple: string, rustflags: string[] = [], where = "target"): TargetCfg {
     const spec = TRIPLES[triple];
     if (!spec || !isKnownTriple(triple)) {
-        throw new WarmrunError(`${where}: unknown target triple "${triple}"; set it to one of ${KNOWN_TRIPLES.join(", ")}`);
+        throw new WarmrunError(unknownTripleProblem(where, triple));
     }
     const values = new Map<string, Set<string>>();
     const put = (k: string, v: string): void => {

@@ -121,6 +121,16 @@ function parseLines(text: string): IndexEntry[] {
     return out;
 }
 
+/**
+ * Where the entries of the index at `url` are cached under a cache directory: `<name>/<version>.json`
+ * for an entry, `<name>/<version>.facts.json` for a crate's proc-macro and build-script facts.
+ */
+export function indexCacheDir(cacheDir: string, url: string): string {
+    const key = crypto.createHash("sha256").update(url).digest("hex").slice(0, 12);
+    const host = url.replace(/^[a-z]+:\/\//, "").replace(/[^A-Za-z0-9.-]+/g, "_").slice(0, 40);
+    return path.join(cacheDir, "cargo-index", `${host}-${key}`);
+}
+
 /** One sparse index (one registry), with its cache. */
 export class SparseIndex {
     private readonly dir: string;
@@ -137,9 +147,7 @@ export class SparseIndex {
         readonly url: string,
         private readonly opts: RegistryIndexOptions,
     ) {
-        const key = crypto.createHash("sha256").update(url).digest("hex").slice(0, 12);
-        const host = url.replace(/^[a-z]+:\/\//, "").replace(/[^A-Za-z0-9.-]+/g, "_").slice(0, 40);
-        this.dir = path.join(opts.cacheDir, "cargo-index", `${host}-${key}`);
+        this.dir = indexCacheDir(opts.cacheDir, url);
     }
 
     private async fetchText(url: string): Promise<{ text?: string; status: number; error?: string }> {

@@ -302,9 +302,15 @@ export interface IndexProvider {
     facts(pkg: LockedPackage, entry: IndexEntry, force?: boolean): Promise<CrateFacts | undefined>;
 }
 
-/** Sparse indexes per registry, honouring the workspace's source replacement. */
-export function sparseIndexProvider(config: CargoConfig, opts: RegistryIndexOptions): IndexProvider & { indexes: Map<string, SparseIndex> } {
-    const indexes = new Map<string, SparseIndex>();
+/**
+ * Sparse indexes per registry, honouring the workspace's source replacement. `indexes` (by URL) may be
+ * shared between computations, e.g. a replay's commits, so each entry is read once.
+ */
+export function sparseIndexProvider(
+    config: CargoConfig,
+    opts: RegistryIndexOptions,
+    indexes: Map<string, SparseIndex> = new Map(),
+): IndexProvider & { indexes: Map<string, SparseIndex> } {
     const indexOf = (source: string): SparseIndex | undefined => {
         const url = sparseIndexUrl(source, config);
         if (url === undefined) return undefined;
@@ -381,6 +387,8 @@ export interface CompileKeyOptions {
     offline?: boolean;
     /** Index data from elsewhere (tests); default: the sparse indexes of the lock's sources. */
     index?: IndexProvider;
+    /** Sparse indexes by URL, shared with other computations (see sparseIndexProvider). */
+    indexes?: Map<string, SparseIndex>;
     /** How messages name the target setting. */
     targetField?: string;
 }
@@ -482,7 +490,7 @@ export async function cargoCompileKeyMaterial(source: RecipeSource, opts: Compil
         patch: rootPatch,
         replace,
     };
-    const provider = opts.index ?? sparseIndexProvider(config, { cacheDir: opts.cacheDir, offline: opts.offline });
+    const provider = opts.index ?? sparseIndexProvider(config, { cacheDir: opts.cacheDir, offline: opts.offline }, opts.indexes);
     const data = await externalData(label, lock, provider);
     if (typeof data === "string") {
         const recipe = await cargoRecipe(source, { bin: opts.bin });
@@ -522,76 +530,4 @@ export async function cargoCompileKeyMaterial(source: RecipeSource, opts: Compil
     if (relabelled) result = compileUnits(input);
     const units = result.units.map(({ kind: _kind, ...u }) => u);
     return { material: { ...common, resolver: result.resolver, units, fallback: null }, units: result.units, warnings: warnings.sort(byString) };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Why the key changed
-
-function unitLabel(u: { name: string; forHost: boolean }): string {
-    return u.forHost ? `${u.name} (host)` : u.name;
-}
-
-function diffList(a: string[], b: string[]): string {
-    const sa = new Set(a);
-    const sb = new Set(b);
-    return [...b.filter((x) => !sa.has(x)).map((x) => `+${x}`), ...a.filter((x) => !sb.has(x)).map((x) => `-${x}`)].join(" ");
-}
-
-const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
-
-/** Human lines naming what changed between two materials: `tokio 1.40.0 -> 1.41.0`, `serde +derive`, `regex added`. */
-export function describeUnitChanges(old: CompileKeyMaterial | undefined, now: CompileKeyMaterial): string[] {
-    if (!old) return ["first build"];
-    const lines: string[] = [];
-    if (old.target !== now.target) lines.push(`target ${old.target} -> ${now.target}`);
-    if (old.fallback || now.fallback) {
-        if (!same(old.fallback, now.fallback)) lines.push(now.fallback ? `Cargo.lock or manifests (the crates could not be resolved: ${now.fallback.reason})` : "the compiled crates are now resolved from the registry index");
-    }
-    if (old.units && now.units) {
-        const group = (us: NonNullable<CompileKeyMaterial["units"]>): Map<string, Array<(typeof us)[number]>> => {
-            const m = new Map<string, Array<(typeof us)[number]>>();
-            for (const u of us) m.set(unitLabel(u), [...(m.get(unitLabel(u)) ?? []), u]);
-            return m;
-        };
-        const a = group(old.units);
-        const b = group(now.units);
-        for (const key of [...new Set([...a.keys(), ...b.keys()])].sort(byString)) {
-            const before = a.get(key) ?? [];
-            const after = b.get(key) ?? [];
-            if (same(before, after)) continue;
-            if (before.length === 0) lines.push(`${key} added`);
-            else if (after.length === 0) lines.push(`${key} removed`);
-            else if (before.length === 1 && after.length === 1) {
-                const [x, y] = [before[0], after[0]];
-                const parts: string[] = [];
-                if (x.version !== y.version) parts.push(`${x.version} -> ${y.version}`);
-                else if (x.source !== y.source) parts.push(`${x.source} -> ${y.source}`);
-                else if (x.checksum !== y.checksum) parts.push("checksum changed");
-                const f = diffList(x.features, y.features);
-                if (f) parts.push(f);
-                lines.push(`${key} ${parts.join(" ")}`);
-            } else {
-                const vs = (us: typeof before): string => us.map((u) => u.version).join(", ");
-                lines.push(vs(before) === vs(after) ? `${key} features changed` : `${key} ${vs(before)} -> ${vs(after)}`);
-            }
-        }
-    }
-    if (old.resolver !== now.resolver && old.resolver !== null && now.resolver !== null) lines.push(`resolver ${old.resolver} -> ${now.resolver}`);
-    if (!same(old.toolchain, now.toolchain)) {
-        const c = (t: ToolchainKey | null): string => (t ? t.channel ?? t.path ?? "custom" : "none");
-        lines.push(c(old.toolchain) !== c(now.toolchain) ? `toolchain ${c(old.toolchain)} -> ${c(now.toolchain)}` : "toolchain components or targets");
-    }
-    if (!same(old.config.rustflags, now.config.rustflags)) lines.push(`rustflags for ${now.target}`);
-    if (old.config.linker !== now.config.linker) lines.push(`linker for ${now.target}`);
-    if (!same(old.config.env, now.config.env)) lines.push("[env] of .cargo/config.toml");
-    if (!same(old.config.source, now.config.source)) lines.push("source replacement ([source] of .cargo/config.toml)");
-    if (!same(old.config.unstable, now.config.unstable)) lines.push("[unstable] of .cargo/config.toml");
-    if (!same(old.config.patch, now.config.patch) || !same(old.patch, now.patch)) lines.push("[patch]");
-    if (!same(old.replace, now.replace)) lines.push("[replace]");
-    if (!same(old.args, now.args)) lines.push("cargo arguments");
-    for (const p of [...new Set([...Object.keys(old.profiles), ...Object.keys(now.profiles)])].sort(byString)) {
-        if (!same(old.profiles[p], now.profiles[p])) lines.push(`profile ${p}`);
-    }
-    if (old.host !== now.host) lines.push(`host ${old.host} -> ${now.host}`);
-    return lines;
 }

@@ -25,7 +25,13 @@ export interface OracleAnswer {
 export function requireCargo(): void {
     for (const tool of ["cargo", "rustc", "rustup"]) {
         const r = spawnSync("sh", ["-c", `command -v ${tool}`], { stdio: "ignore" });
-        if (r.status !== 0) throw new Error(`${tool} is not installed: this test needs a Rust toolchain (rustup, cargo, rustc); install it, then run \`npm run setup\``);
+        if (r.status !== 0) {
+            throw new Error(
+                `${tool} is not installed: this test asks cargo itself what a build compiles, and rustup which toolchain it selects. ` +
+                    "Install Rust with rustup (https://rustup.rs: `curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y`, then put ~/.cargo/bin on PATH), " +
+                    "then run `npm run setup`",
+            );
+        }
     }
 }
 

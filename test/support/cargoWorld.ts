@@ -1,7 +1,9 @@
 // Hand-made registry index entries and the locks that pin them, for unit tests of the feature
 // resolver and the compile key (no network, no cargo).
+import * as fs from "fs";
+import * as path from "path";
 import { RecipeSource } from "../../components/cargo/workspace";
-import { DEFAULT_REGISTRY_SOURCE, IndexDep, IndexEntry, IndexLookup } from "../../components/cargo/registryIndex";
+import { DEFAULT_REGISTRY_SOURCE, IndexDep, IndexEntry, IndexLookup, indexCacheDir } from "../../components/cargo/registryIndex";
 import { cargoCompileKeyMaterial, CompileKeyResult, IndexProvider } from "../../components/cargo/units";
 
 const SRC = DEFAULT_REGISTRY_SOURCE;
@@ -65,3 +67,15 @@ export function summary(r: CompileKeyResult): string[] {
     return r.units.map((u) => `${u.name}${u.forHost ? " (host)" : ""} [${u.features.join(",")}] ${u.kind}`);
 }
 
+/**
+ * Writes index entries (and, for each, facts saying it is a library with a build script) where a
+ * SparseIndex of `url` under `cacheDir` reads them, so a computation needs no network.
+ */
+export function writeIndexCache(cacheDir: string, url: string, entries: IndexEntry[]): void {
+    const dir = indexCacheDir(cacheDir, url);
+    for (const e of entries) {
+        fs.mkdirSync(path.join(dir, e.name), { recursive: true });
+        fs.writeFileSync(path.join(dir, e.name, `${e.vers}.json`), JSON.stringify(e));
+        fs.writeFileSync(path.join(dir, e.name, `${e.vers}.facts.json`), JSON.stringify({ procMacro: false, buildScript: true }));
+    }
+}

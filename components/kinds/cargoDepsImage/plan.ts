@@ -1,5 +1,5 @@
-// CargoDepsImage's plan: the key material from cargo/depsKey.ts; the build context is the recipe's
-// skeleton, or, with the user's own Dockerfile, the real workspace.
+// CargoDepsImage's plan: the key material from cargo/depsKey.ts (what the cook step compiles); the
+// build context is the recipe's skeleton, or, with the user's own Dockerfile, the real workspace.
 import * as fs from "fs";
 import * as path from "path";
 import { hashFileSet, parseIgnoreFile } from "../../core/fileset";
@@ -11,12 +11,22 @@ import { skeleton } from "../../cargo/skeleton";
 import { cargoDepsKeyMaterial, DEFAULT_CARGO_ARGS, DEFAULT_DEPS_DOCKERFILE } from "../../cargo/depsKey";
 import { CargoDepsFields } from "./fields";
 
-export async function plan(fields: CargoDepsFields, ctx: Pick<PlanContext, "upstream" | "statCache">): Promise<ImagePlan> {
+export async function plan(fields: CargoDepsFields, ctx: Pick<PlanContext, "upstream" | "statCache" | "cacheDir" | "where">): Promise<ImagePlan> {
     const workspace = fields.workspace;
-    const recipe = await cargoRecipe(dirSource(workspace), { bin: fields.bin });
+    const source = dirSource(workspace);
     const dockerfileText = fields.dockerfile ? fs.readFileSync(fields.dockerfile, "utf8") : undefined;
     const cargoArgs = fields.cargoArgs ?? DEFAULT_CARGO_ARGS;
-    const material = cargoDepsKeyMaterial(recipe, { bin: fields.bin, dockerfileText, cargoArgs, buildArgs: fields.buildArgs, target: fields.target, upstream: ctx.upstream });
+    const key = await cargoDepsKeyMaterial(source, {
+        bin: fields.bin,
+        dockerfileText,
+        cargoArgs,
+        buildArgs: fields.buildArgs,
+        target: fields.target,
+        targetTriple: fields.targetTriple,
+        targetField: `${ctx.where}.targetTriple`,
+        upstream: ctx.upstream,
+        cacheDir: ctx.cacheDir,
+    });
     const buildArgs: Record<string, string> = { ...(dockerfileText ? {} : { CARGO_ARGS: cargoArgs.join(" ") }), ...(fields.buildArgs ?? {}) };
     let contextFiles: ImageSpec["contextFiles"];
     if (dockerfileText !== undefined) {
@@ -26,7 +36,12 @@ export async function plan(fields: CargoDepsFields, ctx: Pick<PlanContext, "upst
         const files = await hashFileSet({ root: workspace, ignore }, ctx.statCache);
         contextFiles = files.map((f) => ({ path: f.path, from: path.join(workspace, f.path), executable: f.executable }));
     } else {
+        const recipe = await cargoRecipe(source, { bin: fields.bin });
         contextFiles = Object.entries(skeleton(recipe)).map(([p, text]) => ({ path: p, text }));
     }
-    return { material, build: { contextFiles, containerfileText: dockerfileText ?? DEFAULT_DEPS_DOCKERFILE, buildArgs, target: fields.target } };
+    return {
+        material: key.material,
+        build: { contextFiles, containerfileText: dockerfileText ?? DEFAULT_DEPS_DOCKERFILE, buildArgs, target: fields.target },
+        warnings: key.warnings,
+    };
 }

@@ -2,7 +2,8 @@
 // targets; the fallback when the index cannot be reached; the "why" lines.
 import { strict as assert } from "assert";
 import { WarmrunError } from "../../../components/core/errors";
-import { cargoCompileKeyMaterial, describeUnitChanges } from "../../../components/cargo/units";
+import { cargoCompileKeyMaterial } from "../../../components/cargo/units";
+import { compileInputEntries, describeUnitChanges } from "../../../components/cargo/unitChanges";
 import { entry, member, memSource, units, World } from "../../support/cargoWorld";
 
 describe("cargo compile key: errors, fallback, why", () => {
@@ -58,7 +59,7 @@ describe("cargo compile key: errors, fallback, why", () => {
             ".cargo/config.toml": '[build]\nrustflags = ["-C", "target-cpu=native"]\n',
             "rust-toolchain.toml": '[toolchain]\nchannel = "1.80.0"\n',
         });
-        assert.deepEqual(describeUnitChanges(before.material, after.material), [
+        assert.deepEqual(describeUnitChanges(compileInputEntries(before.material), compileInputEntries(after.material)), [
             "lib 1.0.0 -> 1.1.0 +derive",
             "regex added",
             "toolchain none -> 1.80.0",
