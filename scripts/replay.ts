@@ -10,6 +10,8 @@ import * as path from "path";
 import { git, gitTreeSource } from "../components/cargo/workspace";
 import { cargoDepsKeyMaterial } from "../components/cargo/depsKey";
 import { SparseIndex } from "../components/cargo/registryIndex";
+import { memoryMemo } from "../components/cargo/keyMemo";
+import { CompileKeyResult } from "../components/cargo/units";
 import { computeKey, describeInputChanges, diffInputs, inputSummary, KeyMaterial } from "../components/core/keys";
 import { mapLimit } from "../components/core/fileset";
 import { WarmrunError } from "../components/core/errors";
@@ -119,6 +121,8 @@ export async function replay(repoDir: string, range: string, opts: ReplayOptions
     // Blobs and index entries are shared between commits: each is read once per replay.
     const blobCache = new Map<string, string>();
     const indexes = new Map<string, SparseIndex>();
+    // A commit whose manifests, lock, config and file list equal another's is not computed again.
+    const memo = memoryMemo<CompileKeyResult>();
     const cacheDir = path.resolve(opts.cacheDir ?? ".warmrun");
     const keys = new Map<string, Promise<KeyOutcome>>();
     const keyAt = (commit: string): Promise<KeyOutcome> => {
@@ -142,6 +146,7 @@ export async function replay(repoDir: string, range: string, opts: ReplayOptions
                     cacheDir,
                     offline: opts.offline,
                     indexes,
+                    memo,
                 });
                 return { key: computeKey(material), material, warnings };
             })().catch((e) => {

@@ -8,6 +8,7 @@ import { containerfileEntry } from "../images/imagePlan";
 import { CARGO_DEPS_KIND } from "../kinds/cargoDepsImage/fields";
 import { cargoCompileKeyMaterial, CompileKeyResult, IndexProvider } from "./units";
 import { SparseIndex } from "./registryIndex";
+import { KeyMemo } from "./keyMemo";
 import { compileInputEntries } from "./unitChanges";
 import { RecipeSource } from "./workspace";
 
@@ -54,6 +55,8 @@ export interface DepsKeyOptions {
     index?: IndexProvider;
     /** Sparse indexes by URL, shared between computations (a replay's commits). */
     indexes?: Map<string, SparseIndex>;
+    /** Complete results by their inputs' digest (units.ts CompileKeyOptions.memo). */
+    memo?: KeyMemo<CompileKeyResult>;
 }
 
 export interface DepsKey {
@@ -75,6 +78,7 @@ export async function cargoDepsKeyMaterial(source: RecipeSource, opts: DepsKeyOp
         index: opts.index,
         indexes: opts.indexes,
         targetField: opts.targetField,
+        memo: opts.memo,
     });
     return {
         material: {

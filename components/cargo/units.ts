@@ -9,6 +9,7 @@
 // often than the units would, never less, and a warning says so.
 import { WarmrunError } from "../core/errors";
 import { sha256Hex } from "../core/keys";
+import { KeyMemo, memoDigest } from "./keyMemo";
 import { cargoRecipe } from "./recipe";
 import { RecipeSource } from "./workspace";
 import { DEFAULT_TARGET, TargetCfg, targetCfg } from "./cfg";
@@ -391,6 +392,11 @@ export interface CompileKeyOptions {
     indexes?: Map<string, SparseIndex>;
     /** How messages name the target setting. */
     targetField?: string;
+    /**
+     * Keep complete results here (keyMemo.ts: diskMemo, memoryMemo) and answer an unchanged workspace
+     * from it; used only with a source that gives content digests, and the default index.
+     */
+    memo?: KeyMemo<CompileKeyResult>;
 }
 
 export interface CompileKeyMaterial {
@@ -463,6 +469,20 @@ async function readWorkspaceExtras(source: RecipeSource, label: string): Promise
  * can be had (cached under `cacheDir`, else fetched), otherwise the conservative fallback with a warning.
  */
 export async function cargoCompileKeyMaterial(source: RecipeSource, opts: CompileKeyOptions): Promise<CompileKeyResult> {
+    const memoOptions = { target: opts.target ?? null, host: opts.host ?? null, cargoArgs: opts.cargoArgs ?? [], bin: opts.bin ?? null };
+    const memo = opts.index === undefined ? opts.memo : undefined;
+    const digest = memo ? await memoDigest(source, memoOptions) : undefined;
+    if (memo && digest !== undefined) {
+        const known = memo.get(digest);
+        if (known) return known;
+    }
+    const result = await computeCompileKey(source, opts);
+    // The fallback is never kept: the index may be reachable next time.
+    if (memo && digest !== undefined && result.material.fallback === null && result.warnings.length === 0) memo.set(digest, result);
+    return result;
+}
+
+async function computeCompileKey(source: RecipeSource, opts: CompileKeyOptions): Promise<CompileKeyResult> {
     const label = source.label ?? ".";
     const args = parseCargoArgs(opts.cargoArgs ?? []);
     const [ws, lockText] = await Promise.all([loadWorkspace(source), source.read("Cargo.lock")]);

@@ -5,6 +5,7 @@ import * as path from "path";
 import { execFile, spawn } from "child_process";
 import fg from "fast-glob";
 import { WarmrunError } from "../core/errors";
+import { hashFileStream, StatCache } from "../core/fileset";
 import { byString, Context, dependencyTables, inRoot, memberGlobToRegExp, isTable, joinInside, LocalPackage, localDirOf, manifestPathOf, normalizeRel, parseTomlFile, stringOf, Table } from "./manifest";
 
 /** The files of a workspace, from a directory or from a commit. */
@@ -15,26 +16,60 @@ export interface RecipeSource {
     list(): Promise<string[]>;
     /** How messages name the root, e.g. the directory or `repo@commit`. */
     readonly label?: string;
+    /**
+     * A digest of a file's content, where the source can give one without reading the file (a stat
+     * cache, a git blob id); undefined when there is no such file.
+     */
+    hash?(relPath: string): Promise<string | undefined>;
 }
 // ---------------------------------------------------------------------------------------------
 // Sources
 
 const MISSING_FILE_CODES = new Set(["ENOENT", "ENOTDIR", "EISDIR"]);
 
-/** The files under a directory, without target/ (build output) and .git/. */
-export function dirSource(root: string): RecipeSource {
+export interface DirSourceOptions {
+    /** Gives `hash`: content digests by (path, size, mtime, inode), a file read only when it changed. */
+    statCache?: StatCache;
+}
+
+/**
+ * The files under a directory, without target/ (build output) and .git/. The listing is made once per
+ * source: a source is a snapshot of one computation.
+ */
+export function dirSource(root: string, opts: DirSourceOptions = {}): RecipeSource {
+    let listed: Promise<string[]> | undefined;
+    const cache = opts.statCache;
     return {
         label: root,
-        list: async () =>
-            (
-                await fg("**/*", {
-                    cwd: root,
-                    dot: true,
-                    onlyFiles: true,
-                    followSymbolicLinks: false,
-                    ignore: ["target/**", "**/.git/**"],
-                })
-            ).sort(byString),
+        list: () =>
+            (listed ??= fg("**/*", {
+                cwd: root,
+                dot: true,
+                onlyFiles: true,
+                followSymbolicLinks: false,
+                ignore: ["target/**", "**/.git/**"],
+            }).then((found) => found.sort(byString))),
+        hash:
+            cache &&
+            (async (relPath) => {
+                const rel = joinInside("", relPath);
+                if (rel === undefined) return undefined;
+                const abs = path.resolve(root, rel);
+                let st: fs.Stats;
+                try {
+                    st = fs.statSync(abs);
+                } catch (e) {
+                    if (MISSING_FILE_CODES.has((e as NodeJS.ErrnoException).code ?? "")) return undefined;
+                    throw e;
+                }
+                if (!st.isFile()) return undefined;
+                const known = cache.lookup(abs, st);
+                if (known !== undefined) return known;
+                const sha = await hashFileStream(abs);
+                cache.reads++;
+                cache.remember(abs, st, sha);
+                return sha;
+            }),
         read: async (relPath) => {
             const rel = joinInside("", relPath);
             if (rel === undefined) return undefined;
@@ -174,6 +209,7 @@ export function gitTreeSource(repoDir: string, commit: string, opts: GitTreeOpti
             const id = (await files()).get(normalizeRel(relPath));
             return id === undefined ? undefined : readBlob(id);
         },
+        hash: async (relPath) => (await files()).get(normalizeRel(relPath)),
     };
 }
 // ---------------------------------------------------------------------------------------------

@@ -7,13 +7,14 @@ import { PlanContext } from "../../core/kind";
 import { ImagePlan, ImageSpec } from "../../images/imagePlan";
 import { cargoRecipe } from "../../cargo/recipe";
 import { dirSource } from "../../cargo/workspace";
+import { diskMemo } from "../../cargo/keyMemo";
 import { skeleton } from "../../cargo/skeleton";
 import { cargoDepsKeyMaterial, DEFAULT_CARGO_ARGS, DEFAULT_DEPS_DOCKERFILE } from "../../cargo/depsKey";
 import { CargoDepsFields } from "./fields";
 
 export async function plan(fields: CargoDepsFields, ctx: Pick<PlanContext, "upstream" | "statCache" | "cacheDir" | "where">): Promise<ImagePlan> {
     const workspace = fields.workspace;
-    const source = dirSource(workspace);
+    const source = dirSource(workspace, { statCache: ctx.statCache });
     const dockerfileText = fields.dockerfile ? fs.readFileSync(fields.dockerfile, "utf8") : undefined;
     const cargoArgs = fields.cargoArgs ?? DEFAULT_CARGO_ARGS;
     const key = await cargoDepsKeyMaterial(source, {
@@ -26,6 +27,7 @@ export async function plan(fields: CargoDepsFields, ctx: Pick<PlanContext, "upst
         targetField: `${ctx.where}.targetTriple`,
         upstream: ctx.upstream,
         cacheDir: ctx.cacheDir,
+        memo: diskMemo(ctx.cacheDir),
     });
     const buildArgs: Record<string, string> = { ...(dockerfileText ? {} : { CARGO_ARGS: cargoArgs.join(" ") }), ...(fields.buildArgs ?? {}) };
     let contextFiles: ImageSpec["contextFiles"];

@@ -53,6 +53,31 @@ describe("CargoDepsImage key material (cargo/depsKey.ts)", () => {
         });
     }
 
+    it("a second plan of an unchanged workspace is answered from the memo; a changed manifest is not", async () => {
+        const repo = copyExample();
+        const cacheDir = cacheWithIndex();
+        const ctx = { upstream: {}, statCache: new StatCache(path.join(cacheDir, "stat-cache.json")), cacheDir, where: "warmrun:artifacts.deps" };
+        const first = await plan({ workspace: repo }, ctx);
+        const memoDir = path.join(cacheDir, "cargo-key");
+        const [memo] = fs.readdirSync(memoDir);
+        // Mark the memo: a plan that reads it says a version no registry has.
+        const marked = JSON.parse(fs.readFileSync(path.join(memoDir, memo), "utf8"));
+        marked.material.units[0].version = "9.9.9";
+        fs.writeFileSync(path.join(memoDir, memo), JSON.stringify(marked));
+        const second = await plan({ workspace: repo }, ctx);
+        assert.match(second.material.entries?.["unit:cfg-if"] ?? "", /^9\.9\.9 /);
+
+        // memchr declared by the binary too: a manifest and the lock change, the compiled units do not.
+        const cli = path.join(repo, "crates/textstats-cli/Cargo.toml");
+        fs.writeFileSync(cli, fs.readFileSync(cli, "utf8").replace("[dependencies]\n", "[dependencies]\nmemchr.workspace = true\n"));
+        const lock = path.join(repo, "Cargo.lock");
+        fs.writeFileSync(lock, fs.readFileSync(lock, "utf8").replace(' "itoa",\n "textstats",', ' "itoa",\n "memchr",\n "textstats",'));
+        const third = await plan({ workspace: repo }, ctx);
+        assert.doesNotMatch(third.material.entries?.["unit:cfg-if"] ?? "", /^9\.9\.9 /);
+        assert.equal(computeKey(third.material), computeKey(first.material));
+        assert.equal(fs.readdirSync(memoDir).length, 2);
+    });
+
     describe("on hand-made index entries", () => {
         const world = new World([entry("lib", [], { default: ["std"], std: [], derive: [] }), entry("regex")]);
         const files = (body = `[dependencies]\nlib = "1"`, extra: Record<string, string> = {}): Record<string, string> => ({
