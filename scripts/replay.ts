@@ -7,7 +7,7 @@
 //   npm run replay -- <repo> <range> [--all] [--root DIR] [--bin NAME] [--dockerfile PATH]
 //                     [--cargo-args "ARGS"] [--target-triple TRIPLE] [--cache-dir DIR] [--offline] [--json]
 import * as path from "path";
-import { git, gitTreeSource } from "../components/cargo/workspace";
+import { git, GitObjects, gitTreeSource } from "../components/cargo/workspace";
 import { cargoDepsKeyMaterial } from "../components/cargo/depsKey";
 import { SparseIndex } from "../components/cargo/registryIndex";
 import { memoryMemo } from "../components/cargo/keyMemo";
@@ -84,12 +84,19 @@ async function listCommits(repoDir: string, range: string, all: boolean): Promis
     return commits;
 }
 
-/** Changed paths between a commit and its first parent (every path for a root commit), renames as delete + add. */
-async function changedFiles(repoDir: string, info: CommitInfo): Promise<string[]> {
-    const out = info.parent
-        ? await git(repoDir, ["diff", "--name-only", "--no-renames", "-z", info.parent, info.commit, "--"])
-        : await git(repoDir, ["diff-tree", "--root", "--no-commit-id", "-r", "--name-only", "--no-renames", "-z", info.commit, "--"]);
-    return out.split("\0").filter(Boolean);
+/**
+ * Changed paths between a commit and its first parent (every path for a root commit), renames as
+ * delete + add, as `git diff --name-only --no-renames` gives them, from the two trees.
+ */
+async function changedFiles(objects: GitObjects, info: CommitInfo): Promise<string[]> {
+    const [mine, parent] = await Promise.all([objects.files(info.commit), info.parent ? objects.files(info.parent) : Promise.resolve(new Map())]);
+    const changed: string[] = [];
+    for (const [p, f] of mine) {
+        const before = parent.get(p);
+        if (!before || before.id !== f.id || before.mode !== f.mode) changed.push(p);
+    }
+    for (const p of parent.keys()) if (!mine.has(p)) changed.push(p);
+    return changed.sort();
 }
 
 /** The rule of today's CI setups: rebuild when a manifest, the lock, Cargo config, the toolchain file or the Dockerfile changed. */
@@ -118,8 +125,8 @@ export async function replay(repoDir: string, range: string, opts: ReplayOptions
     const root = path.posix.normalize((opts.root ?? ".").replace(/\\/g, "/")).replace(/\/+$/, "");
     const prefix = root === "." || root === "" ? "" : `${root}/`;
     const commits = await listCommits(repoDir, range, opts.all === true);
-    // Blobs and index entries are shared between commits: each is read once per replay.
-    const blobCache = new Map<string, string>();
+    // Git objects and index entries are shared between commits: each is read once per replay.
+    const objects = new GitObjects(repoDir);
     const indexes = new Map<string, SparseIndex>();
     // A commit whose manifests, lock, config and file list equal another's is not computed again.
     const memo = memoryMemo<CompileKeyResult>();
@@ -128,7 +135,7 @@ export async function replay(repoDir: string, range: string, opts: ReplayOptions
     const keyAt = (commit: string): Promise<KeyOutcome> => {
         let outcome = keys.get(commit);
         if (!outcome) {
-            const source = gitTreeSource(repoDir, commit, { root: prefix, blobCache });
+            const source = gitTreeSource(repoDir, commit, { root: prefix, objects });
             // The key CargoDepsImage deploys (cargo/depsKey.ts): a Dockerfile of the workspace's own is
             // the image's Dockerfile, so its text enters the key as the component's does.
             outcome = (async (): Promise<KeyOutcome> => {
@@ -162,7 +169,7 @@ export async function replay(repoDir: string, range: string, opts: ReplayOptions
         const [mine, parent, changed] = await Promise.all([
             keyAt(info.commit),
             info.parent ? keyAt(info.parent) : Promise.resolve(undefined),
-            changedFiles(repoDir, info),
+            changedFiles(objects, info),
         ]);
         const matched = changed
             .filter((p) => p.startsWith(prefix))
@@ -177,7 +184,7 @@ export async function replay(repoDir: string, range: string, opts: ReplayOptions
             pathFilter: matched.length ? "rebuild" : "keep",
             pathFilterReason: matched.length ? `changed ${matched.join(", ")}` : "no dependency file changed",
         };
-    });
+    }).finally(() => objects.close());
     return {
         rows,
         totals: {

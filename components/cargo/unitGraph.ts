@@ -98,22 +98,62 @@ function lockError(label: string, what: string, fix: string): WarmrunError {
     return new WarmrunError(`${inRoot(label, "Cargo.lock")} ${what}; ${fix}`);
 }
 
+/** What a lock gives the graph, computed once per parsed lock: packages by name and id, and each package's resolved references. */
+interface LockIndex {
+    byName: Map<string, LockedPackage[]>;
+    byId: Map<string, LockedPackage>;
+    /** A package's `dependencies` resolved to locked packages; undefined for a reference the lock does not hold. */
+    references: Map<string, Array<LockedPackage | undefined>>;
+    /** Per package id, the ids its references resolve to (a key of edges that depend on nothing else). */
+    referenceKeys: Map<string, string>;
+}
+
+const lockIndexes = new WeakMap<ParsedLock, LockIndex>();
+
+function lockIndexOf(lock: ParsedLock): LockIndex {
+    let index = lockIndexes.get(lock);
+    if (index) return index;
+    const byName = new Map<string, LockedPackage[]>();
+    const byId = new Map<string, LockedPackage>();
+    for (const p of lock.packages) {
+        const same = byName.get(p.name);
+        if (same) same.push(p);
+        else byName.set(p.name, [p]);
+        byId.set(lockId(p), p);
+    }
+    const resolveRef = (ref: string): LockedPackage | undefined => {
+        const r = parseRef(ref);
+        const c = (byName.get(r.name) ?? []).filter((p) => (r.version === undefined || p.version === r.version) && (r.source === undefined || p.source === r.source));
+        return c.length === 1 ? c[0] : c.find((p) => p.source === undefined) ?? c[0];
+    };
+    const references = new Map<string, Array<LockedPackage | undefined>>();
+    const referenceKeys = new Map<string, string>();
+    for (const [id, p] of byId) {
+        const resolved = p.dependencies.map(resolveRef);
+        references.set(id, resolved);
+        referenceKeys.set(id, `${id}\0${resolved.map((r) => (r ? lockId(r) : "?")).join("\0")}`);
+    }
+    index = { byName, byId, references, referenceKeys };
+    lockIndexes.set(lock, index);
+    return index;
+}
+
+/** Nodes of registry packages, by index entry and what else they hold: the same for every graph of a process. */
+const externalNodes = new WeakMap<IndexEntry, Map<string, PackageNode>>();
+/** Edges of registry packages, by entry and referenceKeys: they depend only on the entry's declarations and the locked references. */
+const externalEdges = new WeakMap<IndexEntry, Map<string, Edge[]>>();
+
 /**
  * Builds the graph of every locked package reachable from the workspace members. `external` must hold
  * the index entry of every registry package reached (callers fetch them for `registryPackages(lock)`).
  */
 export function buildGraph(ws: LoadedWorkspace, lock: ParsedLock, external: ExternalData): PackageGraph {
     const label = ws.label;
-    const byName = new Map<string, LockedPackage[]>();
-    for (const p of lock.packages) byName.set(p.name, [...(byName.get(p.name) ?? []), p]);
+    const index = lockIndexOf(lock);
+    const byName = index.byName;
     const localByName = new Map<string, LocalPackage[]>();
     for (const l of ws.packages.values()) localByName.set(l.name, [...(localByName.get(l.name) ?? []), l]);
 
-    const resolveRef = (ref: string): LockedPackage | undefined => {
-        const r = parseRef(ref);
-        const c = (byName.get(r.name) ?? []).filter((p) => (r.version === undefined || p.version === r.version) && (r.source === undefined || p.source === r.source));
-        return c.length === 1 ? c[0] : c.find((p) => p.source === undefined) ?? c[0];
-    };
     const localOf = (p: LockedPackage): LocalPackage | undefined => {
         if (p.source !== undefined) return undefined;
         const c = localByName.get(p.name) ?? [];
@@ -138,41 +178,36 @@ export function buildGraph(ws: LoadedWorkspace, lock: ParsedLock, external: Exte
         } else {
             const entry = external.entries.get(id);
             if (!entry) throw new Error(`internal: no index entry for ${id}`);
-            const { features, deps } = declsOfEntry(entry);
             const facts = external.facts.get(id);
-            node = {
-                id, name: p.name, version: p.version, source: p.source, checksum: p.checksum, features, deps,
-                procMacro: facts?.procMacro ?? false,
-                hasBuildScript: facts?.buildScript ?? true,
-                hasLib: true,
-                member: false,
-                origin: `the index entry of ${p.name} ${p.version}`,
-            };
+            const variant = `${p.checksum ?? ""} ${facts?.procMacro ?? false} ${facts?.buildScript ?? true}`;
+            let byVariant = externalNodes.get(entry);
+            if (!byVariant) externalNodes.set(entry, (byVariant = new Map()));
+            const known = byVariant.get(variant);
+            if (known) node = known;
+            else {
+                const { features, deps } = declsOfEntry(entry);
+                node = {
+                    id, name: p.name, version: p.version, source: p.source, checksum: p.checksum, features, deps,
+                    procMacro: facts?.procMacro ?? false,
+                    hasBuildScript: facts?.buildScript ?? true,
+                    hasLib: true,
+                    member: false,
+                    origin: `the index entry of ${p.name} ${p.version}`,
+                };
+                byVariant.set(variant, node);
+            }
         }
         packages.set(id, node);
         return node;
     };
 
-    const lockedMembers: LockedPackage[] = [];
-    for (const dir of ws.members) {
-        const local = ws.packages.get(dir) as LocalPackage;
-        const locked = (byName.get(local.name) ?? []).find((p) => p.source === undefined && (p.version === local.version || localOf(p) === local));
-        if (!locked) {
-            throw lockError(label, `has no entry for the workspace member ${local.name} (${local.manifestPath})`, "run `cargo generate-lockfile` and commit Cargo.lock");
-        }
-        lockedMembers.push(locked);
-    }
-
-    const stack = lockedMembers.map(nodeOf);
-    const done = new Set<string>();
-    while (stack.length) {
-        const node = stack.pop() as PackageNode;
-        if (done.has(node.id)) continue;
-        done.add(node.id);
-        const locked = (byName.get(node.name) ?? []).find((p) => lockId(p) === node.id) as LockedPackage;
-        const candidates = locked.dependencies.map((ref) => {
-            const r = resolveRef(ref);
-            if (!r) throw lockError(label, `names the dependency "${ref}" of ${node.name} ${node.version}, which it does not lock`, "run `cargo generate-lockfile` and commit Cargo.lock");
+    /** A package's declarations, each bound to the locked package it resolves to. */
+    const edgesOf = (node: PackageNode): Edge[] => {
+        const candidates = (index.references.get(node.id) ?? []).map((r, i) => {
+            if (!r) {
+                const ref = (index.byId.get(node.id) as LockedPackage).dependencies[i];
+                throw lockError(label, `names the dependency "${ref}" of ${node.name} ${node.version}, which it does not lock`, "run `cargo generate-lockfile` and commit Cargo.lock");
+            }
             return r;
         });
         const out: Edge[] = [];
@@ -206,10 +241,38 @@ export function buildGraph(ws: LoadedWorkspace, lock: ParsedLock, external: Exte
                 const vb = parseVersion(b.version);
                 return va && vb && compareVersions(vb, va) > 0 ? b : a;
             });
-            const to = nodeOf(best);
-            out.push({ decl, to: to.id });
-            stack.push(to);
+            out.push({ decl, to: lockId(best) });
         }
+        return out;
+    };
+
+    const lockedMembers: LockedPackage[] = [];
+    for (const dir of ws.members) {
+        const local = ws.packages.get(dir) as LocalPackage;
+        const locked = (byName.get(local.name) ?? []).find((p) => p.source === undefined && (p.version === local.version || localOf(p) === local));
+        if (!locked) {
+            throw lockError(label, `has no entry for the workspace member ${local.name} (${local.manifestPath})`, "run `cargo generate-lockfile` and commit Cargo.lock");
+        }
+        lockedMembers.push(locked);
+    }
+
+    const stack = lockedMembers.map(nodeOf);
+    const done = new Set<string>();
+    while (stack.length) {
+        const node = stack.pop() as PackageNode;
+        if (done.has(node.id)) continue;
+        done.add(node.id);
+        let out: Edge[];
+        const entry = node.member ? undefined : external.entries.get(node.id);
+        if (entry) {
+            const key = index.referenceKeys.get(node.id) as string;
+            let byRefs = externalEdges.get(entry);
+            if (!byRefs) externalEdges.set(entry, (byRefs = new Map()));
+            const known = byRefs.get(key);
+            if (known) out = known;
+            else byRefs.set(key, (out = edgesOf(node)));
+        } else out = edgesOf(node);
+        for (const e of out) stack.push(packages.get(e.to) ?? nodeOf(index.byId.get(e.to) as LockedPackage));
         edges.set(node.id, out);
     }
     return { packages, edges };

@@ -105,8 +105,22 @@ function comparatorsOf(req: string): Comparator[] | null {
     return cs;
 }
 
+const satisfied = new Map<string, boolean>();
+const SATISFIED_MAX = 1 << 16;
+
 /** Whether `version` satisfies the Cargo requirement `req`; an unparsable requirement matches nothing. */
 export function satisfies(version: string, req: string | undefined): boolean {
+    const key = `${version} ${req ?? ""}`;
+    let answer = satisfied.get(key);
+    if (answer === undefined) {
+        answer = satisfiesUncached(version, req);
+        if (satisfied.size >= SATISFIED_MAX) satisfied.clear();
+        satisfied.set(key, answer);
+    }
+    return answer;
+}
+
+function satisfiesUncached(version: string, req: string | undefined): boolean {
     const v = parseVersion(version);
     if (!v) return false;
     const cs = comparatorsOf(req === undefined || req === "" ? "*" : req);
