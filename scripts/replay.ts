@@ -150,6 +150,7 @@ export async function replay(repoDir: string, range: string, opts: ReplayOptions
                     cargoArgs: opts.cargoArgs,
                     targetTriple: opts.targetTriple,
                     targetField: "--target-triple",
+                    argsField: "--cargo-args",
                     cacheDir,
                     offline: opts.offline,
                     indexes,

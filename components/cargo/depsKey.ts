@@ -46,6 +46,8 @@ export interface DepsKeyOptions {
     targetTriple?: string;
     /** How messages name the triple's setting, e.g. `warmrun:artifacts.rust-deps.targetTriple`. */
     targetField?: string;
+    /** How messages name the cargo arguments, e.g. `warmrun:artifacts.rust-deps.cargoArgs`. */
+    argsField?: string;
     upstream?: Record<string, string>;
     /** Where registry index entries are cached (`<cacheDir>/cargo-index`). */
     cacheDir: string;
@@ -78,6 +80,7 @@ export async function cargoDepsKeyMaterial(source: RecipeSource, opts: DepsKeyOp
         index: opts.index,
         indexes: opts.indexes,
         targetField: opts.targetField,
+        argsField: opts.argsField,
         memo: opts.memo,
     });
     return {

@@ -153,8 +153,10 @@ export interface UnitsInput {
     hostRustflags?: string[];
     /** Keep only this package (or the package holding this binary) and its local closure, like the recipe's `bin`. */
     bin?: string;
-    /** Where messages point for the target, e.g. `warmrun:artifacts.deps.target`. */
+    /** Where messages point for the target, e.g. `warmrun:artifacts.deps.targetTriple`. */
     targetField?: string;
+    /** How messages name the cargo arguments, e.g. `warmrun:artifacts.deps.cargoArgs`. */
+    argsField?: string;
 }
 
 export interface UnitsResult {
@@ -183,7 +185,7 @@ function localClosure(ws: LoadedWorkspace, start: string[]): Set<string> {
     return seen;
 }
 
-function selectMembers(ws: LoadedWorkspace, args: CargoArgs, bin: string | undefined): string[] {
+function selectMembers(ws: LoadedWorkspace, args: CargoArgs, bin: string | undefined, argsField: string): string[] {
     let universe = ws.members;
     if (bin !== undefined) {
         const named = ws.members.filter((d) => {
@@ -207,7 +209,7 @@ function selectMembers(ws: LoadedWorkspace, args: CargoArgs, bin: string | undef
             const re = globRe(n);
             const hit = universe.filter((d) => re.test(name(d)));
             if (hit.length === 0) {
-                throw new WarmrunError(`cargo arguments: package "${spec}" is not a member of the workspace at ${ws.label}; choose one of: ${universe.map(name).sort(byString).join(", ")}`);
+                throw new WarmrunError(`${argsField}: package "${spec}" is not a member of the workspace at ${ws.label}; choose one of: ${universe.map(name).sort(byString).join(", ")}`);
             }
             selected.push(...hit);
         }
@@ -246,10 +248,10 @@ export function compileUnits(input: UnitsInput): UnitsResult {
     const targetTriple = args.target ?? input.target;
     const hostTriple = input.host ?? targetTriple;
     const field = input.targetField ?? "target";
-    const target: TargetCfg = targetCfg(targetTriple, input.rustflags ?? [], args.target !== undefined ? "cargo arguments: --target" : field);
+    const target: TargetCfg = targetCfg(targetTriple, input.rustflags ?? [], field);
     const host: TargetCfg = hostTriple === targetTriple && !input.hostRustflags ? target : targetCfg(hostTriple, input.hostRustflags ?? input.rustflags ?? [], field);
     const graph = buildGraph(ws, input.lock, input.external);
-    const selected = selectMembers(ws, args, input.bin);
+    const selected = selectMembers(ws, args, input.bin, input.argsField ?? "the cargo arguments");
     const idOfDir = new Map<string, string>();
     for (const node of graph.packages.values()) {
         if (!node.member) continue;
@@ -392,6 +394,8 @@ export interface CompileKeyOptions {
     indexes?: Map<string, SparseIndex>;
     /** How messages name the target setting. */
     targetField?: string;
+    /** How messages name the cargo arguments. */
+    argsField?: string;
     /**
      * Keep complete results here (keyMemo.ts: diskMemo, memoryMemo) and answer an unchanged workspace
      * from it; used only with a source that gives content digests, and the default index.
@@ -490,10 +494,13 @@ async function computeCompileKey(source: RecipeSource, opts: CompileKeyOptions):
     const lock = parseLock(parseTomlText(lockText, inRoot(label, "Cargo.lock")));
     const requested = opts.target ?? DEFAULT_TARGET;
     const { config, toolchainTexts } = await readWorkspaceExtras(source, label);
-    const target = args.target ?? configBuildTarget(config, label) ?? requested;
+    const fromConfig = args.target === undefined ? configBuildTarget(config, label) : undefined;
+    const target = args.target ?? fromConfig ?? requested;
     const host = opts.host ?? target;
-    const targetField = opts.targetField ?? "target";
-    const baseCfg = targetCfg(target, [], args.target !== undefined ? "cargo arguments: --target" : targetField);
+    // Where the triple was set, for the message on an unknown one.
+    const targetField =
+        args.target !== undefined ? `${opts.argsField ?? "the cargo arguments"} (--target)` : fromConfig !== undefined ? `${inRoot(label, config.file as string)} build.target` : (opts.targetField ?? "target");
+    const baseCfg = targetCfg(target, [], targetField);
     const cfgKey = configKey(config, baseCfg);
     const hostFlags = configKey(config, targetCfg(host, [], targetField)).rustflags;
     const toolchain = parseToolchain(toolchainTexts, target, label);
@@ -526,7 +533,7 @@ async function computeCompileKey(source: RecipeSource, opts: CompileKeyOptions):
     }
     const input: UnitsInput = {
         workspace: ws, lock, external: data, target, host, args: { ...args, target }, rustflags: cfgKey.rustflags,
-        hostRustflags: host === target ? undefined : hostFlags, bin: opts.bin, targetField,
+        hostRustflags: host === target ? undefined : hostFlags, bin: opts.bin, targetField, argsField: opts.argsField,
     };
     let result = compileUnits(input);
     // A proc macro without dependencies changes only its own unit (host, all requests unified), so its

@@ -25,6 +25,7 @@ export async function plan(fields: CargoDepsFields, ctx: Pick<PlanContext, "upst
         target: fields.target,
         targetTriple: fields.targetTriple,
         targetField: `${ctx.where}.targetTriple`,
+        argsField: `${ctx.where}.cargoArgs`,
         upstream: ctx.upstream,
         cacheDir: ctx.cacheDir,
         memo: diskMemo(ctx.cacheDir),

@@ -22,6 +22,17 @@ describe("cargo compile key: errors, fallback, why", () => {
         });
     });
 
+    it("an unknown triple from --target or from build.target names where it was set", async () => {
+        await assert.rejects(
+            cargoCompileKeyMaterial(memSource(ok), { cacheDir: "/nonexistent", index: world.provider(), cargoArgs: ["--target", "x86_64-unknown-linux-gun"], argsField: "warmrun:artifacts.deps.cargoArgs" }),
+            /^WarmrunError: warmrun:artifacts\.deps\.cargoArgs \(--target\): unknown target triple "x86_64-unknown-linux-gun"; set it to one of /,
+        );
+        await assert.rejects(
+            units(world, { ...ok, ".cargo/config.toml": '[build]\ntarget = "wasm64-unknown-unknown"\n' }),
+            /^WarmrunError: ws\/\.cargo\/config\.toml build\.target: unknown target triple "wasm64-unknown-unknown"/,
+        );
+    });
+
     it("a lock that does not satisfy a member's dependency names Cargo.lock and cargo update", async () => {
         const files = { ...ok, "Cargo.toml": member("app", `[dependencies]\nlib = "2"`) };
         await assert.rejects(units(world, files), /ws\/Cargo.lock has no locked package satisfying app's dependency lib 2 .*run `cargo update -p lib`/);
