@@ -22,7 +22,7 @@ import { compileInputEntries, describeUnitChanges } from "../../components/cargo
 import { dirSource } from "../../components/cargo/workspace";
 import { canonicalJson, sha256Hex } from "../../components/core/keys";
 import { cargoUnits, OracleAnswer, requireCargo } from "../support/cargoOracle";
-import { Files, MUTATIONS, SCENARIOS } from "../support/cargoCorpus";
+import { CORPUS_TOOLCHAINS, Files, MUTATIONS, SCENARIOS } from "../support/cargoCorpus";
 import { removeTempDirs, tempDir, writeTree } from "../support/tmp";
 
 const TARGET = "x86_64-unknown-linux-gnu";
@@ -69,7 +69,7 @@ describe("CargoDepsImage key against cargo's own build plan", function () {
     let work: string;
 
     before(() => {
-        requireCargo();
+        requireCargo(CORPUS_TOOLCHAINS);
         fs.mkdirSync(cargoHome, { recursive: true });
         offline = fs.existsSync(stamp);
         work = tempDir("warmrun-cargo-corpus-");

@@ -23,6 +23,10 @@ export interface Mutation {
     cargo?: (lock: Table) => string[] | undefined;
 }
 
+/** The toolchains the corpus's rust-toolchain.toml files name: rustup must have both. */
+export const PINNED_TOOLCHAIN = "1.95.0";
+export const CORPUS_TOOLCHAINS = ["stable", PINNED_TOOLCHAIN];
+
 const toml = (t: Table): string => stringifyToml(t) + "\n";
 const edit = (files: Files, p: string, f: (t: Table) => void): boolean => {
     if (files[p] === undefined) return false;
@@ -299,7 +303,7 @@ export const MUTATIONS: Mutation[] = [
         name: "toolchain changed",
         intended: "real",
         apply: (f) => {
-            f["rust-toolchain.toml"] = '[toolchain]\nchannel = "1.95.0"\n';
+            f["rust-toolchain.toml"] = `[toolchain]\nchannel = "${PINNED_TOOLCHAIN}"\n`;
             return true;
         },
     },

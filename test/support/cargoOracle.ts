@@ -22,7 +22,8 @@ export interface OracleAnswer {
     rustflags: string[];
 }
 
-export function requireCargo(): void {
+/** Fails naming the install when cargo, rustc, rustup or one of `toolchains` (names rust-toolchain.toml files give) is missing. */
+export function requireCargo(toolchains: string[] = []): void {
     for (const tool of ["cargo", "rustc", "rustup"]) {
         const r = spawnSync("sh", ["-c", `command -v ${tool}`], { stdio: "ignore" });
         if (r.status !== 0) {
@@ -32,6 +33,11 @@ export function requireCargo(): void {
                     "then run `npm run setup`",
             );
         }
+    }
+    // rustup must have them: nothing is installed on the fly.
+    for (const toolchain of toolchains) {
+        const r = spawnSync("rustup", ["run", toolchain, "rustc", "--version"], { env: { ...process.env, RUSTUP_AUTO_INSTALL: "0" }, stdio: "ignore" });
+        if (r.status !== 0) throw new Error(`the Rust toolchain ${toolchain} is not installed: a rust-toolchain.toml of the test pins it; run \`rustup toolchain install ${toolchain}\`, then \`npm run setup\``);
     }
 }
 
