@@ -21,7 +21,8 @@ async function previewOf(stack: string, previewFile: string | undefined, configF
     if (previewFile) return JSON.parse(fs.readFileSync(previewFile, "utf8"));
     // --show-sames: unchanged artifacts too, with their recorded build times.
     const args = ["preview", "--json", "--show-sames", "--non-interactive", "--stack", stack, ...(configFile ? ["--config-file", path.resolve(configFile)] : [])];
-    const run = await pulumi(args);
+    // Every registry answer is logged, hits too (components/preview.ts), for the report to read back.
+    const run = await pulumi(args, { WARMRUN_REPORT_LOOKUPS: "1" });
     let parsed: PreviewJson | undefined;
     try {
         parsed = JSON.parse(run.stdout);
@@ -37,7 +38,7 @@ async function previewOf(stack: string, previewFile: string | undefined, configF
 
 class PreviewFailed extends Error {}
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
     const o = parseOptions(argv, ["--stack", "--format", "--output", "--config-file", "--preview-json", "--journal"], ["--fail-on-miss", "--append", "--help"], USAGE);
     if (o.flags.has("help")) {
         process.stdout.write(`${USAGE}\n`);

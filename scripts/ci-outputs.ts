@@ -23,7 +23,7 @@ async function stackOutputs(stack: string, file: string | undefined): Promise<an
     return JSON.parse(run.stdout);
 }
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
     const o = parseOptions(argv, ["--stack", "--format", "--output", "--artifacts", "--fields", "--outputs-json"], ["--help"], USAGE);
     if (o.flags.has("help")) {
         process.stdout.write(`${USAGE}\n`);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Pulumi engine warmrun runs on, pinned to the @pulumi/pulumi version in
-# package-lock.json, and prints the directory to put first on PATH.
+# package-lock.json (or, in an installed package, the one it resolves), and prints the directory to put first on PATH.
 #
 #   1. A matching `pulumi` with its Node.js language host already on PATH: used as is.
 #   2. Otherwise a per-version build under $WARMRUN_CACHE/engine/v<version>/bin, built once
@@ -14,11 +14,19 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache=${WARMRUN_CACHE:-$HOME/.cache/warmrun}
 log() { printf 'install-engine: %s\n' "$*" >&2; }
 
+# A checkout pins the version in package-lock.json; an installed package (no lock file) runs on
+# the @pulumi/pulumi it resolves, which its package.json pins exactly.
 version=$(node -e '
-  const lock = require(process.argv[1]);
+  const fs = require("fs"), path = require("path");
+  const root = process.argv[1], lockFile = path.join(root, "package-lock.json");
+  if (!fs.existsSync(lockFile)) {
+    console.log(require(require.resolve("@pulumi/pulumi/package.json", { paths: [root] })).version);
+    process.exit(0);
+  }
+  const lock = require(lockFile);
   const v = lock.packages && lock.packages["node_modules/@pulumi/pulumi"];
   if (!v) { console.error("package-lock.json has no @pulumi/pulumi"); process.exit(1); }
-  console.log(v.version);' "$root/package-lock.json")
+  console.log(v.version);' "$root")
 dest="$cache/engine/v$version/bin"
 
 write_dynamic_provider_shim() {

@@ -11,10 +11,13 @@ export interface CliRun {
     stderr: string;
 }
 
-export function pulumi(args: string[]): Promise<CliRun> {
+export function pulumi(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+    // Under the `warmrun` command the engine is on PATH already and the project is elsewhere.
+    const project = process.env.WARMRUN_PULUMI_PROJECT;
     const script = '. scripts/lib.sh && use_engine && exec pulumi "$@"';
+    const [command, argv] = project ? ["pulumi", args] : ["bash", ["-c", script, "pulumi", ...args]];
     return new Promise((resolve) => {
-        execFile("bash", ["-c", script, "pulumi", ...args], { cwd: PROJECT_ROOT, maxBuffer: 256 << 20 }, (err, stdout, stderr) => {
+        execFile(command, argv, { cwd: project || PROJECT_ROOT, env: { ...process.env, ...extraEnv }, maxBuffer: 256 << 20 }, (err, stdout, stderr) => {
             resolve({ code: err ? (typeof (err as any).code === "number" ? (err as any).code : 1) : 0, stdout, stderr });
         });
     });

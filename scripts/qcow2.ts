@@ -11,7 +11,8 @@ import { pushContainerDisk } from "../components/kinds/qcow2Image/build";
 import { QCOW2_KIND } from "../components/kinds/qcow2Image/fields";
 import { formatReference, parseReference, pinnedReference, referenceString } from "../components/oci/reference";
 import { KIND_ANNOTATION } from "../components/oci/annotations";
-import { readGitState } from "../components/core/gitState";
+import { GitState, readGitState } from "../components/core/gitState";
+import { provenanceOf } from "../components/oci/provenance";
 import { WarmrunError } from "../components/core/errors";
 
 const USAGE = `usage: npm run qcow2 -- <command> [args] [--artifact NAME] [--stack NAME] [--disk-path PATH]
@@ -32,7 +33,8 @@ environment:
   WARMRUN_STACK, WARMRUN_QCOW2_ARTIFACT, WARMRUN_REGISTRY_USERNAME, WARMRUN_REGISTRY_PASSWORD,
   WARMRUN_REGISTRY_INSECURE, WARMRUN_LATEST_BRANCH (default main)`;
 
-const ROOT = path.resolve(__dirname, "..");
+// The Pulumi project whose stack outputs name the disk (the `warmrun` command points elsewhere).
+const ROOT = process.env.WARMRUN_PULUMI_PROJECT || path.resolve(__dirname, "..");
 
 interface Options {
     positional: string[];
@@ -130,7 +132,7 @@ async function pull(host: string, repository: string, reference: string, file: s
     return true;
 }
 
-async function push(file: string, tags: string[], opts: Options): Promise<void> {
+async function push(file: string, tags: string[], opts: Options, git: GitState): Promise<void> {
     if (!fs.existsSync(file)) throw new WarmrunError(`QCOW2 file not found: ${file}: build it first, or give its path`);
     const { host, repository } = repositoryOf(opts);
     const client = clientFor(host);
@@ -138,7 +140,7 @@ async function push(file: string, tags: string[], opts: Options): Promise<void> 
     try {
         const [first, ...rest] = tags;
         const diskPath = opts.diskPath ?? "/disk/disk.qcow2";
-        const pushed = await pushContainerDisk(client, repository, first, file, diskPath, scratch, { [KIND_ANNOTATION]: QCOW2_KIND });
+        const pushed = await pushContainerDisk(client, repository, first, file, diskPath, scratch, { [KIND_ANNOTATION]: QCOW2_KIND }, provenanceOf(git));
         log(`pushed ${formatReference({ host, repository, tag: first })}@${pushed.digest} (disk sha256 ${pushed.diskSha256})`);
         const m = await client.getManifest(repository, pushed.digest);
         for (const tag of rest) {
@@ -192,14 +194,14 @@ export async function main(argv: string[]): Promise<number> {
             return (await pull(host, repository, target, local(a2), opts)) ? 0 : 1;
         }
         case "push":
-            await push(local(a1), [a2 ?? commitTag], opts);
+            await push(local(a1), [a2 ?? commitTag], opts, git);
             return 0;
         case "cache": {
             const latestBranch = process.env.WARMRUN_LATEST_BRANCH ?? "main";
             const tags = [commitTag];
             if (git.clean && latestBranch && git.branch === latestBranch) tags.push(`${prefix}latest`);
             else log(`not tagging ${prefix}latest: ${git.clean ? `branch ${git.branch ?? "unknown"} is not ${latestBranch || "set"}` : "the tree is dirty"}`);
-            await push(local(a1), tags, opts);
+            await push(local(a1), tags, opts, git);
             return 0;
         }
         case "help":

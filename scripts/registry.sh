@@ -17,7 +17,7 @@ serving() { curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$port/v2/" 2>/
 case "$cmd" in
   start)
     if serving; then log "a registry already serves 127.0.0.1:$port"; exit 0; fi
-    command -v docker-registry >/dev/null 2>&1 || { log "docker-registry is not installed: run \`npm run setup\`"; exit 1; }
+    command -v docker-registry >/dev/null 2>&1 || { log "docker-registry is not installed: install Debian's docker-registry package (apt-get install docker-registry; in a warmrun checkout \`npm run setup\` does it)"; exit 1; }
     mkdir -p "$dir/data"
     cat >"$dir/config-$port.yml" <<YAML
 version: 0.1

@@ -114,7 +114,7 @@ function decideWarmrun(mine: KeyOutcome, parent: KeyOutcome | undefined): { warm
     if (parent.key === mine.key) return { warmrun: "keep", warmrunReason: "same key" };
     // In the words of the cache report: the changed units, toolchain, rustflags... by name.
     const [olds, news] = [inputSummary(parent.material), inputSummary(mine.material)];
-    return { warmrun: "rebuild", warmrunReason: describeInputChanges(diffInputs(olds, news), { describer: cargoDepsImage.inputs!, olds, news }) };
+    return { warmrun: "rebuild", warmrunReason: describeInputChanges(diffInputs(olds, news), olds, news, cargoDepsImage.inputs) };
 }
 
 /**

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what warmrun needs on a Debian/Ubuntu machine, skipping what is already there:
-# system packages, the npm dependencies (npm ci, from package-lock.json), the Pulumi engine.
+# system packages, the npm dependencies (npm ci, from package-lock.json), the Pulumi engine and
+# the S3-compatible server of the team-backend tests.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$WARMRUN_ROOT"
 
-packages=(docker-registry buildah debootstrap curl git qemu-utils e2fsprogs xorriso packer qemu-system-x86 openssh-client skopeo)
+packages=(docker-registry buildah debootstrap curl git qemu-utils e2fsprogs xorriso packer qemu-system-x86 openssh-client skopeo python3-venv busybox-static)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -14,6 +15,27 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # Debian's package starts a registry service where systemd runs; warmrun starts its own.
+fi
+
+# ORAS, the OCI artifact client the SBOM tests read referrers with, built from its Go module
+# into $WARMRUN_CACHE/bin (skipped when that version is there).
+ORAS_VERSION=v1.3.6
+oras_bin="$WARMRUN_CACHE/bin/oras"
+if ! "$oras_bin" version 2>/dev/null | grep -q "^Version: *${ORAS_VERSION#v}\$"; then
+  command -v go >/dev/null 2>&1 || { log "Go is needed to build ORAS: install Go >= 1.25 and re-run"; exit 1; }
+  log "go install oras.land/oras/cmd/oras@$ORAS_VERSION"
+  mkdir -p "$WARMRUN_CACHE/bin"
+  GOBIN="$WARMRUN_CACHE/bin" GOFLAGS=-buildvcs=false go install "oras.land/oras/cmd/oras@$ORAS_VERSION"
+fi
+
+# spdx-tools (pyspdxtools), the SPDX validator the SBOM tests check documents with, in a
+# virtualenv under $WARMRUN_CACHE (skipped when that version is there).
+SPDX_TOOLS_VERSION=0.8.5
+spdx_venv="$WARMRUN_CACHE/spdx-tools"
+if ! "$spdx_venv/bin/python" -m pip show spdx-tools 2>/dev/null | grep -q "^Version: ${SPDX_TOOLS_VERSION}\$"; then
+  log "pip install spdx-tools==$SPDX_TOOLS_VERSION into $spdx_venv"
+  /usr/bin/python3 -m venv "$spdx_venv"
+  "$spdx_venv/bin/python" -m pip install --quiet --disable-pip-version-check "spdx-tools==$SPDX_TOOLS_VERSION"
 fi
 
 # Rust (cargo, rustc, rustup) comes with the machine: the differential test of the CargoDepsImage key
@@ -32,4 +54,6 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 fi
 
 use_engine
+# The S3-compatible server of the team-backend tests (scripts/s3.sh), built once into $WARMRUN_CACHE/bin.
+bash scripts/install-s3.sh >/dev/null
 log "ready: $(pulumi version) at $(command -v pulumi)"

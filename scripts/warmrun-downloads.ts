@@ -1,8 +1,8 @@
-// warmrun-downloads: runs a command, passes its output through unchanged (byte for byte, stdout to
+// `warmrun downloads`: runs a command, passes its output through unchanged (byte for byte, stdout to
 // stdout, stderr to stderr), counts what it downloaded, writes the report, and fails the pipeline
 // when a warm run downloads more than allowed.
 //
-//   npx warmrun-downloads [--report FILE.md] [--json FILE] [--label NAME] [--max-count N] [--max-bytes N] -- <command...>
+//   npx warmrun downloads [--report FILE.md] [--json FILE] [--label NAME] [--max-count N] [--max-bytes N] -- <command...>
 //
 // Exit status: the command's own status when it fails (128+n when killed by signal n); otherwise
 // THRESHOLD_EXCEEDED when a threshold is exceeded; otherwise 0. USAGE on bad arguments, 127 when
@@ -18,7 +18,7 @@ import { sizeInBytes } from "../components/downloads/rules";
 export const THRESHOLD_EXCEEDED = 3;
 export const USAGE = 2;
 
-const HELP = `usage: warmrun-downloads [--report FILE.md] [--json FILE] [--label NAME] [--max-count N] [--max-bytes N] -- <command...>
+const HELP = `usage: warmrun downloads [--report FILE.md] [--json FILE] [--label NAME] [--max-count N] [--max-bytes N] -- <command...>
 
 Runs <command>, passes its output through unchanged, counts what it downloaded (apt, debootstrap,
 cargo, rustup, makepkg, pacman, git, dnf/yum, pip, npm, go, curl, wget) and writes the report.
@@ -146,13 +146,13 @@ export async function main(argv: string[]): Promise<number> {
         opts = parseArgs(argv);
     } catch (e) {
         if (!(e instanceof UsageError)) throw e;
-        process.stderr.write(e.message ? `warmrun-downloads: ${e.message}\n${HELP}\n` : `${HELP}\n`);
+        process.stderr.write(e.message ? `warmrun downloads: ${e.message}\n${HELP}\n` : `${HELP}\n`);
         return e.message ? USAGE : 0;
     }
     const run = await runCounted(opts.command);
     if (run.spawnError) {
         const code = (run.spawnError as NodeJS.ErrnoException).code;
-        process.stderr.write(`warmrun-downloads: cannot run ${opts.command[0]}: ${code === "ENOENT" ? "command not found" : run.spawnError.message}\n`);
+        process.stderr.write(`warmrun downloads: cannot run ${opts.command[0]}: ${code === "ENOENT" ? "command not found" : run.spawnError.message}\n`);
         return 127;
     }
     const ctx: ReportContext = {
@@ -168,7 +168,7 @@ export async function main(argv: string[]): Promise<number> {
     if (opts.json) writeFile(opts.json, JSON.stringify(reportJson(run.counts, ctx), null, 2) + "\n");
     const exceeded = exceededThresholds(run.counts, opts);
     // Said after the command's own output, so what the command printed stays untouched.
-    if (exceeded.length) process.stderr.write(`warmrun-downloads: warm-run threshold exceeded: ${exceeded.join("; ")}\n`);
+    if (exceeded.length) process.stderr.write(`warmrun downloads: warm-run threshold exceeded: ${exceeded.join("; ")}\n`);
     return exitStatusOf(run.exitCode, run.signal, exceeded.length > 0);
 }
 
@@ -176,7 +176,7 @@ if (require.main === module) {
     main(process.argv.slice(2)).then(
         (code) => (process.exitCode = code),
         (e) => {
-            process.stderr.write(`warmrun-downloads: ${e.stack ?? e}\n`);
+            process.stderr.write(`warmrun downloads: ${e.stack ?? e}\n`);
             process.exitCode = 1;
         },
     );

@@ -1,8 +1,10 @@
 // THE key material of a CargoDepsImage: what its cook step compiles (units.ts: the external compilation
 // units for the target triple, the toolchain, the cargo config and profiles that change compilation,
-// [patch] and [replace]), the Dockerfile, the cargo arguments, the build arguments, the target stage
-// and the upstream keys. The component's plan and `npm run replay` both call this function, so replay
-// answers the question `up` asks.
+// [patch] and [replace]), the Dockerfile, the cargo arguments, the build arguments, the target stage,
+// the upstream keys and the digests of the external images a user's Dockerfile names. The component's
+// plan and `npm run replay` both call this function, so replay answers the question `up` asks (replay
+// reads history, where a tag's digest of the day is not known: it keys a Dockerfile's external images
+// by their text alone).
 import { KeyMaterial } from "../core/keys";
 import { containerfileEntry } from "../images/imagePlan";
 import { CARGO_DEPS_KIND } from "../kinds/cargoDepsImage/fields";
@@ -49,6 +51,8 @@ export interface DepsKeyOptions {
     /** How messages name the cargo arguments, e.g. `warmrun:artifacts.rust-deps.cargoArgs`. */
     argsField?: string;
     upstream?: Record<string, string>;
+    /** Digests of the Dockerfile's external images (`FROM rust:1.85` -> sha256:...), images/pinning.ts. */
+    images?: Record<string, string>;
     /** Where registry index entries are cached (`<cacheDir>/cargo-index`). */
     cacheDir: string;
     /** Never fetch index entries (a cold entry then means the conservative fallback). */
@@ -91,6 +95,7 @@ export async function cargoDepsKeyMaterial(source: RecipeSource, opts: DepsKeyOp
             params: { bin: opts.bin ?? null, cargoArgs, buildArgs: opts.buildArgs ?? {}, target: opts.target ?? null },
             entries: compileInputEntries(compile.material),
             upstream: opts.upstream ?? {},
+            ...(opts.images && Object.keys(opts.images).length ? { images: opts.images } : {}),
         },
         warnings: compile.warnings,
         compile,

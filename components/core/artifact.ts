@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { artifactProvider } from "./provider";
 import { randomUUID } from "crypto";
 import { DownloadSummary, NO_DOWNLOADS } from "./journal";
+import { Provenance } from "../oci/provenance";
 
 /** This program run: artifacts created (built or adopted) by it carry it as createdInRun. */
 export const RUN_ID = randomUUID();
@@ -25,9 +26,13 @@ export interface ArtifactArgs {
     aliasTags: pulumi.Input<string[]>;
     inputs: pulumi.Input<Record<string, string>>;
     build: pulumi.Input<any>;
+    /** Where it came from: the OCI provenance annotations every pushed manifest carries. */
+    provenance?: pulumi.Input<Provenance>;
     runId?: string;
     /** A kind published as a local file: its path (its lifecycle checks the file). */
     path?: pulumi.Input<string>;
+    /** warmrun:leaseSeconds, for the provider's create (core/lease.ts). */
+    leaseSeconds?: number;
     /** Further properties to keep encrypted in state (e.g. a build block carrying secrets). */
     secretOutputs?: string[];
 }

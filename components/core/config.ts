@@ -6,6 +6,7 @@ import { ProblemList } from "./errors";
 import { defaultInsecure, isValidRepository, parseRegistryPrefix, RegistryPrefix } from "../oci/registry";
 import { FieldSpec, FieldTable, FieldType } from "./kind";
 import { kindNamed, kindNames } from "../kinds";
+import { DEFAULT_LEASE_SECONDS, leaseSecondsProblem } from "./lease";
 
 export const NAMESPACE = "warmrun";
 export const BUILDERS = ["auto", "docker", "buildah"] as const;
@@ -22,6 +23,7 @@ export const SETTINGS: Record<string, FieldSpec> = {
     latestBranch: { type: "string", description: "branch whose clean-tree runs also tag `latest` (default main; empty: never)" },
     gitShaAlias: { type: "boolean", description: "also tag each artifact git-<commit> (default false)" },
     trustHostCertificates: { type: "boolean", description: "let image build steps use the host's CA bundle, for TLS-intercepting proxies (default true)" },
+    leaseSeconds: { type: "integer", description: `lifetime of the lease a runner takes in the registry before building a miss, so other runners wait instead of building it too (default ${DEFAULT_LEASE_SECONDS}; 0: no leases)` },
     artifacts: { type: "object", required: true, description: "the artifacts, by name" },
     github: { type: "object", description: "publish outputs as GitHub Actions variables: owner, repository, token (secret), artifacts, outputs" },
 };
@@ -47,6 +49,8 @@ export interface WarmrunConfig {
     trustHostCertificates: boolean;
     latestBranch: string;
     gitShaAlias: boolean;
+    /** Lease lifetime before a build; 0: no leases (components/core/lease.ts). */
+    leaseSeconds: number;
     /** In dependency order: every artifact after its upstreams. */
     artifacts: ArtifactSpec[];
     /** Where to publish outputs as GitHub Actions variables; absent: no GitHub provider at all. */
@@ -167,6 +171,8 @@ function parseValue(raw: string, type: FieldType): unknown {
 export interface ValidateOptions {
     projectRoot: string;
     secretKeys: Set<string>;
+    /** Artifacts registered outside the map (a Pulumi program's own components): upstreams it may name. */
+    registered?: string[];
 }
 
 /**
@@ -213,6 +219,8 @@ export function validateConfig(raw: Record<string, string>, opts: ValidateOption
     if ((`${NAMESPACE}:registryPassword` in raw) !== (`${NAMESPACE}:registryUsername` in raw)) {
         problems.push(`${NAMESPACE}:registryUsername and ${NAMESPACE}:registryPassword go together: set both or neither`);
     }
+    const leaseProblem = leaseSecondsProblem(values.leaseSeconds);
+    if (leaseProblem) problems.push(leaseProblem);
     if (values.builder !== undefined && !(BUILDERS as readonly string[]).includes(values.builder as string)) {
         problems.push(`${NAMESPACE}:builder "${values.builder}" is not one of ${BUILDERS.join(", ")}`);
     }
@@ -272,7 +280,7 @@ export function validateConfig(raw: Record<string, string>, opts: ValidateOption
     for (const a of artifacts) {
         for (const up of a.upstream) {
             if (up === a.name) problems.push(`${NAMESPACE}:artifacts.${a.name}.upstream names the artifact itself`);
-            else if (!names.has(up) && !(up in artifactMap)) {
+            else if (!names.has(up) && !(up in artifactMap) && !opts.registered?.includes(up)) {
                 const guess = closest(up, [...names]);
                 problems.push(`${NAMESPACE}:artifacts.${a.name}.upstream names "${up}", which is not an artifact${guess ? ` (did you mean ${guess}?)` : ""}`);
             }
@@ -300,6 +308,7 @@ export function validateConfig(raw: Record<string, string>, opts: ValidateOption
         trustHostCertificates: (values.trustHostCertificates as boolean | undefined) ?? true,
         latestBranch: (values.latestBranch as string | undefined) ?? "main",
         gitShaAlias: (values.gitShaAlias as boolean | undefined) ?? false,
+        leaseSeconds: (values.leaseSeconds as number | undefined) ?? DEFAULT_LEASE_SECONDS,
         artifacts: order.map((n) => byName.get(n)!),
         ...(github ? { github } : {}),
     };

@@ -1,4 +1,5 @@
-// The git facts that decide alias tags: branch, commit, and whether the tree is clean.
+// The git facts that decide alias tags (branch, commit, whether the tree is clean) and that
+// provenance annotations carry (the remote, without credentials, and the commit's time).
 import { execFileSync } from "child_process";
 
 export interface GitState {
@@ -7,6 +8,10 @@ export interface GitState {
     /** `git rev-parse --short HEAD`: the length git picks for this repository. */
     shortCommit?: string;
     clean: boolean;
+    /** The remote's URL (origin, else the first remote), user and password stripped. */
+    remote?: string;
+    /** The commit's committer time, ISO 8601 in UTC (e.g. 2026-12-01T15:03:00Z). */
+    commitTime?: string;
 }
 
 function git(cwd: string, args: string[]): string | undefined {
@@ -24,7 +29,35 @@ export function readGitState(cwd: string, env: NodeJS.ProcessEnv = process.env):
     let branch = git(cwd, ["rev-parse", "--abbrev-ref", "HEAD"]);
     if (!branch || branch === "HEAD") branch = env.GITHUB_REF_NAME || env.CI_COMMIT_BRANCH || undefined;
     const status = git(cwd, ["status", "--porcelain", "--untracked-files=normal"]);
-    return { branch, commit, shortCommit: git(cwd, ["rev-parse", "--short", "HEAD"]), clean: status === "" };
+    const remoteName = git(cwd, ["remote"])?.split("\n").filter(Boolean).sort((a, b) => (a === "origin" ? -1 : b === "origin" ? 1 : 0))[0];
+    const rawRemote = remoteName ? git(cwd, ["remote", "get-url", remoteName]) : env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}` : undefined;
+    const seconds = Number(git(cwd, ["show", "-s", "--format=%ct", "HEAD"]));
+    return {
+        branch,
+        commit,
+        shortCommit: git(cwd, ["rev-parse", "--short", "HEAD"]),
+        clean: status === "",
+        ...(rawRemote ? { remote: stripCredentials(rawRemote) } : {}),
+        ...(Number.isFinite(seconds) && seconds > 0 ? { commitTime: new Date(seconds * 1000).toISOString().replace(/\.000Z$/, "Z") } : {}),
+    };
+}
+
+/**
+ * A remote without what authenticates it: `https://user:token@host/x` -> `https://host/x`,
+ * `git@host:org/repo.git` -> `ssh://host/org/repo.git`; a local path stays as it is.
+ */
+export function stripCredentials(remote: string): string {
+    const scp = /^(?:[^@/:]+@)?([^/:]+):(?!\/\/)(.+)$/.exec(remote);
+    if (scp && !/^[a-zA-Z]:[\\/]/.test(remote) && remote.includes(":") && !remote.includes("://")) return `ssh://${scp[1]}/${scp[2]}`;
+    try {
+        const u = new URL(remote);
+        if (!u.host) return remote;
+        u.username = "";
+        u.password = "";
+        return u.toString();
+    } catch {
+        return remote;
+    }
 }
 
 export interface AliasPolicy {

@@ -10,6 +10,8 @@ export interface JournalEntry {
     digest?: string;
     buildSeconds?: number;
     downloads?: DownloadSummary;
+    /** The lease holder this run waited for before it adopted (or, its lease expired, built). */
+    waitedFor?: string;
 }
 
 export interface DownloadSummary {

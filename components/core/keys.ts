@@ -21,6 +21,11 @@ export interface KeyMaterial {
     /** Keys of the artifacts this one is built from, by their artifact name (Merkle). */
     upstream: Record<string, string>;
     /**
+     * Digests of the external images a build starts from (`FROM debian:trixie` -> sha256:...),
+     * components/images/pinning.ts. Absent when there is none, so such keys are as before.
+     */
+    images?: Record<string, string>;
+    /**
      * Inputs that are neither files nor parameters, by the name the input summary gives them (e.g. a deps
      * image's `unit:tokio`); each enters the key and the summary as it is. Absent for most kinds.
      */
@@ -69,6 +74,9 @@ export function inputSummary(material: KeyMaterial): Record<string, string> {
     for (const [name, key] of Object.entries(material.upstream)) {
         summary[`upstream:${name}`] = key;
     }
+    for (const [name, digest] of Object.entries(material.images ?? {})) {
+        summary[`image:${name}`] = digest;
+    }
     for (const [name, value] of Object.entries(material.entries ?? {})) {
         summary[name] = value;
     }
@@ -104,18 +112,25 @@ export interface EntryDescriber {
     describe(olds: Record<string, string>, news: Record<string, string>): string[];
 }
 
+/** `FROM debian:trixie moved: sha256:1a2b... -> sha256:3c4d...`, for an `image:` entry of two input summaries. */
+export function describeImageChange(entry: string, old: string | undefined, now: string | undefined): string {
+    const what = entry.replace(/^image:/, "");
+    if (old === undefined) return `${what} added (${now})`;
+    if (now === undefined) return `${what} removed`;
+    return `${what} moved: ${old} -> ${now}`;
+}
+
 /**
- * One line for a change, e.g. "changed file:Cargo.lock; added param:diskSize"; with a kind's describer
- * and the two summaries, the entries it covers are said its way ("tokio 1.40.0 -> 1.41.0").
+ * One line a change, e.g. "changed file:Cargo.lock; added param:diskSize"; with the two summaries,
+ * a moved external image reads "FROM debian:trixie moved: sha256:... -> sha256:...", and the entries a
+ * kind's describer covers are said its way ("tokio 1.40.0 -> 1.41.0").
  */
-export function describeInputChanges(
-    changes: InputChanges,
-    own?: { describer: EntryDescriber; olds: Record<string, string>; news: Record<string, string> },
-): string {
-    const generic = (names: string[]) => (own ? names.filter((n) => !own.describer.covers(n)) : names);
+export function describeInputChanges(changes: InputChanges, olds?: Record<string, string>, news?: Record<string, string>, describer?: EntryDescriber): string {
+    const own = describer && olds && news ? describer : undefined;
+    const generic = (names: string[]) => (own ? names.filter((n) => !own.covers(n)) : names);
     const parts = [
-        ...(own ? own.describer.describe(own.olds, own.news) : []),
-        ...generic(changes.changed).map((n) => `changed ${n}`),
+        ...(own ? own.describe(olds as Record<string, string>, news as Record<string, string>) : []),
+        ...generic(changes.changed).map((n) => (n.startsWith("image:") && olds && news ? describeImageChange(n, olds[n], news[n]) : `changed ${n}`)),
         ...generic(changes.added).map((n) => `added ${n}`),
         ...generic(changes.removed).map((n) => `removed ${n}`),
     ];

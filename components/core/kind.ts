@@ -4,6 +4,7 @@
 import { EntryDescriber, KeyMaterial } from "./keys";
 import { StatCache } from "./fileset";
 import { GitState } from "./gitState";
+import type { ImageName } from "../oci/reference";
 
 export type FieldType = "string" | "boolean" | "integer" | "string[]" | "object";
 
@@ -45,6 +46,12 @@ export interface KindDefinition<F = Record<string, any>> {
     inputs?: EntryDescriber;
 }
 
+/**
+ * Resolves an external image (`FROM debian:trixie`) to the digest its tag names, or undefined when
+ * the registry lacks the tag; one answer per image for the whole stack (images/pinning.ts).
+ */
+export type ImageResolver = (image: ImageName) => Promise<string | undefined>;
+
 /** What a plan needs besides the artifact's fields. */
 export interface PlanContext {
     name: string;
@@ -61,6 +68,7 @@ export interface PlanContext {
     /** The alias tags the stack gives every artifact (latest, git-<sha>). */
     aliasTags: string[];
     git: GitState;
+    resolveImage: ImageResolver;
 }
 
 /** How a kind names its tags: a prefix on the key tag, and its own alias tags instead of the stack's. */
@@ -69,13 +77,24 @@ export interface TagNaming {
     aliasTags?: string[];
 }
 
+/**
+ * What an artifact is built on, for the org.opencontainers.image.base.* annotations: an external
+ * image pinned by digest, one of its upstreams (by name), or null: nothing (scratch, an image left
+ * unpinned).
+ */
+export type PlanBase = { name: string; digest: string } | { upstream: string } | null;
+
 /** A kind's plan (its folder's plan.ts): fields -> key material and the build spec. Pure: no Pulumi. */
 export interface Plan<B = unknown> {
     material: KeyMaterial;
     /** What the provider-side build needs; the component may add upstream references or secrets. */
     build: B;
     naming?: TagNaming;
-    /** Said once when the artifact is planned (e.g. a key computed a more conservative way). */
+    /** What it is built on; absent: its one upstream, when it has exactly one. */
+    base?: PlanBase;
+    /** Lines the component logs when it is registered (e.g. each external image and its digest). */
+    messages?: string[];
+    /** Warnings the component logs once when it is registered (e.g. a key computed a more conservative way). */
     warnings?: string[];
 }
 

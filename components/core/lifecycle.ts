@@ -7,6 +7,10 @@ import { appendJournal, DownloadSummary, NO_DOWNLOADS } from "./journal";
 import { diffInputs, describeInputChanges, EntryDescriber } from "./keys";
 import { KEY_ANNOTATION } from "../oci/annotations";
 import { formatReference, pinnedReference } from "../oci/reference";
+import { Provenance } from "../oci/provenance";
+import { attachSbom } from "../sbom/attach";
+import type { SbomParts } from "../sbom/spdx";
+import { DEFAULT_LEASE_SECONDS, holderName, leaseOrWait } from "./lease";
 
 export interface ArtifactInputs {
     /** The artifact's name in the stack's config. */
@@ -22,10 +26,14 @@ export interface ArtifactInputs {
     inputs: Record<string, string>;
     /** What the kind's builder needs; never part of the key by itself. */
     build: any;
+    /** Where it came from (git remote, commit, commit time, base): annotations of every manifest pushed. */
+    provenance?: Provenance;
     /** The program run registering this artifact (never part of the key or the diff). */
     runId?: string;
     /** A kind published as a local file: its path (its lifecycle checks the file). */
     path?: string;
+    /** warmrun:leaseSeconds: lifetime of the lease taken before a build (0: none; never part of the key or the diff). */
+    leaseSeconds?: number;
 }
 
 export interface ArtifactOutputs extends ArtifactInputs {
@@ -52,6 +60,8 @@ export interface BuildResult {
     digest: string;
     downloads: DownloadSummary;
     details?: Record<string, unknown>;
+    /** What the built tree holds (Debian packages, crates): the lifecycle attaches the SBOM made of it (sbom/attach.ts). */
+    sbom?: SbomParts;
 }
 
 export type Builder = (ctx: BuildContext) => Promise<BuildResult>;
@@ -133,7 +143,11 @@ async function pushAliases(client: RegistryClient, inputs: ArtifactInputs, diges
 export async function createArtifact(inputs: ArtifactInputs, deps: LifecycleDeps): Promise<ArtifactOutputs> {
     const client = clientOf(deps, inputs.registry);
     const log = deps.log ?? (() => undefined);
-    const existing = await client.resolveTag(inputs.repository, inputs.tag);
+    let existing = await client.resolveTag(inputs.repository, inputs.tag);
+    // A miss: take the key's lease, or wait for the runner that holds it and adopt what it pushes.
+    const lease = existing ? {} : await leaseOrWait({ client, name: inputs.name, repository: inputs.repository, tag: inputs.tag, key: inputs.key, seconds: inputs.leaseSeconds ?? DEFAULT_LEASE_SECONDS, holder: holderName(inputs.runId), ref: refOf(inputs), log });
+    existing = existing ?? lease.adopted;
+    const waited = lease.waitedFor ? { waitedFor: lease.waitedFor } : {};
     if (existing) {
         const key = await keyOfManifest(client, inputs.repository, existing);
         if (key !== undefined && key !== inputs.key) {
@@ -148,19 +162,24 @@ export async function createArtifact(inputs: ArtifactInputs, deps: LifecycleDeps
         // A Docker build (through @pulumi/docker) pushed this very digest during this run.
         const builtThisRun = inputs.build?.pushedDigest !== undefined && String(inputs.build.pushedDigest).endsWith(existing);
         if (deps.journal !== false) {
-            appendJournal({ artifact: inputs.name, kind: inputs.kind, key: inputs.key, action: builtThisRun ? "build" : "adopt", digest: existing, downloads: adopted.downloads });
+            appendJournal({ artifact: inputs.name, kind: inputs.kind, key: inputs.key, action: builtThisRun ? "build" : "adopt", digest: existing, downloads: adopted.downloads, ...waited });
         }
         log(`${inputs.name}: ${builtThisRun ? "recorded the Docker build of" : "cache hit, adopted"} ${refOf(inputs)}@${existing}`);
         return outputsOf(inputs, existing, !builtThisRun, 0, adopted.downloads, adopted.details);
     }
     const builder = deps.kinds(inputs.kind)?.build;
-    if (!builder) throw new WarmrunError(`${inputs.name}: no builder for artifact kind ${inputs.kind}`);
+    if (!builder) {
+        await lease.held?.release();
+        throw new WarmrunError(`${inputs.name}: no builder for artifact kind ${inputs.kind}`);
+    }
     const started = Date.now();
-    const result = await builder({ inputs, client, log });
+    const result = await builder({ inputs, client, log }).finally(() => lease.held?.release());
+    // Made once, when the key is built: an adopted artifact keeps the SBOM it has.
+    if (result.sbom) await attachSbom({ inputs, client, log }, result.digest, result.sbom);
     const seconds = Math.round((Date.now() - started) / 100) / 10;
     await pushAliases(client, inputs, result.digest);
     if (deps.journal !== false) {
-        appendJournal({ artifact: inputs.name, kind: inputs.kind, key: inputs.key, action: "build", digest: result.digest, buildSeconds: seconds, downloads: result.downloads });
+        appendJournal({ artifact: inputs.name, kind: inputs.kind, key: inputs.key, action: "build", digest: result.digest, buildSeconds: seconds, downloads: result.downloads, ...waited });
     }
     log(`${inputs.name}: built and pushed ${refOf(inputs)}@${result.digest} in ${seconds} s; downloaded ${result.downloads.count} items, ${result.downloads.bytes} bytes`);
     return outputsOf(inputs, result.digest, false, seconds, result.downloads, result.details && { ...result.details, buildSeconds: seconds });
@@ -212,8 +231,7 @@ export function diffArtifact(olds: ArtifactOutputs, news: ArtifactInputs, descri
         const changes = diffInputs(olds.inputs ?? {}, news.inputs);
         // Each changed input by its path (inputs["file:Cargo.lock"]), so previews name the files.
         for (const name of [...changes.changed, ...changes.added, ...changes.removed]) replaces.push(`inputs[${JSON.stringify(name)}]`);
-        const own = describer && { describer, olds: olds.inputs ?? {}, news: news.inputs };
-        return { changes: true, replaces, reason: describeInputChanges(changes, own) };
+        return { changes: true, replaces, reason: describeInputChanges(changes, olds.inputs ?? {}, news.inputs, describer) };
     }
     const aliasesChanged = JSON.stringify(olds.aliasTags ?? []) !== JSON.stringify(news.aliasTags);
     return { changes: aliasesChanged, replaces: [], reason: aliasesChanged ? "alias tags changed" : "no input changed" };

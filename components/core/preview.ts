@@ -4,6 +4,17 @@ import * as pulumi from "@pulumi/pulumi";
 import { RegistryClient } from "../oci/registry";
 import { RegistryArgs } from "./artifact";
 
+/**
+ * Says what the registry answered for one artifact. A hit is news only to the cache report (most
+ * artifacts of an up are unchanged): debug, unless the report's preview asks for every answer
+ * (WARMRUN_REPORT_LOOKUPS). A miss is always said.
+ */
+export function announceCacheStatus(parent: pulumi.Resource, name: string, ref: string, digest: string | undefined): void {
+    const message = cacheStatusMessage(name, ref, digest);
+    if (digest && !process.env.WARMRUN_REPORT_LOOKUPS) pulumi.log.debug(message, parent);
+    else pulumi.log.info(message, parent);
+}
+
 /** The preview's log line about one artifact; `npm run cache-report` reads it back (parseCacheStatus). */
 export function cacheStatusMessage(name: string, ref: string, digest: string | undefined): string {
     return digest ? `${name}: ${ref} is in the registry (${digest}): a create adopts it, no build` : `${name}: ${ref} is not in the registry: a create builds it`;

@@ -1,17 +1,13 @@
 // The dynamic provider behind every artifact. Pulumi serializes these functions into the state, so
-// they stay tiny: each loads the implementation (components/core/providerImpl.ts) from the project at
-// run time. The engine runs dynamic providers in the project directory, so the path is relative
-// to it and state never records where a checkout lives.
+// they stay tiny: each loads the implementation (components/core/providerImpl.ts) at run time, by
+// the package's name from the provider's working directory (loader/load.js), so state never records
+// where a checkout or an installed package lives. It stays self-contained: a call to an imported
+// helper would be serialized as a reference to this module, which an installed package cannot resolve.
 import * as pulumi from "@pulumi/pulumi";
 
 function loadImpl(): typeof import("./providerImpl") {
-    const path = require("path");
-    const root = process.cwd();
-    if (!require.extensions[".ts"]) {
-        // tsconfig.pulumi.json: transpile only (the program is type-checked by the build).
-        require("ts-node").register({ transpileOnly: true, project: path.join(root, "tsconfig.pulumi.json") });
-    }
-    return require(path.join(root, "components", "core", "providerImpl"));
+    const { createRequire } = require("module");
+    return createRequire(require("path").join(process.cwd(), "package.json"))("warmrun/load").load("components/core/providerImpl");
 }
 
 /**

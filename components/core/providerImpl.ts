@@ -3,6 +3,10 @@
 import { ArtifactInputs, ArtifactOutputs, createArtifact, diffArtifact, KindBuildModule, LifecycleDeps, readArtifact, updateArtifact, refOf } from "./lifecycle";
 import { appendJournal } from "./journal";
 import { kindNamed } from "../kinds";
+import { exitWhenOrphaned, isDynamicProvider } from "./orphan";
+
+// Loaded by the provider process when it first has work: from then on it leaves when its engine is gone.
+if (isDynamicProvider()) exitWhenOrphaned();
 
 const loaded = new Map<string, KindBuildModule | undefined>();
 

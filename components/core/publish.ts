@@ -8,8 +8,9 @@ import { computeKey, inputSummary, KeyMaterial, shortKey } from "./keys";
 import { ArtifactSpec, BuilderChoice } from "./config";
 import { Plan, TagNaming } from "./kind";
 import { GitState } from "./gitState";
-import { cacheStatusMessage, TagLookup } from "./preview";
+import { announceCacheStatus, TagLookup } from "./preview";
 import { formatReference, repositoryFor } from "../oci/reference";
+import { baseOfPlan, Provenance, provenanceOf } from "../oci/provenance";
 
 /** Where a key is published, and what the registry answered at preview. */
 export interface Publication {
@@ -64,6 +65,8 @@ export interface StackSettings {
     /** Scratch space of the program (cacheDir/work), e.g. for Docker build contexts. */
     workDir: string;
     git: GitState;
+    /** warmrun:leaseSeconds, for the provider's create (core/lease.ts); undefined: the default. */
+    leaseSeconds?: number;
 }
 
 /** What a kind's component sees before anything is registered. */
@@ -112,6 +115,9 @@ export interface PublishOptions {
     dependsOn?: pulumi.Resource[];
     secretOutputs?: string[];
     path?: string;
+    /** Where it came from: the annotations of every manifest its build pushes. */
+    provenance?: pulumi.Input<Provenance>;
+    leaseSeconds?: number;
 }
 
 /** Registers the Artifact of a publication. */
@@ -129,8 +135,10 @@ export function publish(o: PublishOptions): Artifact {
             aliasTags: p.aliasTags,
             inputs: p.inputs,
             build: o.build,
+            ...(o.provenance !== undefined ? { provenance: o.provenance } : {}),
             runId: RUN_ID,
             ...(o.path !== undefined ? { path: o.path } : {}),
+            ...(o.leaseSeconds !== undefined ? { leaseSeconds: o.leaseSeconds } : {}),
             secretOutputs: o.secretOutputs ?? [],
         },
         { parent: o.parent, dependsOn: o.dependsOn ?? [] },
@@ -146,9 +154,12 @@ export class KindComponent extends pulumi.ComponentResource {
     constructor(name: string, args: KindArgs, module: KindComponentModule, opts?: pulumi.ComponentResourceOptions) {
         super(`warmrun:index:${args.spec.kind}`, name, {}, opts);
         const p = args.publication;
-        pulumi.log.info(cacheStatusMessage(name, p.ref, p.digest), this);
+        announceCacheStatus(this, name, p.ref, p.digest);
+        for (const m of args.plan.messages ?? []) pulumi.log.info(m, this);
         for (const w of args.plan.warnings ?? []) pulumi.log.warn(`${name}: ${w}`, this);
         const wiring = module.wire(this, args);
+        // The checkout's remote, commit and commit time; the base the plan names, else the one upstream.
+        const provenance = pulumi.all(args.upstreamRefs).apply((refs) => provenanceOf(args.stack.git, baseOfPlan(args.plan.base, refs)));
         this.key = p.key;
         this.artifact = publish({
             parent: this,
@@ -160,6 +171,8 @@ export class KindComponent extends pulumi.ComponentResource {
             dependsOn: wiring.dependsOn,
             secretOutputs: wiring.secretOutputs,
             path: wiring.path,
+            provenance,
+            leaseSeconds: args.stack.leaseSeconds,
         });
         this.outputs = ciOutputs(this.artifact, wiring.outputs?.(this.artifact));
         this.registerOutputs({});

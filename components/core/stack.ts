@@ -11,14 +11,15 @@ import { RegistryArgs } from "./artifact";
 import { ProblemList, WarmrunError } from "./errors";
 import { sharedLookup, TagLookup } from "./preview";
 import { aliasTagsFor, GitState, readGitState } from "./gitState";
-import { Plan } from "./kind";
+import { ImageResolver, Plan } from "./kind";
 import { CheckArgs, KindComponent, KindComponentModule, Publication, resolvePublication, StackSettings } from "./publish";
 import { kindNamed, KindEntry } from "../kinds";
 import { publishGithubVariables } from "../report/githubVariables";
 import { formatPrefix } from "../oci/reference";
+import { registryResolver, sharedResolver } from "../images/pinning";
 
 /** A planned artifact: everything its component needs but the upstreams' pinned references. */
-interface Planned extends CheckArgs {
+export interface Planned extends CheckArgs {
     entry: KindEntry;
     component: KindComponentModule;
 }
@@ -27,7 +28,7 @@ interface Planned extends CheckArgs {
 class UpstreamFailed extends Error {}
 
 /** The user's message for a problem of one artifact; undefined when another message covers it. */
-function problemOf(spec: ArtifactSpec, e: unknown): string | undefined {
+export function problemOf(spec: ArtifactSpec, e: unknown): string | undefined {
     if (e instanceof UpstreamFailed) return undefined;
     if (e instanceof WarmrunError) return e.message;
     // Not foreseen (a bug, or a system error without a message of ours): still one line, naming the artifact.
@@ -41,6 +42,37 @@ export interface PlanOptions {
     lookup: TagLookup;
     stack: StackSettings;
     aliasTags: string[];
+    resolveImage: ImageResolver;
+}
+
+/** One artifact's plan, given its upstreams' keys by name: key material, publication, the kind's checks. */
+export async function planArtifact(spec: ArtifactSpec, upstream: Record<string, string>, o: PlanOptions): Promise<Planned> {
+    const entry = kindNamed(spec.kind)!;
+    const plan: Plan = await entry.plan().plan(spec.fields, {
+        name: spec.name,
+        where: `${NAMESPACE}:artifacts.${spec.name}`,
+        upstream,
+        upstreamNames: spec.upstream,
+        statCache: o.statCache,
+        projectRoot: o.stack.projectRoot,
+        cacheDir: o.stack.cacheDir,
+        workDir: o.stack.workDir,
+        aliasTags: o.aliasTags,
+        git: o.stack.git,
+        resolveImage: o.resolveImage,
+    });
+    const publication: Publication = await resolvePublication({
+        registry: o.registry,
+        name: spec.name,
+        material: plan.material,
+        naming: plan.naming,
+        stackAliasTags: o.aliasTags,
+        lookup: o.lookup,
+    });
+    const component = entry.component();
+    const args: CheckArgs = { spec, fields: spec.fields, plan, publication, registry: o.registry, stack: o.stack };
+    await component.check?.(args);
+    return { ...args, entry, component };
 }
 
 /** Plans every artifact; throws one ProblemList with every problem of the stack. */
@@ -52,32 +84,7 @@ export async function planStack(config: WarmrunConfig, o: PlanOptions): Promise<
             spec.name,
             (async (): Promise<Planned> => {
                 const ups = await Promise.all(upstreams.map((u) => u.catch(() => Promise.reject(new UpstreamFailed()))));
-                const entry = kindNamed(spec.kind)!;
-                const upstream = Object.fromEntries(ups.map((u) => [u.spec.name, u.publication.key]));
-                const plan: Plan = await entry.plan().plan(spec.fields, {
-                    name: spec.name,
-                    where: `${NAMESPACE}:artifacts.${spec.name}`,
-                    upstream,
-                    upstreamNames: spec.upstream,
-                    statCache: o.statCache,
-                    projectRoot: o.stack.projectRoot,
-                    cacheDir: o.stack.cacheDir,
-                    workDir: o.stack.workDir,
-                    aliasTags: o.aliasTags,
-                    git: o.stack.git,
-                });
-                const publication: Publication = await resolvePublication({
-                    registry: o.registry,
-                    name: spec.name,
-                    material: plan.material,
-                    naming: plan.naming,
-                    stackAliasTags: o.aliasTags,
-                    lookup: o.lookup,
-                });
-                const component = entry.component();
-                const args: CheckArgs = { spec, fields: spec.fields, plan, publication, registry: o.registry, stack: o.stack };
-                await component.check?.(args);
-                return { ...args, entry, component };
+                return planArtifact(spec, Object.fromEntries(ups.map((u) => [u.spec.name, u.publication.key])), o);
             })(),
         );
     }
@@ -99,15 +106,19 @@ export function registryArgsOf(config: WarmrunConfig, password?: pulumi.Output<s
     return { host: r.host, namespace: r.namespace, insecure: r.insecure, username: r.username, password };
 }
 
-/** Plans the stack, then registers one component (and its Artifact) per artifact, upstreams first. */
-export async function buildStack(
-    config: WarmrunConfig,
-    statCache: StatCache,
-    password?: pulumi.Output<string>,
-    lookup?: TagLookup,
-    git: GitState = { clean: false },
-    projectRoot: string = process.cwd(),
-): Promise<Record<string, KindComponent>> {
+/** What a stack's plan takes besides its config and stat cache. */
+export interface StackInputs {
+    password?: pulumi.Output<string>;
+    /** Default: the registry's own answers. */
+    lookup?: TagLookup;
+    git?: GitState;
+    projectRoot?: string;
+    /** Default: the registries' own answers, the stack's registry with its credentials. */
+    resolveImage?: ImageResolver;
+}
+
+/** The stack-wide options of a plan: registry, one look-up for every tag, the stack's settings and alias tags. */
+export function planOptionsOf(config: WarmrunConfig, statCache: StatCache, { password, lookup, git = { clean: false }, projectRoot = process.cwd(), resolveImage }: StackInputs = {}): PlanOptions {
     const registry = registryArgsOf(config, password);
     const stack: StackSettings = {
         builder: config.builder,
@@ -116,15 +127,40 @@ export async function buildStack(
         cacheDir: config.cacheDir,
         workDir: path.join(config.cacheDir, "work"),
         git,
+        leaseSeconds: config.leaseSeconds,
     };
-    const plans = await planStack(config, { statCache, registry, lookup: sharedLookup(registry, lookup), stack, aliasTags: aliasTagsFor(git, config) });
+    // External images (FROM debian:trixie) are asked once each, those in the stack's registry with its credentials.
+    const resolver = resolveImage
+        ? sharedResolver(resolveImage)
+        : registryResolver({
+            stackRegistry: { host: registry.host, insecure: registry.insecure, username: registry.username },
+            password: password ? () => new Promise<string>((resolve) => password.apply(resolve)) : undefined,
+        });
+    return { statCache, registry, lookup: sharedLookup(registry, lookup), stack, aliasTags: aliasTagsFor(git, config), resolveImage: resolver };
+}
+
+/** Registers a planned artifact's component (and its Artifact), built from the given upstream components. */
+export function registerArtifact(p: Planned, upstream: Record<string, KindComponent>): KindComponent {
+    const upstreamRefs = Object.fromEntries(Object.entries(upstream).map(([u, c]) => [u, c.artifact.pinned]));
+    const dependsOn = Object.values(upstream).map((c) => c.artifact);
+    return new KindComponent(p.spec.name, { ...p, upstreamRefs }, p.component, { dependsOn });
+}
+
+/** Plans the stack, then registers one component (and its Artifact) per artifact, upstreams first. */
+export async function buildStack(
+    config: WarmrunConfig,
+    statCache: StatCache,
+    password?: pulumi.Output<string>,
+    lookup?: TagLookup,
+    git: GitState = { clean: false },
+    projectRoot: string = process.cwd(),
+    resolveImage?: ImageResolver,
+): Promise<Record<string, KindComponent>> {
+    const plans = await planStack(config, planOptionsOf(config, statCache, { password, lookup, git, projectRoot, resolveImage }));
     statCache.save();
     const built: Record<string, KindComponent> = {};
     for (const spec of config.artifacts) {
-        const p = plans.get(spec.name)!;
-        const upstreamRefs = Object.fromEntries(spec.upstream.map((u) => [u, built[u].artifact.pinned]));
-        const dependsOn = spec.upstream.map((u) => built[u].artifact);
-        built[spec.name] = new KindComponent(spec.name, { ...p, upstreamRefs }, p.component, { dependsOn });
+        built[spec.name] = registerArtifact(plans.get(spec.name)!, Object.fromEntries(spec.upstream.map((u) => [u, built[u]])));
     }
     return built;
 }
@@ -140,12 +176,25 @@ function secretKeys(): Set<string> {
     return new Set(isSecret ? keys.filter((k) => isSecret(k)) : []);
 }
 
+/**
+ * The registry password: the config secret, else WARMRUN_REGISTRY_PASSWORD (a CI token, e.g.
+ * GitHub's), which leaves the committed stack file untouched and is kept a secret just the same;
+ * its user is warmrun:registryUsername, else WARMRUN_REGISTRY_USERNAME, else "warmrun".
+ */
+function registryPassword(config: WarmrunConfig): pulumi.Output<string> | undefined {
+    if (config.registry.hasPassword) return new pulumi.Config(NAMESPACE).requireSecret("registryPassword");
+    const token = process.env.WARMRUN_REGISTRY_PASSWORD;
+    if (!token) return undefined;
+    config.registry.username ??= process.env.WARMRUN_REGISTRY_USERNAME || "warmrun";
+    return pulumi.secret(token);
+}
+
 /** The program (index.ts): validate the config, plan and register the stack, return its outputs. */
 export async function runProgram(projectRoot: string) {
     try {
         const config = validateConfig(pulumi.runtime.allConfig(), { projectRoot, secretKeys: secretKeys() });
         const statCache = new StatCache(path.join(config.cacheDir, "stat-cache.json"));
-        const password = config.registry.hasPassword ? new pulumi.Config(NAMESPACE).requireSecret("registryPassword") : undefined;
+        const password = registryPassword(config);
         const artifacts = await buildStack(config, statCache, password, undefined, readGitState(projectRoot), projectRoot);
         const outputs = Object.fromEntries(Object.entries(artifacts).map(([name, a]) => [name, a.outputs]));
         // Only a stack with warmrun:github registers the GitHub provider (and needs its plugin).

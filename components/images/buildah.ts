@@ -3,11 +3,15 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { promisify } from "util";
+import { execFile } from "child_process";
 import { Builder, BuildContext, BuildResult, refOf } from "../core/lifecycle";
 import { artifactAnnotations } from "../oci/annotations";
 import { runTool } from "../core/process";
 import { summaryOf } from "../downloads/counter";
 import { WarmrunError } from "../core/errors";
+import { provenanceAnnotations } from "../oci/provenance";
+import { DebPackage, debPackagesOfTree } from "../sbom/dpkg";
 
 export interface ImageBuildSpec {
     /** Files of the build context: copied from sourceRoot, or written from text. */
@@ -37,7 +41,7 @@ export function materializeContext(spec: ImageBuildSpec, dir: string): void {
 
 export function budArgs(
     spec: ImageBuildSpec,
-    opts: { contextDir: string; containerfile: string; image: string; insecure: boolean; labels: Record<string, string>; authfile?: string },
+    opts: { contextDir: string; containerfile: string; image: string; insecure: boolean; labels: Record<string, string>; authfile?: string; annotations?: Record<string, string> },
 ): string[] {
     const args = [...BUILDAH_GLOBAL, "bud", "--isolation", "chroot", "--format", "oci", "--layers=false", "-f", opts.containerfile, "-t", opts.image];
     if (opts.insecure) args.push("--tls-verify=false");
@@ -46,6 +50,8 @@ export function budArgs(
     if (spec.hostCaBundle) args.push("--volume", `${spec.hostCaBundle}:${HOST_CA_BUNDLE}:ro`);
     for (const [k, v] of Object.entries(spec.buildArgs).sort()) args.push("--build-arg", `${k}=${v}`);
     for (const [k, v] of Object.entries(opts.labels).sort()) args.push("--label", `${k}=${v}`, "--annotation", `${k}=${v}`);
+    // Provenance (org.opencontainers.image.*) on the manifest only; buildah's own base.* give way to these.
+    for (const [k, v] of Object.entries(opts.annotations ?? {}).sort()) args.push("--annotation", `${k}=${v}`);
     args.push(opts.contextDir);
     return args;
 }
@@ -71,7 +77,7 @@ export async function buildWithBuildah(ctx: BuildContext): Promise<BuildResult> 
         const authfile = writeAuthFile(tmp, inputs.registry.host, inputs.registry.username, inputs.registry.password);
         const labels = artifactAnnotations({ key: inputs.key, kind: inputs.kind, name: inputs.name });
         log(`${inputs.name}: buildah bud (${spec.contextFiles.length} context files)`);
-        const built = await runTool(inputs.name, "buildah", budArgs(spec, { contextDir, containerfile, image, insecure: inputs.registry.insecure, labels, authfile }), { secrets });
+        const built = await runTool(inputs.name, "buildah", budArgs(spec, { contextDir, containerfile, image, insecure: inputs.registry.insecure, labels, authfile, annotations: provenanceAnnotations(inputs.provenance) }), { secrets });
         const digestFile = path.join(tmp, "digest");
         const dest = `docker://${refOf(inputs)}`;
         const pushArgs = [...BUILDAH_GLOBAL, "push", "--format", "oci", "--digestfile", digestFile, ...(inputs.registry.insecure ? ["--tls-verify=false"] : []), ...(authfile ? ["--authfile", authfile] : []), image, dest];
@@ -79,10 +85,28 @@ export async function buildWithBuildah(ctx: BuildContext): Promise<BuildResult> 
         await runTool(inputs.name, "buildah", pushArgs, { secrets });
         const digest = fs.readFileSync(digestFile, "utf8").trim();
         if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new WarmrunError(`${inputs.name}: buildah push wrote no digest`);
+        // For the SBOM: the image's Debian packages.
+        const debs = await debPackagesOfLocalImage(inputs.name, image);
         // What the build steps downloaded (apt-get, cargo, ...), counted as buildah streamed their output.
-        return { digest, downloads: summaryOf(built.downloads) };
+        return { digest, downloads: summaryOf(built.downloads), sbom: { debs } };
     } finally {
         fs.rmSync(tmp, { recursive: true, force: true });
+    }
+}
+
+const run = promisify(execFile);
+
+/** The Debian packages of an image in buildah's local storage, read from a mount of it; undefined when it has no dpkg database. */
+export async function debPackagesOfLocalImage(what: string, image: string): Promise<DebPackage[] | undefined> {
+    let container: string | undefined;
+    try {
+        const lastLine = async (args: string[]) => (await run("buildah", [...BUILDAH_GLOBAL, ...args], { maxBuffer: 1 << 20 })).stdout.trim().split("\n").pop() ?? "";
+        container = await lastLine(["from", "--pull=never", image]);
+        return debPackagesOfTree(await lastLine(["mount", container]));
+    } catch (e: any) {
+        throw new WarmrunError(`${what}: reading the built image's dpkg database for its SBOM failed: ${String(e?.stderr || e?.message).trim().slice(0, 300)}`);
+    } finally {
+        if (container) await run("buildah", [...BUILDAH_GLOBAL, "rm", container]).catch(() => undefined);
     }
 }
 

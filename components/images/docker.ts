@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import { RegistryArgs } from "../core/artifact";
 import { ImageBuildSpec, materializeContext } from "./buildah";
+import { upstreamArgNames } from "./imagePlan";
 
 /** `auto` means Docker when a daemon answers, else buildah. */
 export function chooseBuilder(choice: string | undefined, dockerAnswers: () => boolean = dockerDaemonAnswers): "docker" | "buildah" {
@@ -26,11 +27,7 @@ export function dockerDaemonAnswers(): boolean {
 
 /** Build args an image kind passes: its own, then BASE (single upstream) and UPSTREAM_<NAME>. */
 export function upstreamBuildArgs(upstreamRefs: Record<string, string>): Record<string, string> {
-    const args: Record<string, string> = {};
-    const names = Object.keys(upstreamRefs).sort();
-    for (const n of names) args[`UPSTREAM_${n.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`] = upstreamRefs[n];
-    if (names.length === 1) args.BASE = upstreamRefs[names[0]];
-    return args;
+    return Object.fromEntries(Object.entries(upstreamArgNames(Object.keys(upstreamRefs))).map(([arg, name]) => [arg, upstreamRefs[name]]));
 }
 
 export interface DockerImagePlan {

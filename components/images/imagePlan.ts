@@ -1,7 +1,7 @@
 // What the image kinds' plans share (pure): the build spec an image plan gives, the Containerfile's
-// entry in the key, and the checks of build arguments.
+// entry in the key, the build arguments that carry the upstreams, and the checks of build arguments.
 import { FileEntry, sha256Hex } from "../core/keys";
-import { Plan } from "../core/kind";
+import { FieldSpec, Plan } from "../core/kind";
 import { ImageBuildSpec } from "./buildah";
 
 /** An image kind's build spec before the upstreams' references join its build arguments. */
@@ -20,3 +20,21 @@ export function buildArgsProblems(buildArgs: Record<string, unknown> | undefined
     }
     return [];
 }
+
+/**
+ * The build arguments that carry the upstreams' pinned references, each to its upstream's name:
+ * UPSTREAM_<NAME> for each, then BASE when there is exactly one.
+ */
+export function upstreamArgNames(upstreams: string[]): Record<string, string> {
+    const args: Record<string, string> = {};
+    const names = [...upstreams].sort();
+    for (const n of names) args[`UPSTREAM_${n.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`] = n;
+    if (names.length === 1) args.BASE = names[0];
+    return args;
+}
+
+/** The image kinds' opt-out of pinning (images/pinning.ts). */
+export const PIN_EXTERNAL_IMAGES: FieldSpec = {
+    type: "boolean",
+    description: "resolve every external image (FROM, COPY --from) to a digest at preview, key and build by it (default true; false is unsafe)",
+};

@@ -6,13 +6,15 @@ import { KindArgs, Wiring } from "../core/publish";
 import { HOST_CA_BUNDLE, ImageBuildSpec } from "./buildah";
 import { chooseBuilder, dockerBuildOnMiss, upstreamBuildArgs } from "./docker";
 import { ImageSpec } from "./imagePlan";
+import { onlyDeclared } from "./containerfileArgs";
 
 export function wireImage(parent: pulumi.ComponentResource, args: KindArgs<unknown, ImageSpec>): Wiring {
     const builder = chooseBuilder(args.stack.builder);
     const plan = args.plan.build;
     const spec: pulumi.Output<ImageBuildSpec & { builder: string }> = pulumi.all(args.upstreamRefs).apply((refs) => ({
         ...plan,
-        buildArgs: { ...upstreamBuildArgs(refs), ...plan.buildArgs },
+        // Upstream references only as the ARGs the Containerfile declares (no unconsumed-argument warnings).
+        buildArgs: { ...onlyDeclared(upstreamBuildArgs(refs), plan.containerfileText), ...plan.buildArgs },
         builder,
         ...(args.stack.trustHostCertificates !== false && fs.existsSync(HOST_CA_BUNDLE) ? { hostCaBundle: HOST_CA_BUNDLE } : {}),
     }));

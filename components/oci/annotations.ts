@@ -10,6 +10,22 @@ export const DISK_PATH_ANNOTATION = "dev.warmrun.disk-path";
 export const DISK_SHA256_ANNOTATION = "dev.warmrun.disk-sha256";
 /** The OCI name of a blob's file (one per layer of a non-image artifact). */
 export const TITLE_ANNOTATION = "org.opencontainers.image.title";
+/** A lease (core/lease.ts): who builds the key, until when, which take of the lease, and the key. */
+export const LEASE_HOLDER_ANNOTATION = "dev.warmrun.lease.holder";
+export const LEASE_EXPIRES_ANNOTATION = "dev.warmrun.lease.expires";
+export const LEASE_TOKEN_ANNOTATION = "dev.warmrun.lease.token";
+export const LEASE_KEY_ANNOTATION = "dev.warmrun.lease.key";
+
+// Provenance, by the OCI image spec's predefined keys (oci/provenance.ts writes them).
+/** The git remote the artifact was built from, without credentials. */
+export const SOURCE_ANNOTATION = "org.opencontainers.image.source";
+/** The commit. */
+export const REVISION_ANNOTATION = "org.opencontainers.image.revision";
+/** The commit's time, never the wall clock: equal inputs at one commit give equal manifests. */
+export const CREATED_ANNOTATION = "org.opencontainers.image.created";
+/** What the artifact is built on, pinned: `host/repository@sha256:...`, and that digest. */
+export const BASE_NAME_ANNOTATION = "org.opencontainers.image.base.name";
+export const BASE_DIGEST_ANNOTATION = "org.opencontainers.image.base.digest";
 
 /** The annotations every warmrun manifest carries. */
 export function artifactAnnotations(a: { key: string; kind: string; name: string }): Record<string, string> {

@@ -9,6 +9,7 @@ import { Transform } from "stream";
 import { RegistryClient } from "./registry";
 import { MEDIA } from "./manifest";
 import { pushArtifact } from "./push";
+import { Provenance } from "./provenance";
 import { WarmrunError } from "../core/errors";
 
 export interface LayerFile {
@@ -100,6 +101,7 @@ export function pushImage(
     layers: LayerFile[],
     config: Buffer,
     annotations: Record<string, string>,
+    provenance?: Provenance,
 ): Promise<string> {
     return pushArtifact(client, {
         repository,
@@ -107,5 +109,6 @@ export function pushImage(
         config: { mediaType: MEDIA.ociConfig, data: config },
         layers: layers.map((l) => ({ mediaType: l.mediaType ?? MEDIA.ociLayerGzip, digest: l.digest, size: l.size, file: l.file })),
         annotations,
+        provenance,
     });
 }

@@ -34,20 +34,23 @@ export interface ImageManifest {
     artifactType?: string;
     config: Descriptor;
     layers: Descriptor[];
+    /** The manifest this one is attached to (a referrer, e.g. an SBOM). */
+    subject?: Descriptor;
     annotations?: Record<string, string>;
 }
 
 /**
  * The bytes of an OCI manifest. Field order is fixed (schemaVersion, mediaType, artifactType,
- * config, layers, annotations): equal inputs give an equal digest.
+ * config, layers, subject, annotations): equal inputs give an equal digest.
  */
-export function manifestBytes(m: { artifactType?: string; config: Descriptor; layers: Descriptor[]; annotations?: Record<string, string> }): Buffer {
+export function manifestBytes(m: { artifactType?: string; config: Descriptor; layers: Descriptor[]; subject?: Descriptor; annotations?: Record<string, string> }): Buffer {
     const manifest: ImageManifest = {
         schemaVersion: 2,
         mediaType: MEDIA.ociManifest,
         ...(m.artifactType !== undefined ? { artifactType: m.artifactType } : {}),
         config: m.config,
         layers: m.layers,
+        ...(m.subject !== undefined ? { subject: m.subject } : {}),
         ...(m.annotations !== undefined ? { annotations: m.annotations } : {}),
     };
     return Buffer.from(JSON.stringify(manifest));

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import { Readable } from "stream";
 import { createHash } from "crypto";
 import { WarmrunError } from "../core/errors";
-import { digestOf, MANIFEST_ACCEPT } from "./manifest";
+import { digestOf, MANIFEST_ACCEPT, MEDIA } from "./manifest";
 
 const HOST = String.raw`(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?`;
 const PATH_COMPONENT = String.raw`[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*`;
@@ -40,6 +40,14 @@ export function isValidTag(tag: string): boolean {
 /** Loopback registries speak plain HTTP unless told otherwise. */
 export function defaultInsecure(host: string): boolean {
     return /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/.test(host);
+}
+
+/** What to do about a registry that does not answer: start a loopback one on its own port. */
+export function unreachableHint(host: string): string {
+    const port = /^(?:127\.\d+\.\d+\.\d+|localhost):(\d+)$/.exec(host)?.[1];
+    return port
+        ? `start the local registry on port ${port} (\`warmrun up\` starts it; or \`npx warmrun registry start ${port}\`, in a warmrun checkout \`npm run registry -- ${port}\`), or point warmrun:registry at a reachable registry`
+        : "check the host name and the network (proxy, firewall), or point warmrun:registry at a reachable registry";
 }
 
 export interface RegistryConnection {
@@ -117,10 +125,7 @@ export class RegistryClient {
                 return await fetch(url, { method, headers, body, redirect: "follow", duplex: "half" } as any);
             } catch (e: any) {
                 const cause = e?.cause?.code ?? e?.cause?.message ?? e?.message;
-                throw new WarmrunError(
-                    `registry ${this.conn.host} is unreachable (${cause}): start the local one with ` +
-                        "`npm run registry`, or point warmrun:registry at a reachable registry",
-                );
+                throw new WarmrunError(`registry ${this.conn.host} is unreachable (${cause}): ${unreachableHint(this.conn.host)}`);
             }
         };
         const cached = this.tokens.get(scope);
@@ -256,5 +261,18 @@ export class RegistryClient {
         }
         fs.renameSync(tmp, file);
         return bytes;
+    }
+
+    /** The referrers API's index of manifests whose subject is `digest`, or undefined when the registry has no such API. */
+    async getReferrers(repo: string, digest: string): Promise<any | undefined> {
+        const res = await this.request("GET", `/v2/${repo}/referrers/${digest}`, `repository:${repo}:pull`, { headers: { accept: MEDIA.ociIndex } });
+        if (res.status === 404 || res.status === 405 || res.status === 400) {
+            await res.arrayBuffer();
+            return undefined;
+        }
+        if (!res.ok) return this.fail(res, `GET referrers of ${digest}`);
+        const type = res.headers.get("content-type") ?? "";
+        const body: any = await res.json().catch(() => undefined);
+        return type.includes(MEDIA.ociIndex) || body?.mediaType === MEDIA.ociIndex ? body : undefined;
     }
 }

@@ -1,6 +1,6 @@
 // The cache report: what a `pulumi up` would rebuild, why, and what it would cost, read from
 // `pulumi preview --json`. Pure functions only; scripts/cache-report.ts runs the preview.
-import { diffInputs, EntryDescriber } from "../core/keys";
+import { diffInputs, describeImageChange, EntryDescriber } from "../core/keys";
 import { parseCacheStatus } from "../core/preview";
 import { kindNamed } from "../kinds";
 
@@ -25,6 +25,8 @@ export interface ReportRow {
     reasons: string[];
     /** Seconds of the artifact's last recorded build: the expected cost of building it again. */
     lastBuildSeconds: number | null;
+    /** The lease holder the journal's latest create of this key waited for (another runner built it). */
+    waitedFor?: string;
 }
 
 export interface ReportTotals {
@@ -47,6 +49,7 @@ export interface RecordedBuild {
     action: string;
     key?: string;
     buildSeconds?: number;
+    waitedFor?: string;
 }
 
 interface PreviewStep {
@@ -82,7 +85,7 @@ function shortOf(key: string | null): string | null {
  */
 export function describeReasons(olds: Record<string, string>, news: Record<string, string>, describer?: EntryDescriber): string[] {
     const c = diffInputs(olds, news);
-    const RANK: Record<string, number> = { upstream: 0, file: 1, param: 2 };
+    const RANK: Record<string, number> = { upstream: 0, image: 0, file: 1, param: 2 };
     const reasons: { rank: number; text: string }[] = [];
     const say = (entry: string, how: "changed" | "added" | "removed") => {
         const colon = entry.indexOf(":");
@@ -90,6 +93,7 @@ export function describeReasons(olds: Record<string, string>, news: Record<strin
         const name = entry.slice(colon + 1);
         const rank = RANK[space] ?? 3;
         if (space === "file") reasons.push({ rank, text: `${name} ${how}` });
+        else if (space === "image") reasons.push({ rank, text: describeImageChange(entry, olds[entry], news[entry]) });
         else if (space === "upstream") reasons.push({ rank, text: `upstream ${name} ${how}` });
         else if (space === "param" && how === "changed" && (olds[entry] + news[entry]).length <= 60) reasons.push({ rank, text: `param ${name}: ${olds[entry]} -> ${news[entry]}` });
         else if (space === "param") reasons.push({ rank, text: `param ${name} ${how}` });
@@ -207,7 +211,26 @@ export function reportRows(preview: PreviewJson, journal: RecordedBuild[] = []):
         const gone = s.digest === undefined;
         rows.push({ artifact: s.artifact, kind, status: gone ? "miss" : "hit", action: gone ? "build" : "keep", oldKey: tag, newKey: tag, reasons: gone ? [GONE_REASON] : [], lastBuildSeconds: lastBuild(s.artifact, undefined, journal) });
     }
+    for (const r of rows) {
+        const waited = lastWait(r.artifact, r.newKey ?? r.oldKey, journal);
+        if (waited) r.waitedFor = waited;
+    }
     return rows;
+}
+
+/** Whom the latest journal entry of this artifact and (short) key waited for, if it waited. */
+export function lastWait(name: string, shortKey: string | null, journal: RecordedBuild[]): string | undefined {
+    if (shortKey === null) return undefined;
+    for (let i = journal.length - 1; i >= 0; i--) {
+        const e = journal[i];
+        if (e.artifact === name && (e.action === "build" || e.action === "adopt") && e.key?.startsWith(shortKey)) return e.waitedFor;
+    }
+    return undefined;
+}
+
+/** One line per row whose last create waited on another runner's lease. */
+function waitNotes(rows: ReportRow[]): string[] {
+    return rows.filter((r) => r.waitedFor).map((r) => `${r.artifact}: its last create waited for ${r.waitedFor}`);
 }
 
 export function totals(rows: ReportRow[]): ReportTotals {
@@ -286,7 +309,8 @@ export function renderTable(rows: ReportRow[], opts: { stack?: string } = {}): s
     const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
     const line = (c: string[]) => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i]))).join("  ");
     const title = `warmrun cache report${opts.stack ? ` (stack ${opts.stack})` : ""}`;
-    return [title, "", line(header), ...cells.map(line), "", summaryLine(rows), ""].join("\n");
+    const notes = waitNotes(rows);
+    return [title, "", line(header), ...cells.map(line), "", summaryLine(rows), ...(notes.length ? ["", ...notes] : []), ""].join("\n");
 }
 
 // Markdown cells: backslash and pipe escaped; reasons one per line (<br>), HTML-special characters as entities.
@@ -319,7 +343,8 @@ export function renderMarkdown(rows: ReportRow[], opts: { stack?: string } = {})
                 seconds(r.lastBuildSeconds),
             ].join(" | ")} |`,
     );
-    return [`### warmrun cache report${opts.stack ? ` (stack \`${opts.stack}\`)` : ""}`, "", `**${summaryLine(rows)}**`, "", head, rule, ...body, ""].join("\n");
+    const notes = waitNotes(rows).map((n) => `- ${mdEscape(n)}`);
+    return [`### warmrun cache report${opts.stack ? ` (stack \`${opts.stack}\`)` : ""}`, "", `**${summaryLine(rows)}**`, "", head, rule, ...body, ...(notes.length ? ["", ...notes] : []), ""].join("\n");
 }
 
 /** Splits a table line into cells, honouring escaped pipes. */

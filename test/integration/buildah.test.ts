@@ -40,7 +40,7 @@ describe("BaseImage with buildah against a real registry", function () {
     async function imageInputs(name: string, containerfile: string, files: Record<string, string>): Promise<ArtifactInputs> {
         const dir = tempDir();
         writeTree(dir, { Containerfile: containerfile, ...files });
-        const plan = await baseImagePlan({ containerfile: path.join(dir, "Containerfile") }, { upstream: {}, statCache: new StatCache() });
+        const plan = await baseImagePlan({ containerfile: path.join(dir, "Containerfile") }, { name, projectRoot: dir, upstream: {}, statCache: new StatCache(), resolveImage: async () => assert.fail("FROM scratch asks no registry") });
         const key = computeKey(plan.material);
         return {
             name,

@@ -143,7 +143,7 @@ describe("CloudInitIso lifecycle (real xorriso, real registry)", function () {
 
     async function inputsOf(root: string, push: boolean): Promise<ArtifactInputs> {
         const fields = { ...seedProject(root), push };
-        const p = await plan(fields, { name: "seed", where: "warmrun:artifacts.seed", upstream: {}, upstreamNames: [], statCache: new StatCache(), projectRoot: root, cacheDir: path.join(root, ".warmrun"), workDir: path.join(root, ".warmrun", "work"), aliasTags: [], git: { clean: false } });
+        const p = await plan(fields, { name: "seed", where: "warmrun:artifacts.seed", upstream: {}, upstreamNames: [], statCache: new StatCache(), projectRoot: root, cacheDir: path.join(root, ".warmrun"), workDir: path.join(root, ".warmrun", "work"), aliasTags: [], git: { clean: false }, resolveImage: async () => undefined });
         const key = computeKey(p.material);
         return { name: "seed", kind: "CloudInitIso", key, registry: { host: registry.host, insecure: true }, repository: "test/seed", tag: shortKey(key), aliasTags: [], inputs: {}, build: p.build.iso, path: p.build.path };
     }

@@ -151,6 +151,6 @@ describe("artifact lifecycle against a real registry", function () {
     it("an unreachable registry is one clear error", async () => {
         const port = await freePort();
         const dead = new RegistryClient({ host: `127.0.0.1:${port}`, insecure: true });
-        await assert.rejects(dead.resolveTag("x/y", "z"), new RegExp(`registry 127\\.0\\.0\\.1:${port} is unreachable \\(ECONNREFUSED\\): start the local one with \`npm run registry\``));
+        await assert.rejects(dead.resolveTag("x/y", "z"), new RegExp(`registry 127\\.0\\.0\\.1:${port} is unreachable \\(ECONNREFUSED\\): start the local registry on port ${port} \\(\`warmrun up\` starts it`));
     });
 });

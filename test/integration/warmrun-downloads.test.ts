@@ -1,5 +1,6 @@
-// `npx warmrun-downloads -- <command>` exactly as a pipeline runs it in a checkout after `npm ci`:
-// through npx, with the package registry unreachable (it must need no network).
+// `npx warmrun downloads -- <command>` exactly as a pipeline runs it in a checkout after `npm ci`:
+// through npx, with the package registry unreachable (it must need no network). The installed
+// package's command is exercised in test/e2e/package.test.ts.
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
@@ -18,7 +19,7 @@ function npx(args: string[], cwd = ROOT): Promise<{ code: number | null; stdout:
     return new Promise((resolve, reject) => {
         // An unreachable registry: npx must find the project's own bin without asking it anything.
         const env = { ...process.env, npm_config_registry: "http://127.0.0.1:9/", npm_config_update_notifier: "false", npm_config_cache: npmCache };
-        const child = spawn("npx", ["warmrun-downloads", ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn("npx", ["warmrun", "downloads", ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
         const out: Buffer[] = [];
         const err: Buffer[] = [];
         child.stdout.on("data", (d) => out.push(d));
@@ -34,7 +35,7 @@ function commandStderr(stderr: Buffer, expected: Buffer): Buffer {
     return at < 0 ? stderr : stderr.subarray(at);
 }
 
-describe("npx warmrun-downloads (the pipeline wrapper)", function () {
+describe("npx warmrun downloads (the pipeline wrapper)", function () {
     this.timeout(60_000);
     let dir: string;
     before(() => {

@@ -5,6 +5,7 @@ import * as path from "path";
 import { RecipeSource } from "../../components/cargo/workspace";
 import { DEFAULT_REGISTRY_SOURCE, IndexDep, IndexEntry, IndexLookup, indexCacheDir } from "../../components/cargo/registryIndex";
 import { cargoCompileKeyMaterial, CompileKeyResult, IndexProvider } from "../../components/cargo/units";
+import { tempDir } from "./tmp";
 
 const SRC = DEFAULT_REGISTRY_SOURCE;
 
@@ -78,4 +79,11 @@ export function writeIndexCache(cacheDir: string, url: string, entries: IndexEnt
         fs.writeFileSync(path.join(dir, e.name, `${e.vers}.json`), JSON.stringify(e));
         fs.writeFileSync(path.join(dir, e.name, `${e.vers}.facts.json`), JSON.stringify({ procMacro: false, buildScript: true }));
     }
+}
+
+/** A cache directory holding the index entries of examples/rust-workspace's locked crates (test/fixtures/cargo-index). */
+export function exampleIndexCache(): string {
+    const dir = tempDir("warmrun-cargo-cache-");
+    fs.cpSync(path.join(__dirname, "..", "fixtures", "cargo-index"), path.join(dir, "cargo-index"), { recursive: true });
+    return dir;
 }

@@ -39,7 +39,8 @@ export interface PulumiRun {
 export class EngineSession {
     readonly env: NodeJS.ProcessEnv;
 
-    constructor(readonly workDir: string, readonly stack: string, readonly configFile: string, extraEnv: NodeJS.ProcessEnv = {}) {
+    /** projectDir: the checkout the engine runs (default this one; team tests use copies). */
+    constructor(readonly workDir: string, readonly stack: string, readonly configFile: string, extraEnv: NodeJS.ProcessEnv = {}, readonly projectDir: string = PROJECT_ROOT) {
         const { dir, ownBuild } = engineDir();
         this.env = {
             ...process.env,
@@ -55,7 +56,7 @@ export class EngineSession {
     }
 
     run(args: string[], opts: { allowFailure?: boolean; withConfig?: boolean } = {}): Promise<PulumiRun> {
-        const full = [...args, "--stack", this.stack, "--cwd", PROJECT_ROOT, "--non-interactive"];
+        const full = [...args, "--stack", this.stack, "--cwd", this.projectDir, "--non-interactive"];
         if (opts.withConfig !== false) full.push("--config-file", this.configFile);
         return new Promise((resolve, reject) => {
             execFile("pulumi", full, { env: this.env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
@@ -73,7 +74,7 @@ export class EngineSession {
      * project; it is moved into this session's config file so the checkout stays untouched.
      */
     async init(): Promise<void> {
-        const projectFile = path.join(PROJECT_ROOT, `Pulumi.${this.stack}.yaml`);
+        const projectFile = path.join(this.projectDir, `Pulumi.${this.stack}.yaml`);
         const existed = fs.existsSync(projectFile);
         await this.run(["stack", "init"], { withConfig: false });
         if (!existed && fs.existsSync(projectFile)) {

@@ -23,7 +23,8 @@ export interface TestRegistry {
     stop(): Promise<void>;
 }
 
-export async function startRegistry(): Promise<TestRegistry> {
+/** `deleteEnabled: false` gives a registry that refuses DELETE (405), as some hosted ones do. */
+export async function startRegistry(opts: { deleteEnabled?: boolean } = {}): Promise<TestRegistry> {
     try {
         execFileSync("sh", ["-c", "command -v docker-registry"], { stdio: "ignore" });
     } catch {
@@ -45,7 +46,7 @@ export async function startRegistry(): Promise<TestRegistry> {
             "  filesystem:",
             `    rootdirectory: ${dataDir}`,
             "  delete:",
-            "    enabled: true",
+            `    enabled: ${opts.deleteEnabled !== false}`,
             "http:",
             `  addr: 127.0.0.1:${port}`,
             "",

@@ -1,6 +1,6 @@
 // BaseImage's fields: a Containerfile and its build context.
 import { KindDefinition } from "../../core/kind";
-import { buildArgsProblems } from "../../images/imagePlan";
+import { buildArgsProblems, PIN_EXTERNAL_IMAGES } from "../../images/imagePlan";
 
 export const BASE_IMAGE_KIND = "BaseImage";
 
@@ -9,6 +9,7 @@ export interface BaseImageFields {
     context?: string;
     ignore?: string[];
     buildArgs?: Record<string, string>;
+    pinExternalImages?: boolean;
     target?: string;
 }
 
@@ -20,6 +21,7 @@ export const baseImage: KindDefinition<BaseImageFields> = {
         ignore: { type: "string[]", description: ".dockerignore-style rules, after context/.dockerignore" },
         buildArgs: { type: "object", description: "build arguments (strings); BASE and UPSTREAM_<NAME> come from upstreams" },
         target: { type: "string", description: "build stage to stop at" },
+        pinExternalImages: PIN_EXTERNAL_IMAGES,
     },
     validate: (fields, ctx) => buildArgsProblems(fields.buildArgs, ctx.where),
 };

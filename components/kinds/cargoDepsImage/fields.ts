@@ -1,6 +1,6 @@
 // CargoDepsImage's fields: a Cargo workspace whose external dependencies are compiled into an image.
 import { KindDefinition } from "../../core/kind";
-import { buildArgsProblems } from "../../images/imagePlan";
+import { buildArgsProblems, PIN_EXTERNAL_IMAGES } from "../../images/imagePlan";
 import { DEFAULT_TARGET, isKnownTriple, unknownTripleProblem } from "../../cargo/cfg";
 import { describeUnitChanges, isCompileEntry } from "../../cargo/unitChanges";
 
@@ -15,6 +15,7 @@ export interface CargoDepsFields {
     targetTriple?: string;
     bin?: string;
     buildArgs?: Record<string, string>;
+    pinExternalImages?: boolean;
     cargoArgs?: string[];
 }
 
@@ -28,6 +29,7 @@ export const cargoDepsImage: KindDefinition<CargoDepsFields> = {
         bin: { type: "string", description: "key only this package's or binary's dependency closure" },
         buildArgs: { type: "object", description: "build arguments (strings)" },
         cargoArgs: { type: "string[]", description: "arguments of `cargo build` in the cook step (default --locked)" },
+        pinExternalImages: PIN_EXTERNAL_IMAGES,
     },
     validate: (fields, ctx) => [
         ...buildArgsProblems(fields.buildArgs, ctx.where),

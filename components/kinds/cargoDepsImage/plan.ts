@@ -1,5 +1,7 @@
 // CargoDepsImage's plan: the key material from cargo/depsKey.ts (what the cook step compiles); the
-// build context is the recipe's skeleton, or, with the user's own Dockerfile, the real workspace.
+// build context is the recipe's skeleton, or, with the user's own Dockerfile, the real workspace. A
+// user's Dockerfile may name external images: they are pinned by digest (the default Dockerfile starts
+// FROM ${BASE} only).
 import * as fs from "fs";
 import * as path from "path";
 import { hashFileSet, parseIgnoreFile } from "../../core/fileset";
@@ -10,13 +12,19 @@ import { dirSource } from "../../cargo/workspace";
 import { diskMemo } from "../../cargo/keyMemo";
 import { skeleton } from "../../cargo/skeleton";
 import { cargoDepsKeyMaterial, DEFAULT_CARGO_ARGS, DEFAULT_DEPS_DOCKERFILE } from "../../cargo/depsKey";
+import { pinImagesOf } from "../../images/planPins";
 import { CargoDepsFields } from "./fields";
 
-export async function plan(fields: CargoDepsFields, ctx: Pick<PlanContext, "upstream" | "statCache" | "cacheDir" | "where">): Promise<ImagePlan> {
+export async function plan(
+    fields: CargoDepsFields,
+    ctx: Pick<PlanContext, "name" | "where" | "projectRoot" | "upstream" | "statCache" | "resolveImage" | "cacheDir">,
+): Promise<ImagePlan> {
     const workspace = fields.workspace;
     const source = dirSource(workspace, { statCache: ctx.statCache });
     const dockerfileText = fields.dockerfile ? fs.readFileSync(fields.dockerfile, "utf8") : undefined;
     const cargoArgs = fields.cargoArgs ?? DEFAULT_CARGO_ARGS;
+    const buildArgs: Record<string, string> = { ...(dockerfileText ? {} : { CARGO_ARGS: cargoArgs.join(" ") }), ...(fields.buildArgs ?? {}) };
+    const pins = fields.dockerfile && dockerfileText !== undefined ? await pinImagesOf(fields, ctx, fields.dockerfile, dockerfileText, buildArgs) : undefined;
     const key = await cargoDepsKeyMaterial(source, {
         bin: fields.bin,
         dockerfileText,
@@ -27,10 +35,10 @@ export async function plan(fields: CargoDepsFields, ctx: Pick<PlanContext, "upst
         targetField: `${ctx.where}.targetTriple`,
         argsField: `${ctx.where}.cargoArgs`,
         upstream: ctx.upstream,
+        images: pins?.images,
         cacheDir: ctx.cacheDir,
         memo: diskMemo(ctx.cacheDir),
     });
-    const buildArgs: Record<string, string> = { ...(dockerfileText ? {} : { CARGO_ARGS: cargoArgs.join(" ") }), ...(fields.buildArgs ?? {}) };
     let contextFiles: ImageSpec["contextFiles"];
     if (dockerfileText !== undefined) {
         // A cargo-chef Dockerfile of the user's own plans and cooks from the real workspace.
@@ -44,7 +52,8 @@ export async function plan(fields: CargoDepsFields, ctx: Pick<PlanContext, "upst
     }
     return {
         material: key.material,
-        build: { contextFiles, containerfileText: dockerfileText ?? DEFAULT_DEPS_DOCKERFILE, buildArgs, target: fields.target },
+        build: { contextFiles, containerfileText: pins?.text ?? DEFAULT_DEPS_DOCKERFILE, buildArgs, target: fields.target },
+        ...(pins ? { base: pins.base, messages: pins.messages } : {}),
         warnings: key.warnings,
     };
 }

@@ -110,6 +110,7 @@ export async function pushIso(inputs: ArtifactInputs, sha256: string): Promise<s
         config: { mediaType: MEDIA.ociEmpty, data: EMPTY_CONFIG },
         layers: [{ mediaType: ISO_LAYER_MEDIA_TYPE, digest: `sha256:${sha256}`, size: fs.statSync(inputs.path!).size, file: inputs.path, annotations: { [TITLE_ANNOTATION]: `${inputs.name}.iso` } }],
         annotations: artifactAnnotations({ key: inputs.key, kind: CLOUD_INIT_KIND, name: inputs.name }),
+        provenance: inputs.provenance,
     });
 }
 
@@ -158,7 +159,7 @@ export const lifecycle: KindLifecycle = {
             for (const name of [...changes.changed, ...changes.added]) replaces.push(`inputs[${JSON.stringify(name)}]`);
         }
         // Same path (the file was altered or deleted): the old one must go before the new is written.
-        return { changes: replaces.length > 0, replaces, reason: describeInputChanges(changes), deleteBeforeReplace: olds.path === news.path };
+        return { changes: replaces.length > 0, replaces, reason: describeInputChanges(changes, olds.inputs ?? {}, news.inputs), deleteBeforeReplace: olds.path === news.path };
     },
 
     async update(olds, news) {

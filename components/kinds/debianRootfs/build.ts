@@ -9,6 +9,7 @@ import { layerFromDirectory, imageConfig, pushImage } from "../../oci/image";
 import { runTool } from "../../core/process";
 import { summaryOf } from "../../downloads/counter";
 import { WarmrunError } from "../../core/errors";
+import { debPackagesOfTree } from "../../sbom/dpkg";
 
 import { ROOTFS_KIND } from "./fields";
 import { RootfsBuildSpec } from "./plan";
@@ -47,11 +48,12 @@ export async function build(ctx: BuildContext): Promise<BuildResult> {
         const retrieved = counted.byTool.debootstrap;
         const byTool = { ...counted.byTool, ...(retrieved ? { debootstrap: { count: retrieved.count, bytes } } : {}) };
         const downloads = { ...summaryOf(counted), bytes, byTool };
+        const sbom = { debs: debPackagesOfTree(tree) ?? [] };
         const layer = await layerFromDirectory(tree, path.join(tmp, "layer.tar.gz"));
         const labels = artifactAnnotations({ key: inputs.key, kind: ROOTFS_KIND, name: inputs.name });
         const config = imageConfig([layer], { cmd: ["/bin/bash"], labels, createdBy: `debootstrap ${spec.suite}` });
-        const digest = await pushImage(client, inputs.repository, inputs.tag, [layer], config, labels);
-        return { digest, downloads };
+        const digest = await pushImage(client, inputs.repository, inputs.tag, [layer], config, labels, inputs.provenance);
+        return { digest, downloads, sbom };
     } finally {
         fs.rmSync(tmp, { recursive: true, force: true });
     }

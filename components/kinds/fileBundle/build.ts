@@ -12,7 +12,7 @@ import { hashFiles, listFiles, StatCache } from "../../core/fileset";
 import { WarmrunError } from "../../core/errors";
 import { MEDIA } from "../../oci/manifest";
 import { EMPTY_CONFIG, pushArtifact } from "../../oci/push";
-import { artifactAnnotations } from "../../oci/annotations";
+import { artifactAnnotations, TITLE_ANNOTATION } from "../../oci/annotations";
 import { BuildContext, BuildResult } from "../../core/lifecycle";
 import { NO_DOWNLOADS } from "../../core/journal";
 import { BUNDLE_KIND } from "./fields";
@@ -76,8 +76,9 @@ export async function build(ctx: BuildContext): Promise<BuildResult> {
             tag: inputs.tag,
             artifactType: BUNDLE_ARTIFACT_TYPE,
             config: { mediaType: MEDIA.ociEmpty, data: EMPTY_CONFIG },
-            layers: [{ mediaType: MEDIA.ociLayerGzip, digest: layer.digest, size: layer.size, file: layerFile }],
+            layers: [{ mediaType: MEDIA.ociLayerGzip, digest: layer.digest, size: layer.size, file: layerFile, annotations: { [TITLE_ANNOTATION]: `${inputs.name}.tar.gz` } }],
             annotations: artifactAnnotations({ key: inputs.key, kind: BUNDLE_KIND, name: inputs.name }),
+            provenance: inputs.provenance,
         });
         return { digest, downloads: NO_DOWNLOADS };
     } finally {

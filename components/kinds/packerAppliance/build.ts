@@ -282,6 +282,7 @@ export async function build(ctx: BuildContext): Promise<BuildResult> {
             config: { mediaType: APPLIANCE_CONFIG_MEDIA, data: Buffer.from(JSON.stringify({ files })) },
             layers: files.map((f) => ({ mediaType: APPLIANCE_FILE_MEDIA, digest: `sha256:${f.sha256}`, size: f.size, file: path.join(staged, f.name), annotations: { [TITLE_ANNOTATION]: f.name } })),
             annotations: artifactAnnotations({ key: inputs.key, kind: PACKER_KIND, name: inputs.name }),
+            provenance: inputs.provenance,
         });
         installOutputs(staged, outputDir);
         const counted = countDownloads(output);

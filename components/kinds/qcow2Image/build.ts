@@ -17,6 +17,9 @@ import { Compression, QCOW2_KIND } from "./fields";
 import { Qcow2BuildSpec } from "./plan";
 import { runTool } from "../../core/process";
 import { WarmrunError } from "../../core/errors";
+import { Provenance } from "../../oci/provenance";
+import { debPackagesOfTree } from "../../sbom/dpkg";
+import { SbomParts } from "../../sbom/spdx";
 
 /** The qemu user of KubeVirt's virt-launcher reads containerDisks as 107:107. */
 export const CONTAINERDISK_OWNER = 107;
@@ -244,11 +247,12 @@ export async function pushContainerDisk(
     diskPath: string,
     scratch: string,
     annotations: Record<string, string>,
+    provenance?: Provenance,
 ): Promise<{ digest: string; diskSha256: string; layerBytes: number }> {
     const layer = await writeContainerDiskLayer(qcow2, diskPath, path.join(scratch, "layer.tar"));
     const all = { ...annotations, [DISK_PATH_ANNOTATION]: diskPath, [DISK_SHA256_ANNOTATION]: `sha256:${layer.diskSha256}` };
     const config = imageConfig([layer], { env: [], labels: all, createdBy: `warmrun ${QCOW2_KIND}: ${diskPath}` });
-    const digest = await pushImage(client, repository, tag, [layer], config, all);
+    const digest = await pushImage(client, repository, tag, [layer], config, all, provenance);
     return { digest, diskSha256: layer.diskSha256, layerBytes: layer.size };
 }
 
@@ -259,6 +263,8 @@ export async function build(ctx: BuildContext): Promise<BuildResult> {
     try {
         let qcow2: string;
         let downloads = { count: 0, bytes: 0 };
+        // The SBOM lists the tree's Debian packages; a command builder's disk, only its inputs.
+        let sbom: SbomParts = {};
         if (spec.command) {
             qcow2 = await makeQcow2WithCommand(inputs.name, spec, scratch, log);
         } else {
@@ -270,13 +276,14 @@ export async function build(ctx: BuildContext): Promise<BuildResult> {
             log(`${inputs.name}: unpacking ${spec.upstreamRef}`);
             const got = await unpackImage(client, spec.upstreamRef, root, scratch, inputs.name);
             downloads = { count: got.layers, bytes: got.bytes };
+            sbom = { debs: debPackagesOfTree(root) };
             qcow2 = await makeQcow2FromTree(inputs.name, inputs.key, spec, root, scratch, log);
             fs.rmSync(root, { recursive: true, force: true });
         }
         const annotations = artifactAnnotations({ key: inputs.key, kind: QCOW2_KIND, name: inputs.name });
-        const pushed = await pushContainerDisk(client, inputs.repository, inputs.tag, qcow2, spec.diskPath, scratch, annotations);
+        const pushed = await pushContainerDisk(client, inputs.repository, inputs.tag, qcow2, spec.diskPath, scratch, annotations, inputs.provenance);
         log(`${inputs.name}: qcow2 ${Math.round(fs.statSync(qcow2).size / 2 ** 20)} MiB, sha256 ${pushed.diskSha256}`);
-        return { digest: pushed.digest, downloads };
+        return { digest: pushed.digest, downloads, sbom };
     } finally {
         fs.rmSync(scratch, { recursive: true, force: true });
     }

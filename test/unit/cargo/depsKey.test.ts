@@ -12,17 +12,14 @@ import { plan } from "../../../components/kinds/cargoDepsImage/plan";
 import { cargoDepsImage } from "../../../components/kinds/cargoDepsImage/fields";
 import { cargoDepsKeyMaterial, CARGO_RECIPE_VERSION, DepsKeyOptions } from "../../../components/cargo/depsKey";
 import { replay } from "../../../scripts/replay";
-import { entry, member, memSource, World } from "../../support/cargoWorld";
+import { entry, exampleIndexCache, member, memSource, World } from "../../support/cargoWorld";
 import { tempDir, removeTempDirs } from "../../support/tmp";
 
 const EXAMPLE = path.join(__dirname, "..", "..", "..", "examples", "rust-workspace");
-const FIXTURE_INDEX = path.join(__dirname, "..", "..", "fixtures", "cargo-index");
 
-/** A cache directory holding the index entries of the example workspace's locked crates. */
-function cacheWithIndex(): string {
-    const dir = tempDir("warmrun-depskey-cache-");
-    fs.cpSync(FIXTURE_INDEX, path.join(dir, "cargo-index"), { recursive: true });
-    return dir;
+/** What a plan sees of the stack; FROM scratch (the Dockerfile here) asks no registry. */
+function ctxOf(repo: string, cacheDir: string, statCache: StatCache) {
+    return { name: "deps", where: "warmrun:artifacts.deps", projectRoot: repo, upstream: {}, statCache, cacheDir, resolveImage: async () => assert.fail("FROM scratch asks no registry") };
 }
 
 function copyExample(): string {
@@ -37,14 +34,14 @@ describe("CargoDepsImage key material (cargo/depsKey.ts)", () => {
     for (const dockerfile of [undefined, "Dockerfile.deps"]) {
         it(`replay's key of a commit is the component's key of the same tree (${dockerfile ? "the workspace's own Dockerfile" : "the default Dockerfile"})`, async () => {
             const repo = copyExample();
-            const cacheDir = cacheWithIndex();
+            const cacheDir = exampleIndexCache();
             if (dockerfile) fs.writeFileSync(path.join(repo, dockerfile), "FROM scratch\n");
             const git = (...args: string[]) => execFileSync("git", ["-C", repo, "-c", "user.name=t", "-c", "user.email=t@example.com", ...args], { stdio: "ignore" });
             git("init", "-q");
             git("add", "-A");
             git("commit", "-qm", "workspace");
             const fields = { workspace: repo, ...(dockerfile ? { dockerfile: path.join(repo, dockerfile) } : {}) };
-            const planned = await plan(fields, { upstream: {}, statCache: new StatCache(), cacheDir, where: "warmrun:artifacts.deps" });
+            const planned = await plan(fields, ctxOf(repo, cacheDir, new StatCache()));
             assert.deepEqual(planned.warnings, []);
             assert.equal(Object.keys(planned.material.entries ?? {}).filter((n) => n.startsWith("unit:")).length, 5);
             const replayed = await replay(repo, "HEAD", { cacheDir, ...(dockerfile ? { dockerfile } : {}) });
@@ -55,8 +52,8 @@ describe("CargoDepsImage key material (cargo/depsKey.ts)", () => {
 
     it("a second plan of an unchanged workspace is answered from the memo; a changed manifest is not", async () => {
         const repo = copyExample();
-        const cacheDir = cacheWithIndex();
-        const ctx = { upstream: {}, statCache: new StatCache(path.join(cacheDir, "stat-cache.json")), cacheDir, where: "warmrun:artifacts.deps" };
+        const cacheDir = exampleIndexCache();
+        const ctx = ctxOf(repo, cacheDir, new StatCache(path.join(cacheDir, "stat-cache.json")));
         const first = await plan({ workspace: repo }, ctx);
         const memoDir = path.join(cacheDir, "cargo-key");
         const [memo] = fs.readdirSync(memoDir);
@@ -130,7 +127,7 @@ describe("CargoDepsImage key material (cargo/depsKey.ts)", () => {
             const after = await keyOf(files(`[dependencies]\nlib = { version = "1", features = ["derive"] }\n\n[profile.dev]\nopt-level = 1`, { ".cargo/config.toml": '[build]\nrustflags = ["-Cdebuginfo=0"]\n' }));
             const news = inputSummary(after.material);
             assert.deepEqual(cargoDepsImage.inputs?.describe(olds, news), ["lib +derive", "rustflags for x86_64-unknown-linux-gnu", "profile dev"]);
-            assert.equal(describeInputChanges(diffInputs(olds, news), { describer: cargoDepsImage.inputs!, olds, news }), "lib +derive; rustflags for x86_64-unknown-linux-gnu; profile dev");
+            assert.equal(describeInputChanges(diffInputs(olds, news), olds, news, cargoDepsImage.inputs), "lib +derive; rustflags for x86_64-unknown-linux-gnu; profile dev");
         });
 
         it("falls back to the masked lock and manifests when the index cannot be had, and says so", async () => {

@@ -83,6 +83,11 @@ describe("config validation", () => {
         expectOne({ ...GOOD, artifacts: { x: { kind: "FileBundle", root: "inputs/base", include: "*.rs" } } }, /^warmrun:artifacts\.x\.include must be a list of strings, not "\*\.rs"/));
     it("13. upstream that is not an artifact", () =>
         expectOne({ ...GOOD, artifacts: { x: { kind: "FileBundle", root: "inputs/base", upstream: ["bsae"] } } }, /^warmrun:artifacts\.x\.upstream names "bsae", which is not an artifact/));
+    it("13b. an upstream registered outside the map (a program's own component) is an artifact", () => {
+        const config = validateConfig(raw({ ...GOOD, artifacts: { x: { kind: "FileBundle", root: "inputs/base", upstream: ["base"] } } }), { projectRoot: project, secretKeys: new Set(), registered: ["base"] });
+        assert.deepEqual(config.artifacts.map((a) => [a.name, a.upstream]), [["x", ["base"]]]);
+        expectOne({ ...GOOD, artifacts: { x: { kind: "FileBundle", root: "inputs/base", upstream: ["base"] } } }, /^warmrun:artifacts\.x\.upstream names "base", which is not an artifact/);
+    });
     it("14. cycle between artifacts, with its path", () =>
         expectOne(
             {

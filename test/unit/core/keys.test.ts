@@ -104,3 +104,23 @@ describe("content keys", () => {
         assert.equal(describeInputChanges(d), "changed file:Cargo.lock; changed param:size; removed file:run.sh");
     });
 });
+
+describe("external images in the key", () => {
+    const D1 = `sha256:${"1a2b".repeat(16)}`;
+    const D2 = `sha256:${"3c4d".repeat(16)}`;
+    const material = (images?: Record<string, string>): KeyMaterial => ({ kind: "BaseImage", recipeVersion: 1, files: [], params: {}, upstream: {}, ...(images ? { images } : {}) });
+
+    it("a key without external images is the key it always was; a moved digest moves the key", () => {
+        assert.equal(computeKey(material()), computeKey({ ...material(), images: undefined }));
+        assert.notEqual(computeKey(material({ "FROM debian:trixie": D1 })), computeKey(material()));
+        assert.notEqual(computeKey(material({ "FROM debian:trixie": D1 })), computeKey(material({ "FROM debian:trixie": D2 })));
+    });
+
+    it("the input summary has an image: entry; a moved image's change names both digests", () => {
+        const olds = inputSummary(material({ "FROM debian:trixie": D1 }));
+        const news = inputSummary(material({ "FROM debian:trixie": D2 }));
+        assert.deepEqual(olds, { "image:FROM debian:trixie": D1 });
+        assert.equal(describeInputChanges(diffInputs(olds, news), olds, news), `FROM debian:trixie moved: ${D1} -> ${D2}`);
+        assert.equal(describeInputChanges(diffInputs(olds, news)), "changed image:FROM debian:trixie", "without the summaries, the entry's name");
+    });
+});

@@ -66,3 +66,13 @@ describe("the provider's diff without the implementation", () => {
         });
     }
 });
+
+describe("artifact diff of a moved external image", () => {
+    it("replaces, naming the image's entry, and the reason gives both digests", () => {
+        const [d1, d2] = [`sha256:${"1a2b".repeat(16)}`, `sha256:${"3c4d".repeat(16)}`];
+        const old: ArtifactOutputs = { ...olds, kind: "BaseImage", inputs: { "image:FROM debian:trixie": d1 } };
+        const d = diffArtifact(old, { ...inputs, kind: "BaseImage", key: "c".repeat(64), inputs: { "image:FROM debian:trixie": d2 } });
+        assert.ok(d.replaces.includes('inputs["image:FROM debian:trixie"]'), d.replaces.join(" "));
+        assert.equal(d.reason, `FROM debian:trixie moved: ${d1} -> ${d2}`);
+    });
+});

@@ -90,6 +90,8 @@ describe("the list of kinds: a test-only kind through config, preview, up and th
             aliasTags: [],
             inputs: {},
             build: { text: "hi" },
+            // The fake registry holds no lease (core/lease.ts is tested against a real one).
+            leaseSeconds: 0,
         };
         const outs = await createArtifact(inputs, { kinds: buildModuleOf, clientFor: () => fake, journal: false });
         assert.equal(outs.digest, "sha256:" + "f".repeat(64));

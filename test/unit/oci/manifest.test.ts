@@ -17,4 +17,11 @@ describe("OCI manifests", () => {
     it("an image has no artifactType", () => {
         assert.ok(!("artifactType" in JSON.parse(manifestBytes({ config, layers: [] }).toString())));
     });
+
+    it("a referrer's subject comes after the layers, before the annotations", () => {
+        const subject = { mediaType: MEDIA.ociManifest, digest: `sha256:${"b".repeat(64)}`, size: 99 };
+        const text = manifestBytes({ artifactType: "application/spdx+json", config, layers: [layer], subject, annotations: { k: "v" } }).toString();
+        assert.deepEqual(Object.keys(JSON.parse(text)), ["schemaVersion", "mediaType", "artifactType", "config", "layers", "subject", "annotations"]);
+        assert.deepEqual(JSON.parse(text).subject, subject);
+    });
 });

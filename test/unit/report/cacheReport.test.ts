@@ -185,3 +185,12 @@ describe("cache report", () => {
         assert.match(rows[2].newKey!, /^[0-9a-f]{24}$/);
     });
 });
+
+describe("cache report reasons for external images", () => {
+    it("a moved image is named with both digests, before file and parameter reasons", () => {
+        const [d1, d2] = [`sha256:${"1a2b".repeat(16)}`, `sha256:${"3c4d".repeat(16)}`];
+        const olds = { "image:FROM debian:trixie": d1, "file:app.txt": "1", "param:target": "a" };
+        const news = { "image:FROM debian:trixie": d2, "file:app.txt": "2", "param:target": "b", "image:COPY --from busybox:1": d1 };
+        assert.deepEqual(describeReasons(olds, news), [`FROM debian:trixie moved: ${d1} -> ${d2}`, `COPY --from busybox:1 added (${d1})`, "app.txt changed", "param target: a -> b"]);
+    });
+});

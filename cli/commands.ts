@@ -1,0 +1,155 @@
+// Subcommand dispatch of `warmrun`: each finds the project, prepares what it needs (engine, stack,
+// local registry) and runs the engine or one of the project's scripts with the project's settings.
+import * as path from "path";
+import { execFileSync } from "child_process";
+import { WarmrunError } from "../components/core/errors";
+import { discover, findPackageRoot, prepareProjectDir, Project } from "./project";
+import { engineDir, engineEnv, runPulumi } from "./engine";
+import { ensureLocalRegistry, ensureStack } from "./stack";
+import { HELP, COMMAND_HELP } from "./help";
+
+export class UsageError extends WarmrunError {}
+
+/** Takes `--stack NAME` / `-s NAME` / `--stack=NAME` out of the arguments before any `--`. */
+export function takeStack(argv: string[]): { stack?: string; rest: string[] } {
+    const rest: string[] = [];
+    let stack: string | undefined;
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        if (a === "--") {
+            rest.push(...argv.slice(i));
+            break;
+        }
+        if (a === "--stack" || a === "-s") {
+            stack = argv[++i];
+            if (stack === undefined) throw new UsageError(`${a} needs a stack name`);
+        } else if (a.startsWith("--stack=")) stack = a.slice("--stack=".length);
+        else rest.push(a);
+    }
+    return { stack, rest };
+}
+
+interface Prepared {
+    project: Project;
+    env: NodeJS.ProcessEnv;
+}
+
+/** Project, engine and environment; with `stack`, the stack selected (created on first use); with `registry`, the local registry up. */
+async function prepare(stack: string | undefined, needs: { stack?: boolean; registry?: boolean } = {}): Promise<Prepared> {
+    const project = discover({ cwd: process.cwd(), stack });
+    prepareProjectDir(project);
+    const env = engineEnv(project, await engineDir(project.packageRoot), process.env);
+    if (needs.registry) await ensureLocalRegistry(project, env);
+    if (needs.stack) ensureStack(project, env);
+    return { project, env };
+}
+
+/** The project's scripts read the engine's settings from the process environment. */
+function adopt(env: NodeJS.ProcessEnv): void {
+    for (const [k, v] of Object.entries(env)) if (v !== undefined) process.env[k] = v;
+}
+
+function wantsHelp(argv: string[]): boolean {
+    const end = argv.indexOf("--");
+    const before = end < 0 ? argv : argv.slice(0, end);
+    return before.includes("--help") || before.includes("-h");
+}
+
+type Command = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+    async up(argv) {
+        const { stack, rest } = takeStack(argv);
+        const { project, env } = await prepare(stack, { stack: true, registry: true });
+        return runPulumi(project, env, ["up", "--yes", "--stack", project.stack, ...dropDashes(rest)]);
+    },
+    async preview(argv) {
+        const { stack, rest } = takeStack(argv);
+        const { project, env } = await prepare(stack, { stack: true, registry: true });
+        return runPulumi(project, env, ["preview", "--stack", project.stack, ...dropDashes(rest)]);
+    },
+    async report(argv) {
+        const { stack, rest } = takeStack(argv);
+        const { project, env } = await prepare(stack, { stack: true, registry: true });
+        adopt(env);
+        const { main } = await import("../scripts/cache-report");
+        return main(["--stack", project.stack, ...rest]);
+    },
+    async outputs(argv) {
+        const { stack, rest } = takeStack(argv);
+        const { project, env } = await prepare(stack);
+        adopt(env);
+        const { main } = await import("../scripts/ci-outputs");
+        return main(["--stack", project.stack, ...rest]);
+    },
+    async downloads(argv) {
+        const { main } = await import("../scripts/warmrun-downloads");
+        return main(argv);
+    },
+    async qcow2(argv) {
+        const { stack, rest } = takeStack(argv);
+        const { project, env } = await prepare(stack);
+        adopt(env);
+        const { main } = await import("../scripts/qcow2");
+        try {
+            return await main([...rest, "--stack", project.stack]);
+        } catch (e) {
+            // The qcow2 cache's own contract: 2 is an error (1 means "build it").
+            if (!(e instanceof WarmrunError)) throw e;
+            process.stderr.write(`[qcow2] ${e.message}\n`);
+            return 2;
+        }
+    },
+    async registry(argv) {
+        const [action = "start", port, ...extra] = argv;
+        if (!["start", "stop", "status"].includes(action) || extra.length || (port !== undefined && !/^\d+$/.test(port))) throw new UsageError(`usage: ${COMMAND_HELP.registry.usage}`);
+        const packageRoot = findPackageRoot();
+        try {
+            execFileSync("bash", [path.join(packageRoot, "scripts", "registry.sh"), action, ...(port ? [port] : [])], { stdio: "inherit" });
+            return 0;
+        } catch (e: any) {
+            return typeof e.status === "number" ? e.status : 1;
+        }
+    },
+    async pulumi(argv) {
+        const dash = argv.indexOf("--");
+        const before = dash < 0 ? argv : argv.slice(0, dash);
+        const args = dash < 0 ? [] : argv.slice(dash + 1);
+        const { stack, rest } = takeStack(before);
+        if (rest.length) throw new UsageError(`put pulumi's arguments after --: warmrun pulumi [--stack NAME] -- ${rest.join(" ")}`);
+        // A --stack among pulumi's own arguments names the stack to select too.
+        const inner = takeStack(args).stack;
+        const { project, env } = await prepare(stack ?? inner, { stack: true });
+        return runPulumi(project, env, args);
+    },
+};
+
+/** `warmrun up -- --diff` and `warmrun up --diff` both pass --diff to pulumi. */
+function dropDashes(argv: string[]): string[] {
+    return argv.filter((a, i) => !(a === "--" && i === argv.indexOf("--")));
+}
+
+export async function run(argv: string[]): Promise<number> {
+    const [name, ...rest] = argv;
+    if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+        const topic = name === "help" ? rest[0] : undefined;
+        process.stdout.write(topic && COMMAND_HELP[topic] ? commandHelp(topic) : HELP);
+        return 0;
+    }
+    if (name === "--version" || name === "version") {
+        process.stdout.write(`${require(path.join(findPackageRoot(), "package.json")).version}\n`);
+        return 0;
+    }
+    const command = COMMANDS[name];
+    if (!command) throw new UsageError(`unknown command ${name}; the commands are ${Object.keys(COMMANDS).join(", ")} (warmrun --help)`);
+    if (wantsHelp(rest)) {
+        process.stdout.write(commandHelp(name));
+        return 0;
+    }
+    return command(rest);
+}
+
+function commandHelp(name: string): string {
+    const h = COMMAND_HELP[name];
+    return `usage: ${h.usage}\n\n${h.text}\n`;
+}
