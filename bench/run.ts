@@ -5,7 +5,7 @@ import * as os from "os";
 import { benchCacheDir, BenchOptions, Figure, formatFigures } from "./lib";
 import { hashingBench } from "./hashing";
 import { noopBench } from "./noop";
-import { replayBench } from "./replay";
+import { cargoBench } from "./cargoKey";
 import { compressionBench } from "./compression";
 import { restoreBench } from "./restore";
 import { parserBench } from "./parser";
@@ -17,7 +17,7 @@ const SECTIONS: Record<string, (opts: BenchOptions) => Promise<Figure[]>> = {
     restore: restoreBench,
     compression: compressionBench,
     parser: parserBench,
-    replay: replayBench,
+    cargo: cargoBench,
     // About an hour on 2 cores (seven builds of a 154-crate workspace): run it with --only missCost.
     missCost: missCostBench,
 };

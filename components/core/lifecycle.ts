@@ -4,7 +4,7 @@
 import { RegistryClient, RegistryConnection } from "../oci/registry";
 import { WarmrunError } from "./errors";
 import { appendJournal, DownloadSummary, NO_DOWNLOADS, WarmFrom, warmLabel } from "./journal";
-import { diffInputs, describeInputChanges } from "./keys";
+import { diffInputs, describeInputChanges, EntryDescriber } from "./keys";
 import { KEY_ANNOTATION } from "../oci/annotations";
 import { formatReference, pinnedReference } from "../oci/reference";
 import { Provenance } from "../oci/provenance";
@@ -225,8 +225,11 @@ export interface ArtifactDiff {
     reason: string;
 }
 
-/** Replace only when the key (or where it is published) changes; alias tags alone are an update. */
-export function diffArtifact(olds: ArtifactOutputs, news: ArtifactInputs): ArtifactDiff {
+/**
+ * Replace only when the key (or where it is published) changes; alias tags alone are an update.
+ * `describer`: the kind's words for its own input entries (KindDefinition.inputs).
+ */
+export function diffArtifact(olds: ArtifactOutputs, news: ArtifactInputs, describer?: EntryDescriber): ArtifactDiff {
     const replaces: string[] = [];
     if (olds.key !== news.key) replaces.push("key");
     for (const prop of ["kind", "repository", "tag"] as const) {
@@ -237,7 +240,7 @@ export function diffArtifact(olds: ArtifactOutputs, news: ArtifactInputs): Artif
         const changes = diffInputs(olds.inputs ?? {}, news.inputs);
         // Each changed input by its path (inputs["file:Cargo.lock"]), so previews name the files.
         for (const name of [...changes.changed, ...changes.added, ...changes.removed]) replaces.push(`inputs[${JSON.stringify(name)}]`);
-        return { changes: true, replaces, reason: describeInputChanges(changes, olds.inputs ?? {}, news.inputs) };
+        return { changes: true, replaces, reason: describeInputChanges(changes, olds.inputs ?? {}, news.inputs, describer) };
     }
     const aliasesChanged = JSON.stringify(olds.aliasTags ?? []) !== JSON.stringify(news.aliasTags);
     return { changes: aliasesChanged, replaces: [], reason: aliasesChanged ? "alias tags changed" : "no input changed" };

@@ -34,7 +34,7 @@ const warmCandidates = new Map<string, WarmCandidate>();
 
 export async function diff(_id: string, olds: ArtifactOutputs, news: ArtifactInputs) {
     const own = buildModuleOf(news.kind)?.lifecycle;
-    const d = own ? own.diff(olds, news) : diffArtifact(olds, news);
+    const d = own ? own.diff(olds, news) : diffArtifact(olds, news, kindNamed(news.kind)?.definition.inputs);
     const candidate = !own && d.replaces.length > 0 ? warmCandidateOf(olds, news) : undefined;
     if (candidate) warmCandidates.set(candidateSlot(news), candidate);
     const changes = d.changes || providerChanged(olds, news);

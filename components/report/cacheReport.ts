@@ -1,9 +1,10 @@
 // The cache report: what a `pulumi up` would rebuild, why, and what it would cost, read from
 // `pulumi preview --json`. Pure functions only; scripts/cache-report.ts runs the preview.
-import { diffInputs, describeImageChange } from "../core/keys";
+import { diffInputs, describeImageChange, EntryDescriber } from "../core/keys";
 import { parseCacheStatus } from "../core/preview";
 import { warmCandidateOf } from "../images/warmStart";
 import { warmLabel } from "../core/journal";
+import { kindNamed } from "../kinds";
 
 /** Type prefix of every artifact resource (components/core/artifact.ts registers through the dynamic provider). */
 export const ARTIFACT_TYPE_PREFIX = "pulumi-nodejs:dynamic/warmrun:";
@@ -87,9 +88,10 @@ function shortOf(key: string | null): string | null {
 
 /**
  * One reason per changed input entry (components/core/keys.ts inputSummary names: file:, param:,
- * upstream:): upstreams first (they explain a dependent's miss), then files, then parameters.
+ * upstream:): upstreams first (they explain a dependent's miss), then the kind's own entries in its
+ * words (`describer`, e.g. a deps image's `tokio 1.40.0 -> 1.41.0`), then files, then parameters.
  */
-export function describeReasons(olds: Record<string, string>, news: Record<string, string>): string[] {
+export function describeReasons(olds: Record<string, string>, news: Record<string, string>, describer?: EntryDescriber): string[] {
     const c = diffInputs(olds, news);
     const RANK: Record<string, number> = { upstream: 0, image: 0, file: 1, param: 2 };
     const reasons: { rank: number; text: string }[] = [];
@@ -105,9 +107,11 @@ export function describeReasons(olds: Record<string, string>, news: Record<strin
         else if (space === "param") reasons.push({ rank, text: `param ${name} ${how}` });
         else reasons.push({ rank, text: `${entry} ${how}` });
     };
-    for (const e of c.changed) say(e, "changed");
-    for (const e of c.added) say(e, "added");
-    for (const e of c.removed) say(e, "removed");
+    const generic = (entries: string[]) => (describer ? entries.filter((e) => !describer.covers(e)) : entries);
+    for (const text of describer?.describe(olds, news) ?? []) reasons.push({ rank: 0.5, text });
+    for (const e of generic(c.changed)) say(e, "changed");
+    for (const e of generic(c.added)) say(e, "added");
+    for (const e of generic(c.removed)) say(e, "removed");
     return reasons.sort((a, b) => a.rank - b.rank).map((r) => r.text);
 }
 
@@ -175,7 +179,10 @@ export function reportRows(preview: PreviewJson, journal: RecordedBuild[] = []):
 
         const reasons =
             status === "miss"
-                ? [...describeReasons(oldState?.inputs?.inputs ?? oldState?.outputs?.inputs ?? {}, newState?.inputs?.inputs ?? {}), ...placeReasons(step.replaceReasons)]
+                ? [
+                      ...describeReasons(oldState?.inputs?.inputs ?? oldState?.outputs?.inputs ?? {}, newState?.inputs?.inputs ?? {}, kindNamed(kind)?.definition.inputs),
+                      ...placeReasons(step.replaceReasons),
+                  ]
                 : [];
         if (status === "miss" && reasons.length === 0) reasons.push("key changed (recipe version)");
         if (status === "removed") reasons.push("no longer in the config; registry content stays");

@@ -116,6 +116,24 @@ describe("cache report", () => {
         );
     });
 
+    it("names a deps image's changed units, toolchain and rustflags, not its files", () => {
+        const olds = { "unit:tokio": "1.40.0 [rt] 0123456789abcdef", "unit:serde": "1.0.200 [std] 0123456789abcdef", "rustflags:x86_64-unknown-linux-gnu": "[]", "file:@containerfile": "d", "upstream:base": key("b") };
+        const news = { ...olds, "unit:tokio": "1.41.0 [rt] fedcba9876543210", "unit:serde": "1.0.200 [derive,std] 0123456789abcdef", "unit:regex": "1.11.1 [default,std] 0123456789abcdef", "rustflags:x86_64-unknown-linux-gnu": '["-Ctarget-cpu=native"]' };
+        const preview: PreviewJson = {
+            steps: [
+                {
+                    op: "replace",
+                    urn: urnOf("CargoDepsImage", "deps"),
+                    oldState: state("deps", "CargoDepsImage", key("1"), olds),
+                    newState: state("deps", "CargoDepsImage", key("2"), news),
+                    replaceReasons: ["key", "tag"],
+                },
+            ],
+            diagnostics: [registryLine("deps", key("2"), false)],
+        };
+        assert.deepEqual(reportRows(preview)[0].reasons, ["regex added", "serde +derive", "tokio 1.40.0 -> 1.41.0", "rustflags for x86_64-unknown-linux-gnu"]);
+    });
+
     it("Markdown parses back to the same rows, even with pipes, backslashes and HTML in names", () => {
         const rows = reportRows(chainPreview(), JOURNAL);
         const odd: ReportRow = { artifact: "odd", kind: "FileBundle", status: "miss", action: "build", oldKey: "a".repeat(24), newKey: "b".repeat(24), reasons: ["a|b.txt changed", "back\\slash\\|x added", "<br> & &amp;lt; removed", "param p: {\"a\":1} -> {\"a\":2}"], lastBuildSeconds: 0.1 };
