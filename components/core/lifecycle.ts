@@ -34,6 +34,11 @@ export interface ArtifactInputs {
     path?: string;
     /** warmrun:leaseSeconds: lifetime of the lease taken before a build (0: none; never part of the key or the diff). */
     leaseSeconds?: number;
+    /**
+     * Whether the registry held the tag when the program asked (its preview look-up). False for an
+     * artifact the state already has: the tag vanished, and a plain `up` builds or adopts it again.
+     */
+    tagInRegistry?: boolean;
 }
 
 export interface ArtifactOutputs extends ArtifactInputs {
@@ -123,6 +128,8 @@ function outputsOf(inputs: ArtifactInputs, digest: string, cacheHit: boolean, bu
         buildSeconds,
         downloads,
         ...(inputs.runId !== undefined ? { createdInRun: inputs.runId } : {}),
+        // Built or adopted: the tag is there now.
+        ...(inputs.tagInRegistry !== undefined ? { tagInRegistry: true } : {}),
     };
 }
 
@@ -225,8 +232,12 @@ export interface ArtifactDiff {
     reason: string;
 }
 
+/** Why an unchanged artifact is replaced when the registry lost its tag. */
+export const TAG_GONE_REASON = "tag gone from the registry";
+
 /**
- * Replace only when the key (or where it is published) changes; alias tags alone are an update.
+ * Replace when the key (or where it is published) changes, or when the registry no longer has the
+ * tag (deleted, garbage-collected); alias tags alone are an update.
  * `describer`: the kind's words for its own input entries (KindDefinition.inputs).
  */
 export function diffArtifact(olds: ArtifactOutputs, news: ArtifactInputs, describer?: EntryDescriber): ArtifactDiff {
@@ -242,6 +253,7 @@ export function diffArtifact(olds: ArtifactOutputs, news: ArtifactInputs, descri
         for (const name of [...changes.changed, ...changes.added, ...changes.removed]) replaces.push(`inputs[${JSON.stringify(name)}]`);
         return { changes: true, replaces, reason: describeInputChanges(changes, olds.inputs ?? {}, news.inputs, describer) };
     }
+    if (news.tagInRegistry === false) return { changes: true, replaces: ["tagInRegistry"], reason: TAG_GONE_REASON };
     const aliasesChanged = JSON.stringify(olds.aliasTags ?? []) !== JSON.stringify(news.aliasTags);
     return { changes: aliasesChanged, replaces: [], reason: aliasesChanged ? "alias tags changed" : "no input changed" };
 }

@@ -1,6 +1,6 @@
 // What the dynamic provider runs: the lifecycle functions, with each kind's build module taken from
 // the list of kinds and loaded when an artifact of that kind first needs it.
-import { ArtifactInputs, ArtifactOutputs, createArtifact, diffArtifact, KindBuildModule, LifecycleDeps, readArtifact, updateArtifact, refOf } from "./lifecycle";
+import { ArtifactInputs, ArtifactOutputs, createArtifact, diffArtifact, KindBuildModule, LifecycleDeps, readArtifact, updateArtifact, refOf, TAG_GONE_REASON } from "./lifecycle";
 import { appendJournal } from "./journal";
 import { kindNamed } from "../kinds";
 import { candidateSlot, WarmCandidate, warmCandidateOf } from "../images/warmStart";
@@ -37,6 +37,8 @@ export async function diff(_id: string, olds: ArtifactOutputs, news: ArtifactInp
     const d = own ? own.diff(olds, news) : diffArtifact(olds, news, kindNamed(news.kind)?.definition.inputs);
     const candidate = !own && d.replaces.length > 0 ? warmCandidateOf(olds, news) : undefined;
     if (candidate) warmCandidates.set(candidateSlot(news), candidate);
+    // The engine shows a provider's stderr with the preview: say why this replace happens.
+    if (d.reason === TAG_GONE_REASON) console.error(`${news.name}: ${refOf(news)}: ${TAG_GONE_REASON}: replaced, the up builds it again (or adopts it, if another run pushed it meanwhile)`);
     const changes = d.changes || providerChanged(olds, news);
     const deleteBeforeReplace = "deleteBeforeReplace" in d && d.deleteBeforeReplace === true;
     return { changes, replaces: d.replaces, deleteBeforeReplace };

@@ -14,6 +14,7 @@ import { provenanceAnnotations } from "../oci/provenance";
 import { buildahLayerCacheArgs } from "./layerCache";
 import type { CookSpec } from "./warmStart";
 import { DebPackage, debPackagesOfTree } from "../sbom/dpkg";
+import { recordBuildImages } from "./storage";
 
 export interface ImageBuildSpec {
     /** Files of the build context: copied from sourceRoot, or written from text. */
@@ -94,6 +95,8 @@ export async function buildWithBuildah(
     const spec = inputs.build as ImageBuildSpec;
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "warmrun-image-"));
     const image = `localhost/warmrun-build/${inputs.name}:${inputs.tag}`;
+    // Builder storage: what this build makes or pulls is removed when the run ends (images/storage.ts).
+    recordBuildImages(inputs, image);
     const secrets = [inputs.registry.password ?? ""];
     try {
         const contextDir = path.join(tmp, "context");
@@ -131,14 +134,30 @@ export async function debPackagesOfLocalImage(what: string, image: string): Prom
     }
 }
 
-/** An image kind's provider-side build: buildah here; with Docker, @pulumi/docker-build built and pushed already. */
+/**
+ * An image kind's provider-side build: buildah here, with the registry's credentials found at run
+ * time; with Docker, @pulumi/docker-build built and pushed already.
+ */
 export function imageBuilder(build: Builder): Builder {
     return async (ctx) => {
         if (ctx.inputs.build?.builder === "docker") {
             throw new WarmrunError(`${ctx.inputs.name}: the Docker build did not push ${refOf(ctx.inputs)}; see the ${ctx.inputs.name}-docker resource's output`);
         }
-        return build(ctx);
+        return build(await withFoundCredentials(ctx));
     };
 }
 
 export const buildImage: Builder = imageBuilder((ctx) => buildWithBuildah(ctx));
+
+/**
+ * buildah gets the registry's credentials in a private auth file: the stack config's, else those
+ * the ecosystem keeps (docker/podman login, credential helpers), found at run time, never stored.
+ */
+async function withFoundCredentials(ctx: BuildContext): Promise<BuildContext> {
+    if (ctx.inputs.registry.username !== undefined) return ctx;
+    // A broken credentials file matters only to a registry that asks: the client's own
+    // look-up (which ran before the build) reported it already if this one does.
+    const found = await ctx.client.credentials().catch(() => undefined);
+    if (found?.username === undefined || found.password === undefined) return ctx;
+    return { ...ctx, inputs: { ...ctx.inputs, registry: { ...ctx.inputs.registry, username: found.username, password: found.password } } };
+}

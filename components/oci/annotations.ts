@@ -31,7 +31,7 @@ export const WARM_COMPAT_ANNOTATION = "dev.warmrun.warm-start.compat";
 export const SOURCE_ANNOTATION = "org.opencontainers.image.source";
 /** The commit. */
 export const REVISION_ANNOTATION = "org.opencontainers.image.revision";
-/** The commit's time, never the wall clock: equal inputs at one commit give equal manifests. */
+/** The commit's time, never the wall clock: equal inputs at one commit give equal manifests (retention orders keys by it). */
 export const CREATED_ANNOTATION = "org.opencontainers.image.created";
 /** What the artifact is built on, pinned: `host/repository@sha256:...`, and that digest. */
 export const BASE_NAME_ANNOTATION = "org.opencontainers.image.base.name";

@@ -122,6 +122,7 @@ function placeReasons(replaceReasons: string[] | undefined): string[] {
         if (r === "registry") out.push("registry moved");
         else if (r === "repository") out.push("repository moved");
         else if (r === "kind") out.push("kind changed");
+        else if (r === "tagInRegistry") out.push(GONE_REASON);
     }
     return out;
 }
@@ -140,7 +141,8 @@ function lastBuild(name: string, oldOutputs: Record<string, any> | undefined, jo
     return builtHere ? oldOutputs!.buildSeconds : null;
 }
 
-export const GONE_REASON = "tag gone from the registry; `pulumi up --refresh` rebuilds it";
+/** core/lifecycle.ts TAG_GONE_REASON: a plain `pulumi up` builds or adopts it again. */
+export const GONE_REASON = "tag gone from the registry";
 
 /**
  * The report's rows, one per artifact, in the preview's order (upstreams first). Whether the

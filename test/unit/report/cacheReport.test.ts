@@ -88,6 +88,15 @@ describe("cache report", () => {
         assert.deepEqual([base.status, base.action, base.reasons, base.lastBuildSeconds], ["miss", "build", [GONE_REASON], 46.5]);
     });
 
+    it("the replace a plain up plans for a vanished tag is a miss to build, with that reason", () => {
+        const p = chainPreview();
+        const base = p.steps!.find((s) => s.urn === urnOf("BaseImage", "base"))!;
+        Object.assign(base, { op: "replace", replaceReasons: ["tagInRegistry"] });
+        p.diagnostics = p.diagnostics!.map((d) => (d.message.startsWith("base:") ? registryLine("base", key("b"), false) : d));
+        const row = reportRows(p, JOURNAL).find((r) => r.artifact === "base")!;
+        assert.deepEqual([row.status, row.action, row.oldKey, row.newKey, row.reasons], ["miss", "build", key("b").slice(0, 24), key("b").slice(0, 24), ["tag gone from the registry"]]);
+    });
+
     it("without a registry answer for an artifact, its action is unknown (counted as a build)", () => {
         const p = chainPreview();
         p.diagnostics = [];
