@@ -125,7 +125,7 @@ export async function missCostBench(opts: BenchOptions): Promise<Figure[]> {
         process.env.WARMRUN_JOURNAL = path.join(work, "journal.jsonl");
         const statCache = new StatCache();
         const inputsFor = async (dir: string, name: string, fields: Record<string, unknown> = {}): Promise<ArtifactInputs> => {
-            const plan = await cargoDepsPlan({ workspace: dir, ...fields }, { name, projectRoot: dir, upstream: { "rust-base": baseOut.key }, statCache, resolveImage: async () => { throw new Error("the default Dockerfile pins nothing"); } });
+            const plan = await cargoDepsPlan({ workspace: dir, ...fields }, { name, where: `warmrun:artifacts.${name}`, projectRoot: dir, cacheDir: path.join(work, "cache"), upstream: { "rust-base": baseOut.key }, statCache, resolveImage: async () => { throw new Error("the default Dockerfile pins nothing"); } });
             const key = computeKey(plan.material);
             return {
                 name, kind: "CargoDepsImage", key, registry: { host: HOST, insecure: true }, repository: `warmrun/${name}`, tag: shortKey(key), aliasTags: [], inputs: inputSummary(plan.material),
