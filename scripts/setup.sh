@@ -38,6 +38,12 @@ if ! "$spdx_venv/bin/python" -m pip show spdx-tools 2>/dev/null | grep -q "^Vers
   "$spdx_venv/bin/python" -m pip install --quiet --disable-pip-version-check "spdx-tools==$SPDX_TOOLS_VERSION"
 fi
 
+# Rust (cargo, rustc, rustup) comes with the machine: the differential test of the CargoDepsImage key
+# asks cargo itself. Debian's cargo is too old for it, so it is not installed from apt; say so early.
+if ! command -v cargo >/dev/null 2>&1 || ! command -v rustup >/dev/null 2>&1; then
+  log "cargo or rustup not found: test/integration/cargo-units-vs-cargo.test.ts needs them; install Rust with rustup (https://rustup.rs)"
+fi
+
 # npm ci only when package-lock.json changed since the last install.
 stamp=node_modules/.warmrun-lock.sha256
 want=$(sha256sum package-lock.json | cut -d' ' -f1)

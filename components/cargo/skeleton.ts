@@ -1,7 +1,6 @@
 // The skeleton of a recipe: the build context that compiles only the dependencies (the recipe's
-// files plus a stub per target), and its entries in a key.
-import { FileEntry, sha256Hex } from "../core/keys";
-import { byString, joinInside } from "./manifest";
+// files plus a stub per target).
+import { joinInside } from "./manifest";
 import { DUMMY_MAIN } from "./targets";
 import { CargoRecipe } from "./recipe";
 
@@ -16,15 +15,3 @@ export function skeleton(recipe: CargoRecipe): Record<string, string> {
     }
     return { ...files, ...recipe.files };
 }
-
-/**
- * The key entries of a recipe: one per file of its skeleton, so a target appearing or going away
- * changes the key along with every normalized file.
- */
-export function recipeEntries(recipe: CargoRecipe): FileEntry[] {
-    return Object.entries(skeleton(recipe))
-        .map(([p, text]) => ({ path: p, sha256: sha256Hex(text), executable: false }))
-        .sort((a, b) => byString(a.path, b.path));
-}
-
-/** The key material of a dependencies image built from a recipe. */

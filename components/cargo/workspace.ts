@@ -2,9 +2,10 @@
 // and its local packages (members, [patch] crates and what they reach by path).
 import * as fs from "fs";
 import * as path from "path";
-import { execFile, spawn } from "child_process";
+import { ChildProcessWithoutNullStreams, execFile, spawn } from "child_process";
 import fg from "fast-glob";
 import { WarmrunError } from "../core/errors";
+import { hashFileStream, StatCache } from "../core/fileset";
 import { byString, Context, dependencyTables, inRoot, memberGlobToRegExp, isTable, joinInside, LocalPackage, localDirOf, manifestPathOf, normalizeRel, parseTomlFile, stringOf, Table } from "./manifest";
 
 /** The files of a workspace, from a directory or from a commit. */
@@ -15,26 +16,60 @@ export interface RecipeSource {
     list(): Promise<string[]>;
     /** How messages name the root, e.g. the directory or `repo@commit`. */
     readonly label?: string;
+    /**
+     * A digest of a file's content, where the source can give one without reading the file (a stat
+     * cache, a git blob id); undefined when there is no such file.
+     */
+    hash?(relPath: string): Promise<string | undefined>;
 }
 // ---------------------------------------------------------------------------------------------
 // Sources
 
 const MISSING_FILE_CODES = new Set(["ENOENT", "ENOTDIR", "EISDIR"]);
 
-/** The files under a directory, without target/ (build output) and .git/. */
-export function dirSource(root: string): RecipeSource {
+export interface DirSourceOptions {
+    /** Gives `hash`: content digests by (path, size, mtime, inode), a file read only when it changed. */
+    statCache?: StatCache;
+}
+
+/**
+ * The files under a directory, without target/ (build output) and .git/. The listing is made once per
+ * source: a source is a snapshot of one computation.
+ */
+export function dirSource(root: string, opts: DirSourceOptions = {}): RecipeSource {
+    let listed: Promise<string[]> | undefined;
+    const cache = opts.statCache;
     return {
         label: root,
-        list: async () =>
-            (
-                await fg("**/*", {
-                    cwd: root,
-                    dot: true,
-                    onlyFiles: true,
-                    followSymbolicLinks: false,
-                    ignore: ["target/**", "**/.git/**"],
-                })
-            ).sort(byString),
+        list: () =>
+            (listed ??= fg("**/*", {
+                cwd: root,
+                dot: true,
+                onlyFiles: true,
+                followSymbolicLinks: false,
+                ignore: ["target/**", "**/.git/**"],
+            }).then((found) => found.sort(byString))),
+        hash:
+            cache &&
+            (async (relPath) => {
+                const rel = joinInside("", relPath);
+                if (rel === undefined) return undefined;
+                const abs = path.resolve(root, rel);
+                let st: fs.Stats;
+                try {
+                    st = fs.statSync(abs);
+                } catch (e) {
+                    if (MISSING_FILE_CODES.has((e as NodeJS.ErrnoException).code ?? "")) return undefined;
+                    throw e;
+                }
+                if (!st.isFile()) return undefined;
+                const known = cache.lookup(abs, st);
+                if (known !== undefined) return known;
+                const sha = await hashFileStream(abs);
+                cache.reads++;
+                cache.remember(abs, st, sha);
+                return sha;
+            }),
         read: async (relPath) => {
             const rel = joinInside("", relPath);
             if (rel === undefined) return undefined;
@@ -46,13 +81,6 @@ export function dirSource(root: string): RecipeSource {
             }
         },
     };
-}
-
-export interface GitTreeOptions {
-    /** Directory of the workspace inside the repository (default its top level). */
-    root?: string;
-    /** Blob id -> text, shared between the sources of many commits so unchanged files are read once. */
-    blobCache?: Map<string, string>;
 }
 
 const GIT_MAX_BUFFER = 512 * 1024 * 1024;
@@ -67,113 +95,182 @@ export function git(repoDir: string, args: string[]): Promise<string> {
     });
 }
 
-/** Path -> blob id of the regular files of a commit (one `git ls-tree` for the whole tree). */
-async function lsTree(repoDir: string, commit: string): Promise<Map<string, string>> {
-    const out = await git(repoDir, ["ls-tree", "-r", "-z", "--full-tree", commit]);
-    const blobs = new Map<string, string>();
-    for (const record of out.split("\0")) {
-        // "<mode> <type> <id>\t<path>"; symbolic links (120000) and submodules are not files of the recipe.
-        const tab = record.indexOf("\t");
-        if (tab < 0) continue;
-        const [mode, type, id] = record.slice(0, tab).split(" ");
-        if (type === "blob" && (mode === "100644" || mode === "100755")) blobs.set(record.slice(tab + 1), id);
-    }
-    return blobs;
+/** A file of a commit: its mode (`100644`, `100755`, `120000` for a symbolic link) and blob id. */
+export interface TreeFile {
+    mode: string;
+    id: string;
 }
 
-/** The contents of many blobs through one `git cat-file --batch`. */
-function catBlobs(repoDir: string, ids: string[]): Promise<Map<string, Buffer>> {
-    return new Promise((resolve, reject) => {
-        const child = spawn("git", ["-C", repoDir, "cat-file", "--batch"], { stdio: ["pipe", "pipe", "pipe"] });
-        const out: Buffer[] = [];
-        const err: Buffer[] = [];
-        child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
-        child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
-        child.on("error", reject);
-        child.on("close", (code) => {
-            if (code !== 0) {
-                reject(new WarmrunError(`git cat-file failed in ${repoDir}: ${Buffer.concat(err).toString("utf8").trim()}`));
-                return;
-            }
-            const data = Buffer.concat(out);
-            const blobs = new Map<string, Buffer>();
-            let pos = 0;
-            while (pos < data.length) {
-                const eol = data.indexOf(10, pos);
-                if (eol < 0) break;
-                const [id, type, size] = data.toString("utf8", pos, eol).split(" ");
-                if (type === "missing" || size === undefined) {
-                    pos = eol + 1;
-                    continue;
-                }
-                const end = eol + 1 + Number(size);
-                blobs.set(id, data.subarray(eol + 1, end));
-                pos = end + 1;
-            }
-            resolve(blobs);
-        });
-        child.stdin.end(ids.map((id) => `${id}\n`).join(""));
-    });
+interface Waiting {
+    resolve: (object: { type: string; data: Buffer } | undefined) => void;
+    reject: (e: unknown) => void;
 }
 
 /**
- * Reads blobs by id, gathering the reads asked for in the same turn of the event loop into one
- * `git cat-file --batch`, and remembering texts in `cache`.
+ * The objects of a local repository, read through one long-lived `git cat-file --batch`: blob texts
+ * (each read once), and the files of a commit, each tree read once (a commit that changes one manifest
+ * reads only the trees on its path). The process runs only while reads are pending, so it never keeps
+ * the program alive; `close` ends it at once.
  */
-function batchedBlobReader(repoDir: string, cache: Map<string, string>): (id: string) => Promise<string> {
-    let waiting = new Map<string, Array<{ resolve: (text: string) => void; reject: (e: unknown) => void }>>();
-    const flush = (): void => {
-        const batch = waiting;
-        waiting = new Map();
-        catBlobs(repoDir, [...batch.keys()]).then(
-            (blobs) => {
-                for (const [id, readers] of batch) {
-                    const blob = blobs.get(id);
-                    if (blob === undefined) {
-                        readers.forEach((r) => r.reject(new WarmrunError(`git object ${id} is missing in ${repoDir}`)));
-                        continue;
-                    }
-                    const text = blob.toString("utf8");
-                    cache.set(id, text);
-                    readers.forEach((r) => r.resolve(text));
-                }
-            },
-            (e) => batch.forEach((readers) => readers.forEach((r) => r.reject(e))),
-        );
-    };
-    return (id) => {
-        const cached = cache.get(id);
-        if (cached !== undefined) return Promise.resolve(cached);
-        return new Promise((resolve, reject) => {
-            const readers = waiting.get(id);
-            if (readers) readers.push({ resolve, reject });
-            else {
-                if (waiting.size === 0) setImmediate(flush);
-                waiting.set(id, [{ resolve, reject }]);
-            }
+export class GitObjects {
+    private child?: ChildProcessWithoutNullStreams;
+    private waiting: Waiting[] = [];
+    private chunks: Buffer[] = [];
+    private buffered = 0;
+    private stderr = "";
+    private readonly texts = new Map<string, Promise<string>>();
+    private readonly trees = new Map<string, Promise<Array<[string, TreeFile]>>>();
+    private readonly commits = new Map<string, Promise<Map<string, TreeFile>>>();
+
+    constructor(readonly repoDir: string) {}
+
+    private start(): ChildProcessWithoutNullStreams {
+        const child = spawn("git", ["-C", this.repoDir, "cat-file", "--batch"], { stdio: ["pipe", "pipe", "pipe"] });
+        child.stdout.on("data", (chunk: Buffer) => {
+            this.chunks.push(chunk);
+            this.buffered += chunk.length;
+            this.drain();
         });
-    };
+        child.stderr.on("data", (chunk: Buffer) => (this.stderr += chunk.toString("utf8")));
+        const fail = (why: string): void => {
+            if (this.child === child) this.child = undefined;
+            const e = new WarmrunError(`git cat-file --batch in ${this.repoDir}: ${why}`);
+            for (const w of this.waiting.splice(0)) w.reject(e);
+        };
+        child.on("error", (e) => fail(e.message));
+        child.on("close", (code) => fail(this.stderr.trim() || `exited with ${code}`));
+        return child;
+    }
+
+    /** Answers the oldest waiting read once its whole object is buffered. */
+    private drain(): void {
+        while (this.waiting.length && this.buffered > 0) {
+            const data = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+            this.chunks = [data];
+            const eol = data.indexOf(10);
+            if (eol < 0) return;
+            const [, type, size] = data.toString("utf8", 0, eol).split(" ");
+            let end = eol + 1;
+            let object: { type: string; data: Buffer } | undefined;
+            if (type !== "missing" && size !== undefined) {
+                end = eol + 1 + Number(size) + 1;
+                if (data.length < end) return;
+                object = { type, data: data.subarray(eol + 1, end - 1) };
+            }
+            this.chunks = end < data.length ? [data.subarray(end)] : [];
+            this.buffered = data.length - end;
+            (this.waiting.shift() as Waiting).resolve(object);
+        }
+        if (this.waiting.length === 0) this.setRef(false);
+    }
+
+    private setRef(on: boolean): void {
+        const c = this.child;
+        if (!c) return;
+        for (const h of [c, c.stdin, c.stdout, c.stderr] as Array<{ ref(): void; unref(): void }>) {
+            if (on) h.ref();
+            else h.unref();
+        }
+    }
+
+    /** An object by id (or any revision git names), undefined when the repository has none. */
+    object(id: string): Promise<{ type: string; data: Buffer } | undefined> {
+        this.child ??= this.start();
+        this.setRef(true);
+        return new Promise((resolve, reject) => {
+            this.waiting.push({ resolve, reject });
+            this.child?.stdin.write(`${id}\n`);
+        });
+    }
+
+    /** A blob's text, read once. */
+    text(id: string): Promise<string> {
+        let t = this.texts.get(id);
+        if (!t) {
+            t = this.object(id).then((o) => {
+                if (!o) throw new WarmrunError(`git object ${id} is missing in ${this.repoDir}`);
+                return o.data.toString("utf8");
+            });
+            this.texts.set(id, t);
+        }
+        return t;
+    }
+
+    /** The files under a tree, by path relative to it (submodules left out). */
+    private tree(id: string): Promise<Array<[string, TreeFile]>> {
+        let t = this.trees.get(id);
+        if (!t) {
+            t = (async () => {
+                const o = await this.object(id);
+                if (!o || o.type !== "tree") throw new WarmrunError(`git tree ${id} is missing in ${this.repoDir}`);
+                const idBytes = id.length / 2;
+                const entries: Array<Promise<Array<[string, TreeFile]>>> = [];
+                for (let pos = 0; pos < o.data.length; ) {
+                    const space = o.data.indexOf(32, pos);
+                    const nul = o.data.indexOf(0, space);
+                    const mode = o.data.toString("utf8", pos, space);
+                    const name = o.data.toString("utf8", space + 1, nul);
+                    const child = o.data.toString("hex", nul + 1, nul + 1 + idBytes);
+                    pos = nul + 1 + idBytes;
+                    if (mode === "40000") entries.push(this.tree(child).then((sub) => sub.map(([p, f]) => [`${name}/${p}`, f] as [string, TreeFile])));
+                    else if (mode !== "160000") entries.push(Promise.resolve([[name, { mode, id: child }]]));
+                }
+                return (await Promise.all(entries)).flat();
+            })();
+            this.trees.set(id, t);
+        }
+        return t;
+    }
+
+    /** Path -> file of every blob of a commit (symbolic links included, submodules not). */
+    files(commit: string): Promise<Map<string, TreeFile>> {
+        let f = this.commits.get(commit);
+        if (!f) {
+            f = (async () => {
+                const o = await this.object(commit);
+                const m = o && o.type === "commit" ? /^tree ([0-9a-f]+)$/m.exec(o.data.toString("utf8")) : null;
+                if (!m) throw new WarmrunError(`git commit ${commit} is missing in ${this.repoDir}`);
+                return new Map(await this.tree(m[1]));
+            })();
+            this.commits.set(commit, f);
+        }
+        return f;
+    }
+
+    close(): void {
+        this.child?.stdin.end();
+        this.setRef(false);
+    }
+}
+
+export interface GitTreeOptions {
+    /** Directory of the workspace inside the repository (default its top level). */
+    root?: string;
+    /** The repository's objects, shared between the sources of many commits so each is read once. */
+    objects?: GitObjects;
 }
 
 /** The files of a commit of a local repository, under `opts.root`; reads only the files asked for. */
 export function gitTreeSource(repoDir: string, commit: string, opts: GitTreeOptions = {}): RecipeSource {
     const root = normalizeRel(opts.root ?? "");
     const prefix = root ? `${root}/` : "";
+    const objects = opts.objects ?? new GitObjects(repoDir);
     let tree: Promise<Map<string, string>> | undefined;
     const files = (): Promise<Map<string, string>> =>
-        (tree ??= lsTree(repoDir, commit).then((all) => {
+        (tree ??= objects.files(commit).then((all) => {
+            // Regular files only: symbolic links and submodules are not files of the recipe.
             const under = new Map<string, string>();
-            for (const [p, id] of all) if (p.startsWith(prefix)) under.set(p.slice(prefix.length), id);
+            for (const [p, f] of all) if (p.startsWith(prefix) && (f.mode === "100644" || f.mode === "100755")) under.set(p.slice(prefix.length), f.id);
             return under;
         }));
-    const readBlob = batchedBlobReader(repoDir, opts.blobCache ?? new Map());
     return {
         label: `${repoDir}@${commit.slice(0, 12)}${root ? `:${root}` : ""}`,
         list: async () => [...(await files()).keys()].sort(byString),
         read: async (relPath) => {
             const id = (await files()).get(normalizeRel(relPath));
-            return id === undefined ? undefined : readBlob(id);
+            return id === undefined ? undefined : objects.text(id);
         },
+        hash: async (relPath) => (await files()).get(normalizeRel(relPath)),
     };
 }
 // ---------------------------------------------------------------------------------------------

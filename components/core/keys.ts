@@ -25,6 +25,11 @@ export interface KeyMaterial {
      * components/images/pinning.ts. Absent when there is none, so such keys are as before.
      */
     images?: Record<string, string>;
+    /**
+     * Inputs that are neither files nor parameters, by the name the input summary gives them (e.g. a deps
+     * image's `unit:tokio`); each enters the key and the summary as it is. Absent for most kinds.
+     */
+    entries?: Record<string, string>;
 }
 
 export function canonicalJson(value: unknown): string {
@@ -72,6 +77,9 @@ export function inputSummary(material: KeyMaterial): Record<string, string> {
     for (const [name, digest] of Object.entries(material.images ?? {})) {
         summary[`image:${name}`] = digest;
     }
+    for (const [name, value] of Object.entries(material.entries ?? {})) {
+        summary[name] = value;
+    }
     return summary;
 }
 
@@ -96,6 +104,14 @@ export function diffInputs(olds: Record<string, string>, news: Record<string, st
     return { added: added.sort(), removed: removed.sort(), changed: changed.sort() };
 }
 
+/** A kind's own words for the input entries it names itself (KindDefinition.inputs). */
+export interface EntryDescriber {
+    /** Whether this kind describes the entry of that name. */
+    covers(name: string): boolean;
+    /** One reason per change among the covered entries of two summaries. */
+    describe(olds: Record<string, string>, news: Record<string, string>): string[];
+}
+
 /** `FROM debian:trixie moved: sha256:1a2b... -> sha256:3c4d...`, for an `image:` entry of two input summaries. */
 export function describeImageChange(entry: string, old: string | undefined, now: string | undefined): string {
     const what = entry.replace(/^image:/, "");
@@ -106,13 +122,17 @@ export function describeImageChange(entry: string, old: string | undefined, now:
 
 /**
  * One line a change, e.g. "changed file:Cargo.lock; added param:diskSize"; with the two summaries,
- * a moved external image reads "FROM debian:trixie moved: sha256:... -> sha256:...".
+ * a moved external image reads "FROM debian:trixie moved: sha256:... -> sha256:...", and the entries a
+ * kind's describer covers are said its way ("tokio 1.40.0 -> 1.41.0").
  */
-export function describeInputChanges(changes: InputChanges, olds?: Record<string, string>, news?: Record<string, string>): string {
+export function describeInputChanges(changes: InputChanges, olds?: Record<string, string>, news?: Record<string, string>, describer?: EntryDescriber): string {
+    const own = describer && olds && news ? describer : undefined;
+    const generic = (names: string[]) => (own ? names.filter((n) => !own.covers(n)) : names);
     const parts = [
-        ...changes.changed.map((n) => (n.startsWith("image:") && olds && news ? describeImageChange(n, olds[n], news[n]) : `changed ${n}`)),
-        ...changes.added.map((n) => `added ${n}`),
-        ...changes.removed.map((n) => `removed ${n}`),
+        ...(own ? own.describe(olds as Record<string, string>, news as Record<string, string>) : []),
+        ...generic(changes.changed).map((n) => (n.startsWith("image:") && olds && news ? describeImageChange(n, olds[n], news[n]) : `changed ${n}`)),
+        ...generic(changes.added).map((n) => `added ${n}`),
+        ...generic(changes.removed).map((n) => `removed ${n}`),
     ];
     return parts.length ? parts.join("; ") : "no input changed";
 }

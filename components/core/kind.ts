@@ -1,7 +1,7 @@
 // What a kind is, as pure data and functions: the contract every folder under components/kinds/
 // fulfils (fields.ts exports a KindDefinition, plan.ts a plan function). The wiring side of the
 // contract (component.ts) is in core/publish.ts, the provider side (build.ts) in core/lifecycle.ts.
-import { KeyMaterial } from "./keys";
+import { EntryDescriber, KeyMaterial } from "./keys";
 import { StatCache } from "./fileset";
 import { GitState } from "./gitState";
 import type { ImageName } from "../oci/reference";
@@ -42,6 +42,8 @@ export interface KindDefinition<F = Record<string, any>> {
     name: string;
     fields: FieldTable;
     validate?(fields: F, ctx: FieldContext): string[];
+    /** How diffs and the cache report name the kind's own input entries (KeyMaterial.entries). */
+    inputs?: EntryDescriber;
 }
 
 /**
@@ -92,6 +94,8 @@ export interface Plan<B = unknown> {
     base?: PlanBase;
     /** Lines the component logs when it is registered (e.g. each external image and its digest). */
     messages?: string[];
+    /** Warnings the component logs once when it is registered (e.g. a key computed a more conservative way). */
+    warnings?: string[];
 }
 
 export interface KindPlanModule<F = any, B = any> {

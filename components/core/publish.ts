@@ -158,6 +158,7 @@ export class KindComponent extends pulumi.ComponentResource {
         const p = args.publication;
         announceCacheStatus(this, name, p.ref, p.digest);
         for (const m of args.plan.messages ?? []) pulumi.log.info(m, this);
+        for (const w of args.plan.warnings ?? []) pulumi.log.warn(`${name}: ${w}`, this);
         const wiring = module.wire(this, args);
         // The checkout's remote, commit and commit time; the base the plan names, else the one upstream.
         const provenance = pulumi.all(args.upstreamRefs).apply((refs) => provenanceOf(args.stack.git, baseOfPlan(args.plan.base, refs)));

@@ -1,7 +1,10 @@
 // The cache report: what a `pulumi up` would rebuild, why, and what it would cost, read from
 // `pulumi preview --json`. Pure functions only; scripts/cache-report.ts runs the preview.
-import { diffInputs, describeImageChange } from "../core/keys";
+import { diffInputs, describeImageChange, EntryDescriber } from "../core/keys";
 import { parseCacheStatus } from "../core/preview";
+import { warmCandidateOf } from "../images/warmStart";
+import { warmLabel } from "../core/journal";
+import { kindNamed } from "../kinds";
 
 /** Type prefix of every artifact resource (components/core/artifact.ts registers through the dynamic provider). */
 export const ARTIFACT_TYPE_PREFIX = "pulumi-nodejs:dynamic/warmrun:";
@@ -24,6 +27,12 @@ export interface ReportRow {
     reasons: string[];
     /** Seconds of the artifact's last recorded build: the expected cost of building it again. */
     lastBuildSeconds: number | null;
+    /**
+     * A build that would warm-start (CargoDepsImage): the short key of the image the state records,
+     * which the provider hands to the build. The build still goes cold if that image cannot serve
+     * (gone, another rustc, the chain at its bound); the journal records what it did.
+     */
+    warmFrom?: string;
     /** The lease holder the journal's latest create of this key waited for (another runner built it). */
     waitedFor?: string;
 }
@@ -79,9 +88,10 @@ function shortOf(key: string | null): string | null {
 
 /**
  * One reason per changed input entry (components/core/keys.ts inputSummary names: file:, param:,
- * upstream:): upstreams first (they explain a dependent's miss), then files, then parameters.
+ * upstream:): upstreams first (they explain a dependent's miss), then the kind's own entries in its
+ * words (`describer`, e.g. a deps image's `tokio 1.40.0 -> 1.41.0`), then files, then parameters.
  */
-export function describeReasons(olds: Record<string, string>, news: Record<string, string>): string[] {
+export function describeReasons(olds: Record<string, string>, news: Record<string, string>, describer?: EntryDescriber): string[] {
     const c = diffInputs(olds, news);
     const RANK: Record<string, number> = { upstream: 0, image: 0, file: 1, param: 2 };
     const reasons: { rank: number; text: string }[] = [];
@@ -97,9 +107,11 @@ export function describeReasons(olds: Record<string, string>, news: Record<strin
         else if (space === "param") reasons.push({ rank, text: `param ${name} ${how}` });
         else reasons.push({ rank, text: `${entry} ${how}` });
     };
-    for (const e of c.changed) say(e, "changed");
-    for (const e of c.added) say(e, "added");
-    for (const e of c.removed) say(e, "removed");
+    const generic = (entries: string[]) => (describer ? entries.filter((e) => !describer.covers(e)) : entries);
+    for (const text of describer?.describe(olds, news) ?? []) reasons.push({ rank: 0.5, text });
+    for (const e of generic(c.changed)) say(e, "changed");
+    for (const e of generic(c.added)) say(e, "added");
+    for (const e of generic(c.removed)) say(e, "removed");
     return reasons.sort((a, b) => a.rank - b.rank).map((r) => r.text);
 }
 
@@ -169,7 +181,10 @@ export function reportRows(preview: PreviewJson, journal: RecordedBuild[] = []):
 
         const reasons =
             status === "miss"
-                ? [...describeReasons(oldState?.inputs?.inputs ?? oldState?.outputs?.inputs ?? {}, newState?.inputs?.inputs ?? {}), ...placeReasons(step.replaceReasons)]
+                ? [
+                      ...describeReasons(oldState?.inputs?.inputs ?? oldState?.outputs?.inputs ?? {}, newState?.inputs?.inputs ?? {}, kindNamed(kind)?.definition.inputs),
+                      ...placeReasons(step.replaceReasons),
+                  ]
                 : [];
         if (status === "miss" && reasons.length === 0) reasons.push("key changed (recipe version)");
         if (status === "removed") reasons.push("no longer in the config; registry content stays");
@@ -184,6 +199,9 @@ export function reportRows(preview: PreviewJson, journal: RecordedBuild[] = []):
         } else if (status === "hit") action = "keep";
         else if (status === "removed") action = "delete";
         else action = holds === undefined ? "unknown" : holds ? "adopt" : "build";
+        // The image the provider's diff would hand to the build as its warm-start candidate.
+        const candidate = action === "build" && oldState ? warmCandidateOf({ ...oldState.inputs, ...oldState.outputs }, newState?.inputs) : undefined;
+        const warmFrom = candidate ? shortOf(known(candidate.key)) : null;
         rows.push({
             artifact,
             kind,
@@ -193,6 +211,7 @@ export function reportRows(preview: PreviewJson, journal: RecordedBuild[] = []):
             newKey: status === "removed" ? null : newKey,
             reasons,
             lastBuildSeconds: lastBuild(artifact, oldState?.outputs, journal),
+            ...(warmFrom ? { warmFrom } : {}),
         });
     }
     // A preview without --show-sames lists no unchanged artifact: its registry look-up still names it.
@@ -281,6 +300,11 @@ export function hasMiss(rows: ReportRow[]): boolean {
 const COLUMNS = ["artifact", "kind", "status", "action", "old key", "new key", "why", "last build"] as const;
 const NONE = "—";
 
+/** `build`, or `build (warm from <short key>)` for a build that would warm-start. */
+function actionText(r: ReportRow): string {
+    return r.action === "build" && r.warmFrom ? warmLabel(r.warmFrom) : r.action;
+}
+
 function seconds(v: number | null): string {
     return v === null ? NONE : `${v} s`;
 }
@@ -293,7 +317,7 @@ export function renderTable(rows: ReportRow[], opts: { stack?: string } = {}): s
             r.artifact,
             r.kind,
             r.status,
-            r.action,
+            actionText(r),
             (r.oldKey ?? NONE).slice(0, 12),
             (r.newKey ?? NONE).slice(0, 12),
             why.join("; ") || NONE,
@@ -331,7 +355,7 @@ export function renderMarkdown(rows: ReportRow[], opts: { stack?: string } = {})
                 mdEscape(r.artifact),
                 mdEscape(r.kind),
                 r.status,
-                r.action,
+                actionText(r),
                 mdCode(r.oldKey),
                 mdCode(r.newKey),
                 r.reasons.length ? r.reasons.map(mdEscape).join("<br>") : NONE,
@@ -371,11 +395,13 @@ export function parseMarkdown(text: string): ReportRow[] {
         const c = splitCells(line);
         if (c.length !== COLUMNS.length) throw new Error(`a report row has ${c.length} cells, not ${COLUMNS.length}: ${line}`);
         const key = (v: string) => (v === NONE ? null : v.replace(/^`|`$/g, ""));
+        const warm = /^build \(warm from ([0-9a-f]+)\)$/.exec(c[3]);
         rows.push({
             artifact: mdUnescape(c[0]),
             kind: mdUnescape(c[1]),
             status: c[2] as Status,
-            action: c[3] as Action,
+            action: (warm ? "build" : c[3]) as Action,
+            ...(warm ? { warmFrom: warm[1] } : {}),
             oldKey: key(c[4]),
             newKey: key(c[5]),
             reasons: c[6] === NONE ? [] : c[6].split("<br>").map(mdUnescape),

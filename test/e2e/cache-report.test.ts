@@ -11,6 +11,7 @@ import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
 import { RegistryClient } from "../../components/oci/registry";
 import { parseMarkdown, ReportRow, EXIT_ON_MISS } from "../../components/report/cacheReport";
 import { parseGithubFile } from "../../components/report/ciEnv";
+import { devRegistryServing } from "../support/registry";
 
 function npmRun(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
@@ -18,15 +19,6 @@ function npmRun(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number;
             resolve({ code: err ? ((err as any).code as number) ?? 1 : 0, stdout, stderr });
         });
     });
-}
-
-function registryServing(): boolean {
-    try {
-        execFileSync("bash", [path.join(PROJECT_ROOT, "scripts/registry.sh"), "status", "5000"], { stdio: "ignore" });
-        return true;
-    } catch {
-        return false;
-    }
 }
 
 const DEPS = "report-rust-deps";
@@ -44,7 +36,7 @@ describe("npm run cache-report and npm run ci-outputs (real engine, dev chain)",
 
     before(async () => {
         engineDir();
-        startedRegistry = !registryServing();
+        startedRegistry = !devRegistryServing();
         if (startedRegistry) execFileSync("bash", [path.join(PROJECT_ROOT, "scripts/registry.sh"), "start", "5000"], { stdio: "ignore" });
         work = tempDir("warmrun-report-");
         workspace = path.join(work, "rust-workspace");
@@ -119,10 +111,14 @@ describe("npm run cache-report and npm run ci-outputs (real engine, dev chain)",
         assert.equal(Object.keys(vars).length, 1 + 4 * 5);
     });
 
-    it("after Cargo.lock changes, names the deps image and its dependent as misses, with Cargo.lock, the previous build time, and Markdown that reads back", async () => {
+    it("after Cargo.lock changes, names the deps image and its dependent as misses, with the changed crate, the previous build time, and Markdown that reads back", async () => {
         const lock = path.join(workspace, "Cargo.lock");
         const before = fs.readFileSync(lock, "utf8");
-        const after = before.replace(/(name = "itoa"\nversion = )"1\.0\.19"/, '$1"1.0.18"');
+        // itoa 1.0.18 as `cargo update -p itoa --precise 1.0.18` locks it (its checksum from the registry's index).
+        const after = before.replace(
+            /(name = "itoa"\nversion = )"1\.0\.19"(\nsource = "[^"]+"\nchecksum = )"[0-9a-f]+"/,
+            '$1"1.0.18"$2"8f42a60cbdf9a97f5d2305f08a87dc4e09308d1276d28c869c684d7777685682"',
+        );
         assert.notEqual(after, before, "the example lock names itoa 1.0.19");
         fs.writeFileSync(lock, after);
 
@@ -138,7 +134,7 @@ describe("npm run cache-report and npm run ci-outputs (real engine, dev chain)",
         const byName = Object.fromEntries(rows.map((r) => [r.artifact, r]));
         assert.deepEqual([byName["debian-rootfs"].status, byName["rust-base"].status], ["hit", "hit"]);
         const deps = byName[DEPS];
-        assert.deepEqual([deps.status, deps.action, deps.reasons], ["miss", "build", ["Cargo.lock changed"]]);
+        assert.deepEqual([deps.status, deps.action, deps.reasons], ["miss", "build", ["itoa 1.0.19 -> 1.0.18"]]);
         assert.equal(deps.oldKey, out[DEPS].key.slice(0, 24));
         assert.notEqual(deps.newKey, deps.oldKey);
         assert.ok(out[DEPS].buildSeconds > 0);

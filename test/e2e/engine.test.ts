@@ -122,4 +122,45 @@ describe("pulumi up/preview/refresh/destroy of warmrun (real engine)", function 
         assert.match(r.stdout + r.stderr, /Cargo\.lock is missing: run `cargo generate-lockfile` and commit it/);
         assert.deepEqual(newEntries().filter((e) => e.action === "build" || e.action === "adopt"), [], "nothing built or adopted");
     });
+
+    it("a lock that disagrees with the manifests, and an unknown target triple, fail the preview once each, naming the file or key and the fix", async () => {
+        // Index entries of the locked crate are in the stack's cache directory: no network.
+        const cache = path.join(work, "cargo-cache");
+        fs.cpSync(path.join(__dirname, "..", "fixtures", "cargo-index"), path.join(cache, "cargo-index"), { recursive: true });
+        const ws = path.join(work, "inputs/mismatch");
+        writeTree(ws, {
+            "Cargo.toml": '[package]\nname = "mismatch"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nitoa = "2"\n',
+            "Cargo.lock":
+                'version = 4\n\n[[package]]\nname = "itoa"\nversion = "1.0.19"\nsource = "registry+https://github.com/rust-lang/crates.io-index"\n' +
+                'checksum = "3bd1574e617a9a6c1f8f8181bd7e841e1f20e4277607ef28945765188d6284d4"\n\n[[package]]\nname = "mismatch"\nversion = "0.1.0"\ndependencies = [\n "itoa",\n]\n',
+            "src/main.rs": "fn main() {}\n",
+        });
+        const cases = [
+            {
+                stack: "mismatch",
+                deps: { kind: "CargoDepsImage", workspace: ws },
+                message: `${ws}/Cargo.lock has no locked package satisfying mismatch's dependency itoa 2 (${ws}/Cargo.toml); run \`cargo update -p itoa\` (or \`cargo generate-lockfile\`) and commit Cargo.lock`,
+            },
+            {
+                stack: "triple",
+                deps: { kind: "CargoDepsImage", workspace: ws, targetTriple: "x86_64-linux-gnu" },
+                message: 'warmrun:artifacts.deps.targetTriple: unknown target triple "x86_64-linux-gnu"; set it to one of ',
+            },
+        ];
+        for (const c of cases) {
+            const cfg = path.join(work, `Pulumi.${c.stack}.yaml`);
+            fs.writeFileSync(cfg, YAML.stringify({ config: { "warmrun:registry": `${registry.host}/e2e`, "warmrun:cacheDir": cache, "warmrun:artifacts": { deps: c.deps } } }));
+            const other = new EngineSession(work, c.stack, cfg, { WARMRUN_JOURNAL: journal });
+            await other.init();
+            const r = await other.run(["preview"], { allowFailure: true });
+            const out = r.stdout + r.stderr;
+            assert.notEqual(r.code, 0, c.stack);
+            // The engine shows a diagnostic in its progress and again under "Diagnostics:": there, one error, this one.
+            const diagnostics = out.slice(out.indexOf("Diagnostics:"));
+            assert.equal(diagnostics.split(c.message).length - 1, 1, `${c.stack}: the message once:\n${out}`);
+            assert.equal(diagnostics.split("error:").length - 1, 1, `${c.stack}: one error:\n${out}`);
+            assert.doesNotMatch(out, /at Object\.<anonymous>|\.ts:\d+:\d+|    at /, `${c.stack}: no stack trace`);
+        }
+        assert.deepEqual(newEntries().filter((e) => e.action === "build" || e.action === "adopt"), [], "nothing built or adopted");
+    });
 });

@@ -103,3 +103,13 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
             }),
     };
 }
+
+/** Whether the dev registry (scripts/registry.sh, 127.0.0.1:<port>) is serving already. */
+export function devRegistryServing(port = 5000): boolean {
+    try {
+        execFileSync("bash", [path.join(__dirname, "../../scripts/registry.sh"), "status", String(port)], { stdio: "ignore" });
+        return true;
+    } catch {
+        return false;
+    }
+}

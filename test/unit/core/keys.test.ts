@@ -79,6 +79,15 @@ describe("content keys", () => {
         assert.match(shortKey(k), /^[0-9a-f]{24}$/);
     });
 
+    it("named entries enter the key and the summary as they are; a material without them keeps its key", () => {
+        const plain: KeyMaterial = { kind: "K", recipeVersion: 1, files: [], params: { a: 1 }, upstream: {} };
+        const withEntries: KeyMaterial = { ...plain, entries: { "unit:serde": "1.0.200 [std] x" } };
+        assert.equal(computeKey({ ...plain, entries: undefined }), computeKey(plain));
+        assert.notEqual(computeKey(withEntries), computeKey(plain));
+        assert.notEqual(computeKey({ ...plain, entries: { "unit:serde": "1.0.201 [std] x" } }), computeKey(withEntries));
+        assert.deepEqual(inputSummary(withEntries), { "param:a": "1", "unit:serde": "1.0.200 [std] x" });
+    });
+
     it("input summaries diff into the names of what changed", () => {
         const base: KeyMaterial = {
             kind: "k",

@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import { diffArtifact, ArtifactInputs, ArtifactOutputs } from "../../../components/core/lifecycle";
 import { unchangedArtifactDiff } from "../../../components/core/provider";
+import { cargoDepsImage } from "../../../components/kinds/cargoDepsImage/fields";
 
 const inputs: ArtifactInputs = {
     name: "deps",
@@ -26,6 +27,14 @@ describe("artifact diff", () => {
         assert.equal(d.changes, true);
         assert.deepEqual(d.replaces, ["key", "tag", 'inputs["file:Cargo.lock"]', 'inputs["file:new.rs"]']);
         assert.equal(d.reason, "changed file:Cargo.lock; added file:new.rs");
+    });
+
+    it("says the kind's own input entries in the kind's words (a deps image's units)", () => {
+        const deps = { ...inputs, kind: "CargoDepsImage", inputs: { "unit:tokio": "1.40.0 [rt] 0123456789abcdef", "unit:serde": "1.0.200 [std] 0123456789abcdef", "upstream:base": "b" } };
+        const news = { ...deps, key: "c".repeat(64), tag: "c".repeat(24), inputs: { ...deps.inputs, "unit:tokio": "1.41.0 [rt] fedcba9876543210", "unit:serde": "1.0.200 [derive,std] 0123456789abcdef", "upstream:base": "c" } };
+        const d = diffArtifact({ ...olds, ...deps }, news, cargoDepsImage.inputs);
+        assert.equal(d.reason, "serde +derive; tokio 1.40.0 -> 1.41.0; changed upstream:base");
+        assert.deepEqual(d.replaces, ["key", "tag", 'inputs["unit:serde"]', 'inputs["unit:tokio"]', 'inputs["upstream:base"]']);
     });
 
     it("replaces when the artifact moves to another registry", () => {

@@ -125,6 +125,24 @@ describe("cache report", () => {
         );
     });
 
+    it("names a deps image's changed units, toolchain and rustflags, not its files", () => {
+        const olds = { "unit:tokio": "1.40.0 [rt] 0123456789abcdef", "unit:serde": "1.0.200 [std] 0123456789abcdef", "rustflags:x86_64-unknown-linux-gnu": "[]", "file:@containerfile": "d", "upstream:base": key("b") };
+        const news = { ...olds, "unit:tokio": "1.41.0 [rt] fedcba9876543210", "unit:serde": "1.0.200 [derive,std] 0123456789abcdef", "unit:regex": "1.11.1 [default,std] 0123456789abcdef", "rustflags:x86_64-unknown-linux-gnu": '["-Ctarget-cpu=native"]' };
+        const preview: PreviewJson = {
+            steps: [
+                {
+                    op: "replace",
+                    urn: urnOf("CargoDepsImage", "deps"),
+                    oldState: state("deps", "CargoDepsImage", key("1"), olds),
+                    newState: state("deps", "CargoDepsImage", key("2"), news),
+                    replaceReasons: ["key", "tag"],
+                },
+            ],
+            diagnostics: [registryLine("deps", key("2"), false)],
+        };
+        assert.deepEqual(reportRows(preview)[0].reasons, ["regex added", "serde +derive", "tokio 1.40.0 -> 1.41.0", "rustflags for x86_64-unknown-linux-gnu"]);
+    });
+
     it("Markdown parses back to the same rows, even with pipes, backslashes and HTML in names", () => {
         const rows = reportRows(chainPreview(), JOURNAL);
         const odd: ReportRow = { artifact: "odd", kind: "FileBundle", status: "miss", action: "build", oldKey: "a".repeat(24), newKey: "b".repeat(24), reasons: ["a|b.txt changed", "back\\slash\\|x added", "<br> & &amp;lt; removed", "param p: {\"a\":1} -> {\"a\":2}"], lastBuildSeconds: 0.1 };
@@ -174,6 +192,25 @@ describe("cache report", () => {
         const rows = reportRows(preview, [{ artifact: "docs", action: "build", buildSeconds: 1.5 }]);
         assert.deepEqual(rows.map((r) => [r.artifact, r.kind, r.status, r.lastBuildSeconds]), [["base", "FileBundle", "miss", 0.1], ["app", "FileBundle", "miss", 0], ["docs", "FileBundle", "hit", 1.5]]);
         assert.match(rows[2].newKey!, /^[0-9a-f]{24}$/);
+    });
+
+    it("a build that would warm-start says from which key: build (warm from <short key>), in every format", () => {
+        const preview = chainPreview();
+        const deps = preview.steps!.find((st) => st.urn === urnOf("CargoDepsImage", "deps"))!;
+        // A deps image with warmrun's own Dockerfile and warm starts on (the default).
+        (deps.newState!.inputs as any).build = { cook: { warmStart: true, maxDepth: 5 } };
+        const rows = reportRows(preview, JOURNAL);
+        const row = rows.find((r) => r.artifact === "deps")!;
+        assert.deepEqual([row.action, row.warmFrom], ["build", key("1").slice(0, 24)]);
+        assert.equal(rows.find((r) => r.artifact === "app")!.warmFrom, undefined, "a bundle never warm-starts");
+        assert.match(renderTable(rows), new RegExp(`\\ndeps\\s+CargoDepsImage\\s+miss\\s+build \\(warm from ${key("1").slice(0, 24)}\\)\\s+111111111111`));
+        const md = renderMarkdown(rows);
+        assert.match(md, /\| miss \| build \(warm from 1{24}\) \|/);
+        assert.deepEqual(parseMarkdown(md), rows);
+        assert.equal(JSON.parse(renderJson(rows)).rows.find((r: ReportRow) => r.artifact === "deps").warmFrom, key("1").slice(0, 24));
+        assert.equal(totals(rows).builds, 2, "still a build in the totals");
+        (deps.newState!.inputs as any).build = { cook: { warmStart: false, maxDepth: 5 } };
+        assert.equal(reportRows(preview, JOURNAL).find((r) => r.artifact === "deps")!.warmFrom, undefined, "warmStart: false");
     });
 });
 

@@ -7,6 +7,7 @@ import { plan } from "../../../../components/kinds/cargoDepsImage/plan";
 import { StatCache } from "../../../../components/core/fileset";
 import { ImageName } from "../../../../components/oci/reference";
 import { tempDir, removeTempDirs } from "../../../support/tmp";
+import { exampleIndexCache } from "../../../support/cargoWorld";
 
 const D1 = `sha256:${"1a2b".repeat(16)}`;
 const WORKSPACE = path.join(__dirname, "..", "..", "..", "..", "examples", "rust-workspace");
@@ -20,7 +21,7 @@ describe("CargoDepsImage plan: external images", () => {
         fs.writeFileSync(dockerfile, "FROM rust:1.85 AS chef\nRUN cargo install cargo-chef\n");
         const asked: string[] = [];
         const resolveImage = async (n: ImageName) => (asked.push(`${n.host}/${n.repository}:${n.tag}`), D1);
-        const own = await plan({ workspace: WORKSPACE, dockerfile }, { name: "deps", projectRoot: dir, upstream: {}, statCache: new StatCache(), resolveImage });
+        const own = await plan({ workspace: WORKSPACE, dockerfile }, { name: "deps", where: "warmrun:artifacts.deps", projectRoot: dir, upstream: {}, statCache: new StatCache(), cacheDir: exampleIndexCache(), resolveImage });
         assert.deepEqual(own.material.images, { "FROM rust:1.85": D1 });
         assert.equal(own.build.containerfileText, `FROM docker.io/library/rust@${D1} AS chef\nRUN cargo install cargo-chef\n`);
         assert.deepEqual(own.base, { name: `docker.io/library/rust@${D1}`, digest: D1 });
@@ -29,7 +30,15 @@ describe("CargoDepsImage plan: external images", () => {
     });
 
     it("the default Dockerfile adds nothing to the key and asks no registry; its base is the upstream", async () => {
-        const dflt = await plan({ workspace: WORKSPACE }, { name: "deps", projectRoot: WORKSPACE, upstream: { base: "b".repeat(64) }, statCache: new StatCache(), resolveImage: async () => assert.fail("nothing to resolve") });
+        const dflt = await plan({ workspace: WORKSPACE }, {
+            name: "deps",
+            where: "warmrun:artifacts.deps",
+            projectRoot: WORKSPACE,
+            upstream: { base: "b".repeat(64) },
+            statCache: new StatCache(),
+            cacheDir: exampleIndexCache(),
+            resolveImage: async () => assert.fail("nothing to resolve"),
+        });
         assert.equal("images" in dflt.material, false);
         assert.equal(dflt.base, undefined, "its one upstream");
     });
