@@ -1,6 +1,7 @@
 // Before `npm run up`: an earlier up of the stack that was interrupted (the CI job killed) leaves
-// a stale lock (local file backend) and pending creates. This names them and the exact commands
-// to recover, or with --recover runs them (components/report/recovery.ts decides).
+// a stale lock (local file backend), pending creates and the build leases it held on their keys.
+// This names them and the exact commands to recover, or with --recover runs them and removes those
+// leases (components/report/recovery.ts decides).
 //
 //   ts-node scripts/recover.ts --stack NAME [--recover] [-- <the up's own arguments>]
 //
@@ -10,7 +11,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { fileURLToPath } from "url";
-import { diagnose, heldMessage, needsRecovery, recoveryCommands, recoveryMessage, StackLock } from "../components/report/recovery";
+import { deadLocalHolder, diagnose, Diagnosis, heldMessage, needsRecovery, recoveryCommands, recoveryMessage, StackLock, StaleLease } from "../components/report/recovery";
+import { isLive, readLease, removeLease, StoredLease } from "../components/core/lease";
+import { RegistryClient } from "../components/oci/registry";
 import { parseOptions, pulumi, UsageError } from "./pulumiCli";
 
 const USAGE = "usage: ts-node scripts/recover.ts --stack NAME [--recover] [-- <pulumi up arguments>]";
@@ -54,6 +57,20 @@ function alive(pid: number): boolean {
     }
 }
 
+/** The live leases a process of this machine that is gone holds on the pending creates' keys. */
+async function staleLeases(d: Diagnosis): Promise<(StaleLease & { client: RegistryClient; stored: StoredLease })[]> {
+    const found: (StaleLease & { client: RegistryClient; stored: StoredLease })[] = [];
+    for (const place of d.pendingPlaces) {
+        const client = new RegistryClient({ host: place.host, insecure: place.insecure });
+        // A registry that cannot be asked now: the lease, if any, expires by itself.
+        const lease = await readLease(client, place.repository, place.tag).catch(() => undefined);
+        if (lease && isLive(lease, new Date()) && deadLocalHolder(lease.holder, os.hostname(), alive)) {
+            found.push({ place, holder: lease.holder, expires: lease.expires.toISOString(), client, stored: lease });
+        }
+    }
+    return found;
+}
+
 /** The up's --config-file, which refresh needs too. */
 function configArgs(upArgs: string[]): string[] {
     for (let i = 0; i < upArgs.length; i++) {
@@ -77,11 +94,18 @@ async function main(argv: string[]): Promise<number> {
     }
     if (!needsRecovery(d)) return 0;
     const extra = configArgs(o.rest);
+    const leases = await staleLeases(d);
     if (!o.flags.has("recover")) {
-        process.stderr.write(`warmrun: ${recoveryMessage(stack, d, extra)}\n`);
+        process.stderr.write(`warmrun: ${recoveryMessage(stack, d, extra, leases)}\n`);
         return 5;
     }
     process.stderr.write(`warmrun: recovering stack ${stack} from an interrupted up (${[d.stale.length ? "stale lock" : "", d.pendingCreates.length ? `pending creates: ${d.pendingCreates.join(", ")}` : ""].filter(Boolean).join("; ")})\n`);
+    for (const l of leases) {
+        await removeLease(l.client, l.place.repository, l.place.tag, l.stored).then(
+            () => process.stderr.write(`warmrun: removed the dead run's lease on ${l.place.host}/${l.place.repository}:${l.place.tag} (${l.holder})\n`),
+            (e) => process.stderr.write(`warmrun: could not remove the lease on ${l.place.repository}:${l.place.tag} (${e?.message ?? e}); it expires at ${l.expires}\n`),
+        );
+    }
     for (const cmd of recoveryCommands(stack, d, extra)) {
         process.stderr.write(`warmrun: pulumi ${cmd.join(" ")}\n`);
         const r = await pulumi([...cmd, "--non-interactive"]);

@@ -1,5 +1,6 @@
-// After an interrupted `up` (the CI job killed): the stack's lock left by the dead run and the
-// creates the engine never finished. Pure: scripts/recover.ts reads the backend and runs the commands.
+// After an interrupted `up` (the CI job killed): the stack's lock left by the dead run, the
+// creates the engine never finished, and the build leases the dead run still holds on their keys.
+// Pure: scripts/recover.ts reads the backend and the registry, and runs the commands.
 
 /** A lock file of the local file backend (the engine writes pid, user, host and time). */
 export interface StackLock {
@@ -17,12 +18,39 @@ export interface Diagnosis {
     held: (StackLock & { why: string })[];
     /** Artifacts whose create the interrupted run began and never recorded. */
     pendingCreates: string[];
+    /** Where those creates publish (from their inputs in the state), to look for the dead run's leases. */
+    pendingPlaces: PendingPlace[];
     /** Other pending operations (update, delete). */
     pendingOther: string[];
 }
 
+/** Where a pending create publishes: its key's tag, under which the dead run may hold a lease. */
+export interface PendingPlace {
+    artifact: string;
+    host: string;
+    insecure: boolean;
+    repository: string;
+    tag: string;
+}
+
+/** A build lease the dead run holds on the key of a pending create (core/lease.ts). */
+export interface StaleLease {
+    place: PendingPlace;
+    holder: string;
+    expires: string;
+}
+
+/**
+ * Whether a lease holder (core/lease.ts holderName: `<host> pid <pid> run <id>`) is a process of
+ * this machine that no longer runs: its lease makes the next up wait for nothing.
+ */
+export function deadLocalHolder(holder: string, thisHost: string, alive: (pid: number) => boolean): boolean {
+    const m = /^(\S+) pid (\d+)(?: |$)/.exec(holder);
+    return m !== null && m[1] === thisHost && !alive(Number(m[2]));
+}
+
 export function diagnose(locks: StackLock[], exported: any, thisHost: string, alive: (pid: number) => boolean): Diagnosis {
-    const d: Diagnosis = { stale: [], held: [], pendingCreates: [], pendingOther: [] };
+    const d: Diagnosis = { stale: [], held: [], pendingCreates: [], pendingPlaces: [], pendingOther: [] };
     for (const l of locks) {
         if (l.hostname !== thisHost) d.held.push({ ...l, why: `held by ${l.username}@${l.hostname} (pid ${l.pid}) since ${l.timestamp}, another machine` });
         else if (alive(l.pid)) d.held.push({ ...l, why: `held by pid ${l.pid} on this machine since ${l.timestamp}, which is still running` });
@@ -31,7 +59,14 @@ export function diagnose(locks: StackLock[], exported: any, thisHost: string, al
     for (const op of exported?.deployment?.pending_operations ?? []) {
         const urn: string = op?.resource?.urn ?? "";
         const name = urn.split("::").pop() || urn;
-        if (op?.type === "creating") d.pendingCreates.push(name);
+        if (op?.type === "creating") {
+            d.pendingCreates.push(name);
+            // A registry block kept secret (it carries a password) is not readable here: no lease look-up for it.
+            const i = op?.resource?.inputs ?? {};
+            if (typeof i.registry?.host === "string" && typeof i.repository === "string" && typeof i.tag === "string") {
+                d.pendingPlaces.push({ artifact: name, host: i.registry.host, insecure: i.registry.insecure === true, repository: i.repository, tag: i.tag });
+            }
+        }
         else d.pendingOther.push(`${op?.type ?? "?"} ${name}`);
     }
     return d;
@@ -54,11 +89,14 @@ export function recoveryCommands(stack: string, d: Diagnosis, configArgs: string
 const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
 
 /** What the user reads: what happened, and the exact commands (or `npm run up -- --recover`). */
-export function recoveryMessage(stack: string, d: Diagnosis, configArgs: string[] = []): string {
+export function recoveryMessage(stack: string, d: Diagnosis, configArgs: string[] = [], leases: StaleLease[] = []): string {
     const lines = [`the last \`pulumi up\` of stack ${stack} was interrupted:`];
     for (const l of d.stale) lines.push(`  - its lock ${l.file} (pid ${l.pid}, ${l.timestamp}) is stale: no such process runs on this machine`);
     if (d.pendingCreates.length) {
         lines.push(`  - ${d.pendingCreates.length} create${d.pendingCreates.length === 1 ? "" : "s"} never finished: ${d.pendingCreates.join(", ")} (a tag is pushed last, so the registry holds each whole or not at all; the next up adopts or builds it)`);
+    }
+    for (const l of leases) {
+        lines.push(`  - the dead run's lease on ${l.place.host}/${l.place.repository}:${l.place.tag} (${l.holder}) holds until ${l.expires}: an up waits for it until then; \`npm run up -- --recover\` removes it`);
     }
     for (const p of d.pendingOther) lines.push(`  - pending operation: ${p}`);
     lines.push("recover with:");

@@ -64,9 +64,12 @@ describe("npm run up after an interrupted up (real engine, killed mid-create)", 
         const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", "interrupted", "--cwd", PROJECT_ROOT, "--non-interactive", "--config-file", configFile], { env: session.env, detached: true, stdio: "ignore" });
         const started = Date.now();
         let pending = false;
+        const client = new RegistryClient({ host: registry.host, insecure: true });
+        const leased = async () => (await Promise.all(["docs", "big"].map((n) => client.listTags(`recover/${n}`)))).flat().some((t) => t.startsWith("lease-"));
         while (Date.now() - started < 240_000 && child.exitCode === null) {
             const text = fs.existsSync(checkpoint) ? fs.readFileSync(checkpoint, "utf8") : "";
-            if (/"pending_operations"[\s\S]*"creating"/.test(text)) {
+            // Killed once a create is under way and has taken its build lease.
+            if (/"pending_operations"[\s\S]*"creating"/.test(text) && (await leased())) {
                 pending = true;
                 break;
             }
@@ -96,12 +99,15 @@ describe("npm run up after an interrupted up (real engine, killed mid-create)", 
         assert.match(r.stderr, new RegExp(`creates? never finished: (${pendingNames.join("|")})(, (${pendingNames.join("|")}))* \\(a tag is pushed last`));
         assert.match(r.stderr, /\n  pulumi cancel --stack interrupted --yes\n  pulumi refresh --stack interrupted --clear-pending-creates --yes --skip-preview --config-file \S+\n/);
         assert.match(r.stderr, /npm run up -- --recover/);
+        assert.match(r.stderr, /the dead run's lease on 127\.0\.0\.1:\d+\/recover\/(docs|big):\w+ \(\S+ pid \d+ run \S+\) holds until \S+: an up waits for it until then; `npm run up -- --recover` removes it/);
     });
 
     it("npm run up -- --recover recovers and completes the up; the next up changes nothing", async () => {
         const r = await upSh(["--recover", "--config-file", configFile], env);
         assert.equal(r.code, 0, r.stdout + r.stderr);
         assert.match(r.stderr, /recovering stack interrupted from an interrupted up \(stale lock; pending creates: /);
+        assert.match(r.stderr, /removed the dead run's lease on 127\.0\.0\.1:\d+\/recover\/(docs|big):\w+/);
+        assert.doesNotMatch(r.stdout + r.stderr, /waiting for \S+ pid \d+/, "the up did not wait for the dead run's lease");
         const out = (await session.outputs()).outputs;
         const client = new RegistryClient({ host: registry.host, insecure: true });
         for (const name of ["docs", "big"]) assert.equal(await client.resolveTag(`recover/${name}`, out[name].ref.split(":").pop()), out[name].digest, `${name} published`);

@@ -1,6 +1,6 @@
 // After an interrupted up: which locks are stale, which creates are pending, which commands recover.
 import { strict as assert } from "assert";
-import { diagnose, heldMessage, needsRecovery, recoveryCommands, recoveryMessage } from "../../../components/report/recovery";
+import { deadLocalHolder, diagnose, heldMessage, needsRecovery, recoveryCommands, recoveryMessage } from "../../../components/report/recovery";
 
 const lock = (pid: number, hostname = "ci-runner-7") => ({ file: `/state/.pulumi/locks/organization/warmrun/ci/${pid}.json`, pid, username: "runner", hostname, timestamp: "2026-12-01T10:00:00Z" });
 const exported = {
@@ -30,6 +30,31 @@ describe("recovery after an interrupted up", () => {
         assert.match(text, /2 creates never finished: rust-deps, notes/);
         assert.match(text, /\n  pulumi cancel --stack ci --yes\n  pulumi refresh --stack ci --clear-pending-creates --yes --skip-preview\n/);
         assert.match(text, /npm run up -- --recover/);
+    });
+
+    it("the pending creates' places come from their inputs; the dead run's leases on them are named with what --recover does", () => {
+        const withInputs = {
+            deployment: {
+                pending_operations: [
+                    { resource: { urn: "urn:pulumi:ci::warmrun::x$pulumi-nodejs:dynamic/warmrun:FileBundle::notes", inputs: { registry: { host: "127.0.0.1:5000", insecure: true }, repository: "warmrun/notes", tag: "abc" } }, type: "creating" },
+                    // A registry block with a password is a secret in the state: not readable here.
+                    { resource: { urn: "urn:pulumi:ci::warmrun::x$pulumi-nodejs:dynamic/warmrun:FileBundle::private", inputs: { registry: { ciphertext: "v1:..." }, repository: "warmrun/private", tag: "def" } }, type: "creating" },
+                ],
+            },
+        };
+        const d = diagnose([lock(4242)], withInputs, "ci-runner-7", () => false);
+        assert.deepEqual(d.pendingPlaces, [{ artifact: "notes", host: "127.0.0.1:5000", insecure: true, repository: "warmrun/notes", tag: "abc" }]);
+        const text = recoveryMessage("ci", d, [], [{ place: d.pendingPlaces[0], holder: "ci-runner-7 pid 4300 run r1", expires: "2026-12-01T10:05:00.000Z" }]);
+        assert.match(text, /the dead run's lease on 127\.0\.0\.1:5000\/warmrun\/notes:abc \(ci-runner-7 pid 4300 run r1\) holds until 2026-12-01T10:05:00\.000Z: an up waits for it until then; `npm run up -- --recover` removes it/);
+    });
+
+    it("a lease holder is dead only when it is a process of this machine that no longer runs", () => {
+        const alive = (pid: number) => pid === 7;
+        assert.equal(deadLocalHolder("ci-runner-7 pid 4300 run r1", "ci-runner-7", alive), true);
+        assert.equal(deadLocalHolder("ci-runner-7 pid 7 run r1", "ci-runner-7", alive), false, "still running");
+        assert.equal(deadLocalHolder("ci-runner-8 pid 4300 run r1", "ci-runner-7", alive), false, "another machine's");
+        assert.equal(deadLocalHolder("ci-runner-7 pid 4300", "ci-runner-7", alive), true);
+        assert.equal(deadLocalHolder("someone else", "ci-runner-7", alive), false);
     });
 
     it("a live run's lock, or another machine's, is held: never stale", () => {
