@@ -33,6 +33,8 @@ export interface ArtifactArgs {
     path?: pulumi.Input<string>;
     /** warmrun:leaseSeconds, for the provider's create (core/lease.ts). */
     leaseSeconds?: number;
+    /** The registry's answer for the tag at planning (core/preview.ts): false heals a vanished tag. */
+    tagInRegistry?: boolean;
     /** Further properties to keep encrypted in state (e.g. a build block carrying secrets). */
     secretOutputs?: string[];
 }

@@ -1,6 +1,7 @@
 // An append-only record of what each run did to each artifact (build, adopt, gone), one JSON line each.
 import * as fs from "fs";
 import * as path from "path";
+import { shortKey } from "./keys";
 
 export interface JournalEntry {
     artifact: string;
@@ -10,8 +11,25 @@ export interface JournalEntry {
     digest?: string;
     buildSeconds?: number;
     downloads?: DownloadSummary;
+    /** A warm-started build (CargoDepsImage): the parent it started from. */
+    warmFrom?: WarmFrom;
+    /** Units cargo compiled in the build (CargoDepsImage). */
+    compiledUnits?: number;
     /** The lease holder this run waited for before it adopted (or, its lease expired, built). */
     waitedFor?: string;
+}
+
+export interface WarmFrom {
+    /** Manifest digest and key of the parent image. */
+    digest: string;
+    key: string;
+    /** Warm starts in the chain, this one included. */
+    depth: number;
+}
+
+/** `build (warm from <short key>)`: how the log, the journal's readers and the cache report say a warm build. */
+export function warmLabel(parentKey: string): string {
+    return `build (warm from ${shortKey(parentKey)})`;
 }
 
 export interface DownloadSummary {

@@ -3,7 +3,7 @@
 // the dynamic provider calls; they take their builders and registry client as arguments.
 import { RegistryClient, RegistryConnection } from "../oci/registry";
 import { WarmrunError } from "./errors";
-import { appendJournal, DownloadSummary, NO_DOWNLOADS } from "./journal";
+import { appendJournal, DownloadSummary, NO_DOWNLOADS, WarmFrom, warmLabel } from "./journal";
 import { diffInputs, describeInputChanges, EntryDescriber } from "./keys";
 import { KEY_ANNOTATION } from "../oci/annotations";
 import { formatReference, pinnedReference } from "../oci/reference";
@@ -34,6 +34,11 @@ export interface ArtifactInputs {
     path?: string;
     /** warmrun:leaseSeconds: lifetime of the lease taken before a build (0: none; never part of the key or the diff). */
     leaseSeconds?: number;
+    /**
+     * Whether the registry held the tag when the program asked (its preview look-up). False for an
+     * artifact the state already has: the tag vanished, and a plain `up` builds or adopts it again.
+     */
+    tagInRegistry?: boolean;
 }
 
 export interface ArtifactOutputs extends ArtifactInputs {
@@ -60,6 +65,10 @@ export interface BuildResult {
     digest: string;
     downloads: DownloadSummary;
     details?: Record<string, unknown>;
+    /** The earlier image a warm start built on (CargoDepsImage), and the chain's depth after it. */
+    warmFrom?: WarmFrom;
+    /** Units cargo compiled, counted from its output (CargoDepsImage). */
+    compiledUnits?: number;
     /** What the built tree holds (Debian packages, crates): the lifecycle attaches the SBOM made of it (sbom/attach.ts). */
     sbom?: SbomParts;
 }
@@ -119,6 +128,8 @@ function outputsOf(inputs: ArtifactInputs, digest: string, cacheHit: boolean, bu
         buildSeconds,
         downloads,
         ...(inputs.runId !== undefined ? { createdInRun: inputs.runId } : {}),
+        // Built or adopted: the tag is there now.
+        ...(inputs.tagInRegistry !== undefined ? { tagInRegistry: true } : {}),
     };
 }
 
@@ -159,7 +170,7 @@ export async function createArtifact(inputs: ArtifactInputs, deps: LifecycleDeps
         await pushAliases(client, inputs, existing);
         const adopter = deps.kinds(inputs.kind)?.adopt;
         const adopted = adopter ? await adopter({ inputs, client, log }, existing) : { downloads: NO_DOWNLOADS };
-        // A Docker build (through @pulumi/docker) pushed this very digest during this run.
+        // A Docker build (through @pulumi/docker-build) pushed this very digest during this run.
         const builtThisRun = inputs.build?.pushedDigest !== undefined && String(inputs.build.pushedDigest).endsWith(existing);
         if (deps.journal !== false) {
             appendJournal({ artifact: inputs.name, kind: inputs.kind, key: inputs.key, action: builtThisRun ? "build" : "adopt", digest: existing, downloads: adopted.downloads, ...waited });
@@ -179,9 +190,14 @@ export async function createArtifact(inputs: ArtifactInputs, deps: LifecycleDeps
     const seconds = Math.round((Date.now() - started) / 100) / 10;
     await pushAliases(client, inputs, result.digest);
     if (deps.journal !== false) {
-        appendJournal({ artifact: inputs.name, kind: inputs.kind, key: inputs.key, action: "build", digest: result.digest, buildSeconds: seconds, downloads: result.downloads, ...waited });
+        appendJournal({
+            artifact: inputs.name, kind: inputs.kind, key: inputs.key, action: "build", digest: result.digest, buildSeconds: seconds, downloads: result.downloads, ...waited,
+            ...(result.warmFrom ? { warmFrom: result.warmFrom } : {}),
+            ...(result.compiledUnits !== undefined ? { compiledUnits: result.compiledUnits } : {}),
+        });
     }
-    log(`${inputs.name}: built and pushed ${refOf(inputs)}@${result.digest} in ${seconds} s; downloaded ${result.downloads.count} items, ${result.downloads.bytes} bytes`);
+    const how = result.warmFrom ? ` (${warmLabel(result.warmFrom.key)}, chain depth ${result.warmFrom.depth})` : "";
+    log(`${inputs.name}: built and pushed ${refOf(inputs)}@${result.digest} in ${seconds} s${how}; downloaded ${result.downloads.count} items, ${result.downloads.bytes} bytes`);
     return outputsOf(inputs, result.digest, false, seconds, result.downloads, result.details && { ...result.details, buildSeconds: seconds });
 }
 
@@ -216,8 +232,12 @@ export interface ArtifactDiff {
     reason: string;
 }
 
+/** Why an unchanged artifact is replaced when the registry lost its tag. */
+export const TAG_GONE_REASON = "tag gone from the registry";
+
 /**
- * Replace only when the key (or where it is published) changes; alias tags alone are an update.
+ * Replace when the key (or where it is published) changes, or when the registry no longer has the
+ * tag (deleted, garbage-collected); alias tags alone are an update.
  * `describer`: the kind's words for its own input entries (KindDefinition.inputs).
  */
 export function diffArtifact(olds: ArtifactOutputs, news: ArtifactInputs, describer?: EntryDescriber): ArtifactDiff {
@@ -233,6 +253,7 @@ export function diffArtifact(olds: ArtifactOutputs, news: ArtifactInputs, descri
         for (const name of [...changes.changed, ...changes.added, ...changes.removed]) replaces.push(`inputs[${JSON.stringify(name)}]`);
         return { changes: true, replaces, reason: describeInputChanges(changes, olds.inputs ?? {}, news.inputs, describer) };
     }
+    if (news.tagInRegistry === false) return { changes: true, replaces: ["tagInRegistry"], reason: TAG_GONE_REASON };
     const aliasesChanged = JSON.stringify(olds.aliasTags ?? []) !== JSON.stringify(news.aliasTags);
     return { changes: aliasesChanged, replaces: [], reason: aliasesChanged ? "alias tags changed" : "no input changed" };
 }

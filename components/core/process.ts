@@ -14,7 +14,7 @@ export function runTool(
     what: string,
     command: string,
     args: string[],
-    opts: { cwd?: string; env?: NodeJS.ProcessEnv; stream?: (chunk: string) => void; secrets?: string[] } = {},
+    opts: { cwd?: string; env?: NodeJS.ProcessEnv; stream?: (chunk: string) => void; secrets?: string[]; stdout?: (chunk: Buffer) => void } = {},
 ): Promise<RunResult> {
     return new Promise((resolve, reject) => {
         const child = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
@@ -27,7 +27,9 @@ export function runTool(
             output += text;
             (opts.stream ?? ((t: string) => process.stderr.write(t)))(text);
         };
-        child.stdout.on("data", take("out"));
+        // A tool whose stdout is data (cargo's JSON messages) hands it to opts.stdout, not to the log.
+        const data = opts.stdout;
+        child.stdout.on("data", data ? (d: Buffer) => { counter.write(d, "out"); data(d); } : take("out"));
         child.stderr.on("data", take("err"));
         child.on("error", (e: NodeJS.ErrnoException) =>
             reject(new WarmrunError(e.code === "ENOENT" ? `${what}: ${command} is not installed: run \`npm run setup\`` : `${what}: ${e.message}`)),

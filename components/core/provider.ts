@@ -24,7 +24,8 @@ export function unchangedArtifactDiff(olds: any, news: any): { changes: boolean;
         olds.repository === news.repository &&
         olds.tag === news.tag &&
         (olds.registry && olds.registry.host) === (news.registry && news.registry.host);
-    if (!samePlace) return undefined;
+    // A tag gone from the registry is a replacement: the implementation names it.
+    if (!samePlace || news.tagInRegistry === false) return undefined;
     const aliasesChanged = JSON.stringify(olds.aliasTags || []) !== JSON.stringify(news.aliasTags || []);
     return { changes: aliasesChanged, replaces: [], deleteBeforeReplace: false };
 }

@@ -1,8 +1,9 @@
 // What the dynamic provider runs: the lifecycle functions, with each kind's build module taken from
 // the list of kinds and loaded when an artifact of that kind first needs it.
-import { ArtifactInputs, ArtifactOutputs, createArtifact, diffArtifact, KindBuildModule, LifecycleDeps, readArtifact, updateArtifact, refOf } from "./lifecycle";
+import { ArtifactInputs, ArtifactOutputs, createArtifact, diffArtifact, KindBuildModule, LifecycleDeps, readArtifact, updateArtifact, refOf, TAG_GONE_REASON } from "./lifecycle";
 import { appendJournal } from "./journal";
 import { kindNamed } from "../kinds";
+import { candidateSlot, WarmCandidate, warmCandidateOf } from "../images/warmStart";
 import { exitWhenOrphaned, isDynamicProvider } from "./orphan";
 
 // Loaded by the provider process when it first has work: from then on it leaves when its engine is gone.
@@ -23,9 +24,21 @@ function providerChanged(olds: any, news: any): boolean {
     return olds.__provider !== undefined && news.__provider !== undefined && olds.__provider !== news.__provider;
 }
 
+/**
+ * Warm-start candidates (CargoDepsImage), from the diff of a replaced artifact to the create that
+ * follows in the same deployment (and so in this provider process): the diff sees the state's
+ * outputs, the create only the new inputs. A create that finds none starts from the latest alias or
+ * builds cold (images/warmBuild.ts).
+ */
+const warmCandidates = new Map<string, WarmCandidate>();
+
 export async function diff(_id: string, olds: ArtifactOutputs, news: ArtifactInputs) {
     const own = buildModuleOf(news.kind)?.lifecycle;
     const d = own ? own.diff(olds, news) : diffArtifact(olds, news, kindNamed(news.kind)?.definition.inputs);
+    const candidate = !own && d.replaces.length > 0 ? warmCandidateOf(olds, news) : undefined;
+    if (candidate) warmCandidates.set(candidateSlot(news), candidate);
+    // The engine shows a provider's stderr with the preview: say why this replace happens.
+    if (d.reason === TAG_GONE_REASON) console.error(`${news.name}: ${refOf(news)}: ${TAG_GONE_REASON}: replaced, the up builds it again (or adopts it, if another run pushed it meanwhile)`);
     const changes = d.changes || providerChanged(olds, news);
     const deleteBeforeReplace = "deleteBeforeReplace" in d && d.deleteBeforeReplace === true;
     return { changes, replaces: d.replaces, deleteBeforeReplace };
@@ -33,8 +46,18 @@ export async function diff(_id: string, olds: ArtifactOutputs, news: ArtifactInp
 
 export async function create(inputs: ArtifactInputs) {
     const own = buildModuleOf(inputs.kind)?.lifecycle;
-    const outs = own ? await own.create(inputs, DEPS.log!) : await createArtifact(inputs, DEPS);
+    const outs = own ? await own.create(inputs, DEPS.log!) : await createArtifact(inputs, depsFor(inputs));
     return { id: inputs.path ?? refOf(inputs), outs };
+}
+
+/** The lifecycle's deps for a create: a warm-start candidate reaches the builder only (the state keeps the inputs as given). */
+function depsFor(inputs: ArtifactInputs): LifecycleDeps {
+    const candidate = warmCandidates.get(candidateSlot(inputs));
+    const own = buildModuleOf(inputs.kind);
+    const build = own?.build;
+    if (!candidate || !build) return DEPS;
+    const warm: KindBuildModule = { ...own, build: (ctx) => build({ ...ctx, inputs: { ...ctx.inputs, build: { ...ctx.inputs.build, warmFrom: candidate } } }) };
+    return { ...DEPS, kinds: (kind) => (kind === inputs.kind ? warm : buildModuleOf(kind)) };
 }
 
 export async function read(id: string, props: ArtifactOutputs) {

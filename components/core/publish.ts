@@ -137,6 +137,8 @@ export function publish(o: PublishOptions): Artifact {
             build: o.build,
             ...(o.provenance !== undefined ? { provenance: o.provenance } : {}),
             runId: RUN_ID,
+            // The planning look-up's answer (asked once per tag): a tag gone from the registry replaces the artifact.
+            tagInRegistry: p.hit,
             ...(o.path !== undefined ? { path: o.path } : {}),
             ...(o.leaseSeconds !== undefined ? { leaseSeconds: o.leaseSeconds } : {}),
             secretOutputs: o.secretOutputs ?? [],

@@ -7,7 +7,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { NAMESPACE, validateConfig, WarmrunConfig, ArtifactSpec } from "./config";
 import { StatCache } from "./fileset";
-import { RegistryArgs } from "./artifact";
+import { RegistryArgs, RUN_ID } from "./artifact";
 import { ProblemList, WarmrunError } from "./errors";
 import { sharedLookup, TagLookup } from "./preview";
 import { aliasTagsFor, GitState, readGitState } from "./gitState";
@@ -16,6 +16,7 @@ import { CheckArgs, KindComponent, KindComponentModule, Publication, resolvePubl
 import { kindNamed, KindEntry } from "../kinds";
 import { publishGithubVariables } from "../report/githubVariables";
 import { formatPrefix } from "../oci/reference";
+import { releaseRunImages } from "../images/storage";
 import { registryResolver, sharedResolver } from "../images/pinning";
 
 /** A planned artifact: everything its component needs but the upstreams' pinned references. */
@@ -177,6 +178,17 @@ function secretKeys(): Set<string> {
 }
 
 /**
+ * buildah's storage: once every artifact of this up is done, the images its builds made or pulled
+ * are removed (a following build of the same run reused them; the next run needs none of them).
+ */
+function releaseBuilderStorage(artifacts: Record<string, KindComponent>): void {
+    pulumi.all(Object.values(artifacts).map((a) => a.artifact.digest)).apply(async () => {
+        const r = await releaseRunImages(RUN_ID);
+        if (r.removed.length || r.kept.length) pulumi.log.info(`builder storage: removed ${r.removed.length} image name(s) this run's builds made or pulled${r.kept.length ? `; ${r.kept.length} still in use, left for a later run` : ""}`);
+    });
+}
+
+/**
  * The registry password: the config secret, else WARMRUN_REGISTRY_PASSWORD (a CI token, e.g.
  * GitHub's), which leaves the committed stack file untouched and is kept a secret just the same;
  * its user is warmrun:registryUsername, else WARMRUN_REGISTRY_USERNAME, else "warmrun".
@@ -197,6 +209,7 @@ export async function runProgram(projectRoot: string) {
         const password = registryPassword(config);
         const artifacts = await buildStack(config, statCache, password, undefined, readGitState(projectRoot), projectRoot);
         const outputs = Object.fromEntries(Object.entries(artifacts).map(([name, a]) => [name, a.outputs]));
+        if (!pulumi.runtime.isDryRun()) releaseBuilderStorage(artifacts);
         // Only a stack with warmrun:github registers the GitHub provider (and needs its plugin).
         if (config.github) {
             const token = new pulumi.Config(NAMESPACE).requireSecretObject<{ token: string }>("github").apply((g) => g.token);

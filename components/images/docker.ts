@@ -1,13 +1,14 @@
-// Shared by the image kinds: the Docker path (through @pulumi/docker, for machines with a
+// Shared by the image kinds: the Docker path (through @pulumi/docker-build, for machines with a
 // daemon) and the choice between Docker and buildah.
 import * as fs from "fs";
 import * as path from "path";
 import { execFileSync } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
-import * as docker from "@pulumi/docker";
+import * as dockerBuild from "@pulumi/docker-build";
 import { RegistryArgs } from "../core/artifact";
 import { ImageBuildSpec, materializeContext } from "./buildah";
 import { upstreamArgNames } from "./imagePlan";
+import { dockerCacheArgs } from "./layerCache";
 
 /** `auto` means Docker when a daemon answers, else buildah. */
 export function chooseBuilder(choice: string | undefined, dockerAnswers: () => boolean = dockerDaemonAnswers): "docker" | "buildah" {
@@ -37,29 +38,30 @@ export interface DockerImagePlan {
     dockerfile: string;
     args: Record<string, string>;
     target?: string;
+    /** Registry repository of cached steps (BaseImage step reuse), `<host>/<repository>/cache`. */
+    layerCache?: string;
 }
 
-/** The @pulumi/docker Image arguments for a miss: build the context, push under the key tag. */
-export function dockerImageArgs(plan: DockerImagePlan, registry: RegistryArgs): docker.ImageArgs {
+/**
+ * The @pulumi/docker-build Image arguments for a miss: build the context, push under the key tag
+ * (BuildKit pushes the blobs, then the manifest), with the registry as the layer cache when set.
+ */
+export function dockerImageArgs(plan: DockerImagePlan, registry: RegistryArgs): dockerBuild.ImageArgs {
     return {
-        imageName: plan.imageName,
-        build: {
-            context: plan.contextDir,
-            dockerfile: plan.dockerfile,
-            args: plan.args,
-            ...(plan.target ? { target: plan.target } : {}),
-            platform: "linux/amd64",
-        },
-        registry: {
-            server: registry.host,
-            ...(registry.username !== undefined ? { username: registry.username, password: registry.password } : {}),
-        },
-        skipPush: false,
+        tags: [plan.imageName],
+        push: true,
+        context: { location: plan.contextDir },
+        dockerfile: { location: plan.dockerfile },
+        buildArgs: plan.args,
+        ...(plan.target ? { target: plan.target } : {}),
+        platforms: ["linux/amd64"],
+        registries: [{ address: registry.host, ...(registry.username !== undefined ? { username: registry.username, password: registry.password } : {}) }],
+        ...(dockerCacheArgs(plan.layerCache) as Pick<dockerBuild.ImageArgs, "cacheFrom" | "cacheTo">),
     };
 }
 
 /**
- * On a miss with the Docker builder, @pulumi/docker builds and pushes the image under the key tag;
+ * On a miss with the Docker builder, @pulumi/docker-build builds and pushes the image under the key tag;
  * the Artifact then records what was pushed. On a hit the caller registers no Docker resource at all.
  */
 export function dockerBuildOnMiss(
@@ -72,16 +74,16 @@ export function dockerBuildOnMiss(
     workDir: string,
 ): pulumi.Output<string | undefined> {
     const pushed = spec.then((s) => {
-        // @pulumi/docker reads the context at preview too, so it is written now, keyed by tag.
+        // @pulumi/docker-build reads the context at preview too, so it is written now, keyed by tag.
         const dir = path.join(workDir, `${name}-${tag}`);
         materializeContext(s, path.join(dir, "context"));
         fs.writeFileSync(path.join(dir, "Containerfile"), s.containerfileText);
-        const image = new docker.Image(
+        const image = new dockerBuild.Image(
             `${name}-docker`,
-            dockerImageArgs({ imageName: ref, contextDir: path.join(dir, "context"), dockerfile: path.join(dir, "Containerfile"), args: s.buildArgs, target: s.target }, registry),
+            dockerImageArgs({ imageName: ref, contextDir: path.join(dir, "context"), dockerfile: path.join(dir, "Containerfile"), args: s.buildArgs, target: s.target, layerCache: s.layerCache }, registry),
             { parent },
         );
-        return image.repoDigest as pulumi.Output<string | undefined>;
+        return image.digest as pulumi.Output<string | undefined>;
     });
     return pulumi.output(pushed).apply((x) => x);
 }

@@ -72,8 +72,13 @@ function resolutionError(name: ImageName, stackHost: string, e: any): WarmrunErr
     if (name.host === stackHost) return new WarmrunError(message);
     const unreachable = /is unreachable \(([^)]*)\)/.exec(message);
     if (unreachable) return new WarmrunError(`registry ${name.host} is unreachable (${unreachable[1]})`);
-    if (/\b401\b|refused access/.test(message)) {
-        return new WarmrunError(`registry ${name.host} wants credentials, and warmrun has them for warmrun:registry only: copy the image into ${stackHost}, or write it with its digest`);
+    if (/\b401\b|refused a token/.test(message)) {
+        // The client asked the credentials docker/podman login keep for that host (oci/credentials.ts).
+        const rejected = /the credentials from (.*) were rejected/.exec(message);
+        return new WarmrunError(
+            `registry ${name.host} wants credentials${rejected ? ` and rejected those from ${rejected[1]}` : ", and none were found for it"}: ` +
+                `log in to it (\`docker login ${name.host}\` or \`podman login ${name.host}\`), copy the image into ${stackHost}, or write it with its digest`,
+        );
     }
     return new WarmrunError(message);
 }

@@ -1,5 +1,5 @@
 // The wiring BaseImage and CargoDepsImage share: the upstreams' pinned references join the build
-// arguments (BASE, UPSTREAM_<NAME>), and with the Docker builder a miss builds through @pulumi/docker.
+// arguments (BASE, UPSTREAM_<NAME>), and with the Docker builder a miss builds through @pulumi/docker-build.
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import { KindArgs, Wiring } from "../core/publish";

@@ -16,12 +16,22 @@ export const LEASE_EXPIRES_ANNOTATION = "dev.warmrun.lease.expires";
 export const LEASE_TOKEN_ANNOTATION = "dev.warmrun.lease.token";
 export const LEASE_KEY_ANNOTATION = "dev.warmrun.lease.key";
 
+// CargoDepsImage warm starts (images/warmStart.ts): what a later miss needs to judge an image as its parent.
+/** Digest of the image a warm-started image was built from. */
+export const WARM_PARENT_ANNOTATION = "dev.warmrun.warm-start.parent";
+/** Key of that image. */
+export const WARM_PARENT_KEY_ANNOTATION = "dev.warmrun.warm-start.parent-key";
+/** Warm starts since the last cold build: 0 for a cold build. */
+export const WARM_DEPTH_ANNOTATION = "dev.warmrun.warm-start.depth";
+/** What a parent must share with the build: base image digest, cargo arguments, toolchain files. */
+export const WARM_COMPAT_ANNOTATION = "dev.warmrun.warm-start.compat";
+
 // Provenance, by the OCI image spec's predefined keys (oci/provenance.ts writes them).
 /** The git remote the artifact was built from, without credentials. */
 export const SOURCE_ANNOTATION = "org.opencontainers.image.source";
 /** The commit. */
 export const REVISION_ANNOTATION = "org.opencontainers.image.revision";
-/** The commit's time, never the wall clock: equal inputs at one commit give equal manifests. */
+/** The commit's time, never the wall clock: equal inputs at one commit give equal manifests (retention orders keys by it). */
 export const CREATED_ANNOTATION = "org.opencontainers.image.created";
 /** What the artifact is built on, pinned: `host/repository@sha256:...`, and that digest. */
 export const BASE_NAME_ANNOTATION = "org.opencontainers.image.base.name";

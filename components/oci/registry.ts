@@ -5,6 +5,7 @@ import { Readable } from "stream";
 import { createHash } from "crypto";
 import { WarmrunError } from "../core/errors";
 import { digestOf, MANIFEST_ACCEPT, MEDIA } from "./manifest";
+import { lookupCredentials, RegistryCredentials, STACK_CONFIG_SOURCE } from "./credentials";
 
 const HOST = String.raw`(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?`;
 const PATH_COMPONENT = String.raw`[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*`;
@@ -75,8 +76,17 @@ export function parseChallenge(header: string): { scheme: string; params: Record
     return { scheme, params };
 }
 
+/** A request the registry answered with an error status (the body holds its error codes). */
+export class RegistryRequestError extends WarmrunError {
+    constructor(message: string, readonly status: number, readonly body: string) {
+        super(message);
+    }
+}
+
 export class RegistryClient {
     private tokens = new Map<string, string>();
+    private creds?: Promise<RegistryCredentials | undefined>;
+    private acceptedBasic?: string;
     /** Requests made, by kind, so callers and tests can see what a run cost. */
     readonly calls: Record<string, number> = {};
 
@@ -86,25 +96,58 @@ export class RegistryClient {
         return `${this.conn.insecure ? "http" : "https"}://${this.conn.host}`;
     }
 
+    /**
+     * The stack config's credentials, else those the ecosystem keeps for this host
+     * (oci/credentials.ts), looked up once, at the first challenge.
+     */
+    credentials(): Promise<RegistryCredentials | undefined> {
+        if (this.conn.username !== undefined && this.conn.password !== undefined) {
+            return Promise.resolve({ username: this.conn.username, password: this.conn.password, source: STACK_CONFIG_SOURCE });
+        }
+        return (this.creds ??= lookupCredentials(this.conn.host));
+    }
+
+    private static basic(creds: RegistryCredentials | undefined): string | undefined {
+        if (creds?.username === undefined || creds.password === undefined) return undefined;
+        return "Basic " + Buffer.from(`${creds.username}:${creds.password}`).toString("base64");
+    }
+
+    /** Sent up front: the stack config's credentials, or found ones a basic challenge accepted. */
     private basicAuth(): string | undefined {
+        if (this.acceptedBasic) return this.acceptedBasic;
         if (this.conn.username === undefined || this.conn.password === undefined) return undefined;
-        return "Basic " + Buffer.from(`${this.conn.username}:${this.conn.password}`).toString("base64");
+        return RegistryClient.basic({ username: this.conn.username, password: this.conn.password, source: STACK_CONFIG_SOURCE });
+    }
+
+    private rejected(creds: RegistryCredentials | undefined, what: string): WarmrunError {
+        if (!creds) {
+            return new WarmrunError(
+                `registry ${this.conn.host} ${what}, and no credentials for it were found: set warmrun:registryUsername and the secret ` +
+                    `warmrun:registryPassword, or log in with \`docker login ${this.conn.host}\` / \`podman login ${this.conn.host}\``,
+            );
+        }
+        const fix = creds.source === STACK_CONFIG_SOURCE ? "check warmrun:registryUsername and warmrun:registryPassword" : `log in again (\`docker login ${this.conn.host}\`) or fix that entry`;
+        return new WarmrunError(`registry ${this.conn.host} ${what}: the credentials from ${creds.source} were rejected: ${fix}`);
     }
 
     private async fetchToken(challenge: Record<string, string>, scope: string): Promise<string> {
         const url = new URL(challenge.realm);
-        if (challenge.service) url.searchParams.set("service", challenge.service);
-        url.searchParams.set("scope", challenge.scope ?? scope);
-        const headers: Record<string, string> = {};
-        const basic = this.basicAuth();
-        if (basic) headers.authorization = basic;
-        const res = await fetch(url, { headers });
-        if (!res.ok) {
-            throw new WarmrunError(
-                `registry ${this.conn.host}: the token service refused access (${res.status}) for ${scope}: ` +
-                    "check warmrun:registryUsername and warmrun:registryPassword",
-            );
+        const creds = await this.credentials();
+        let res: Response;
+        if (creds?.identityToken) {
+            // OAuth2 refresh-token grant, the way Docker uses an identity token.
+            const form = new URLSearchParams({ grant_type: "refresh_token", refresh_token: creds.identityToken, client_id: "warmrun", scope: challenge.scope ?? scope });
+            if (challenge.service) form.set("service", challenge.service);
+            res = await fetch(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: form.toString() });
+        } else {
+            if (challenge.service) url.searchParams.set("service", challenge.service);
+            url.searchParams.set("scope", challenge.scope ?? scope);
+            const headers: Record<string, string> = {};
+            const basic = RegistryClient.basic(creds);
+            if (basic) headers.authorization = basic;
+            res = await fetch(url, { headers });
         }
+        if (!res.ok) throw this.rejected(creds, `refused a token (${res.status}) for ${scope}`);
         const body: any = await res.json();
         return body.token ?? body.access_token;
     }
@@ -131,28 +174,29 @@ export class RegistryClient {
         const cached = this.tokens.get(scope);
         let res = await send(cached ? `Bearer ${cached}` : this.basicAuth());
         if (res.status === 401) {
+            // No credentials yet, or a bearer token that expired: answer the challenge (again).
             const challenge = parseChallenge(res.headers.get("www-authenticate") ?? "");
             await res.arrayBuffer();
+            let creds: RegistryCredentials | undefined;
             if (challenge.scheme === "bearer" && challenge.params.realm) {
                 const token = await this.fetchToken(challenge.params, scope);
                 this.tokens.set(scope, token);
                 res = await send(`Bearer ${token}`);
-            } else if (challenge.scheme === "basic" && this.basicAuth()) {
-                res = await send(this.basicAuth());
+                creds = await this.credentials();
+            } else if (challenge.scheme === "basic") {
+                creds = await this.credentials();
+                const basic = RegistryClient.basic(creds);
+                if (basic) res = await send(basic);
+                if (basic && res.status !== 401) this.acceptedBasic = basic;
             }
-            if (res.status === 401) {
-                throw new WarmrunError(
-                    `registry ${this.conn.host} refused ${method} ${new URL(url).pathname} (401): ` +
-                        "set warmrun:registryUsername and the secret warmrun:registryPassword",
-                );
-            }
+            if (res.status === 401) throw this.rejected(creds, `refused ${method} ${new URL(url).pathname} (401)`);
         }
         return res;
     }
 
     private async fail(res: Response, what: string): Promise<never> {
         const text = await res.text().catch(() => "");
-        throw new WarmrunError(`registry ${this.conn.host}: ${what} failed with ${res.status}: ${text.slice(0, 300)}`);
+        throw new RegistryRequestError(`registry ${this.conn.host}: ${what} failed with ${res.status}: ${text.slice(0, 300)}`, res.status, text);
     }
 
     /** The digest a tag points to, or undefined when the tag does not exist. */
@@ -225,12 +269,20 @@ export class RegistryClient {
         await res.arrayBuffer();
     }
 
+    /** Every tag, following the registry's pages (Link: <...>; rel="next"). */
     async listTags(repo: string): Promise<string[]> {
-        const res = await this.request("GET", `/v2/${repo}/tags/list`, `repository:${repo}:pull`);
-        if (res.status === 404) return [];
-        if (!res.ok) return this.fail(res, `listing tags of ${repo}`);
-        const body: any = await res.json();
-        return body.tags ?? [];
+        const tags: string[] = [];
+        let next: string | undefined = `/v2/${repo}/tags/list`;
+        while (next) {
+            const res = await this.request("GET", next, `repository:${repo}:pull`);
+            if (res.status === 404) return tags;
+            if (!res.ok) return this.fail(res, `listing tags of ${repo}`);
+            const body: any = await res.json();
+            tags.push(...(body.tags ?? []));
+            const link = /<([^>]+)>\s*;\s*rel="?next"?/.exec(res.headers.get("link") ?? "");
+            next = link ? new URL(link[1], this.baseUrl).toString() : undefined;
+        }
+        return tags;
     }
 
     /** Opens a blob for streaming; the caller verifies its digest (see downloadBlob). */

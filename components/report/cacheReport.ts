@@ -2,6 +2,8 @@
 // `pulumi preview --json`. Pure functions only; scripts/cache-report.ts runs the preview.
 import { diffInputs, describeImageChange, EntryDescriber } from "../core/keys";
 import { parseCacheStatus } from "../core/preview";
+import { warmCandidateOf } from "../images/warmStart";
+import { warmLabel } from "../core/journal";
 import { kindNamed } from "../kinds";
 
 /** Type prefix of every artifact resource (components/core/artifact.ts registers through the dynamic provider). */
@@ -25,6 +27,12 @@ export interface ReportRow {
     reasons: string[];
     /** Seconds of the artifact's last recorded build: the expected cost of building it again. */
     lastBuildSeconds: number | null;
+    /**
+     * A build that would warm-start (CargoDepsImage): the short key of the image the state records,
+     * which the provider hands to the build. The build still goes cold if that image cannot serve
+     * (gone, another rustc, the chain at its bound); the journal records what it did.
+     */
+    warmFrom?: string;
     /** The lease holder the journal's latest create of this key waited for (another runner built it). */
     waitedFor?: string;
 }
@@ -114,6 +122,7 @@ function placeReasons(replaceReasons: string[] | undefined): string[] {
         if (r === "registry") out.push("registry moved");
         else if (r === "repository") out.push("repository moved");
         else if (r === "kind") out.push("kind changed");
+        else if (r === "tagInRegistry") out.push(GONE_REASON);
     }
     return out;
 }
@@ -132,7 +141,8 @@ function lastBuild(name: string, oldOutputs: Record<string, any> | undefined, jo
     return builtHere ? oldOutputs!.buildSeconds : null;
 }
 
-export const GONE_REASON = "tag gone from the registry; `pulumi up --refresh` rebuilds it";
+/** core/lifecycle.ts TAG_GONE_REASON: a plain `pulumi up` builds or adopts it again. */
+export const GONE_REASON = "tag gone from the registry";
 
 /**
  * The report's rows, one per artifact, in the preview's order (upstreams first). Whether the
@@ -189,6 +199,9 @@ export function reportRows(preview: PreviewJson, journal: RecordedBuild[] = []):
         } else if (status === "hit") action = "keep";
         else if (status === "removed") action = "delete";
         else action = holds === undefined ? "unknown" : holds ? "adopt" : "build";
+        // The image the provider's diff would hand to the build as its warm-start candidate.
+        const candidate = action === "build" && oldState ? warmCandidateOf({ ...oldState.inputs, ...oldState.outputs }, newState?.inputs) : undefined;
+        const warmFrom = candidate ? shortOf(known(candidate.key)) : null;
         rows.push({
             artifact,
             kind,
@@ -198,6 +211,7 @@ export function reportRows(preview: PreviewJson, journal: RecordedBuild[] = []):
             newKey: status === "removed" ? null : newKey,
             reasons,
             lastBuildSeconds: lastBuild(artifact, oldState?.outputs, journal),
+            ...(warmFrom ? { warmFrom } : {}),
         });
     }
     // A preview without --show-sames lists no unchanged artifact: its registry look-up still names it.
@@ -286,6 +300,11 @@ export function hasMiss(rows: ReportRow[]): boolean {
 const COLUMNS = ["artifact", "kind", "status", "action", "old key", "new key", "why", "last build"] as const;
 const NONE = "—";
 
+/** `build`, or `build (warm from <short key>)` for a build that would warm-start. */
+function actionText(r: ReportRow): string {
+    return r.action === "build" && r.warmFrom ? warmLabel(r.warmFrom) : r.action;
+}
+
 function seconds(v: number | null): string {
     return v === null ? NONE : `${v} s`;
 }
@@ -298,7 +317,7 @@ export function renderTable(rows: ReportRow[], opts: { stack?: string } = {}): s
             r.artifact,
             r.kind,
             r.status,
-            r.action,
+            actionText(r),
             (r.oldKey ?? NONE).slice(0, 12),
             (r.newKey ?? NONE).slice(0, 12),
             why.join("; ") || NONE,
@@ -336,7 +355,7 @@ export function renderMarkdown(rows: ReportRow[], opts: { stack?: string } = {})
                 mdEscape(r.artifact),
                 mdEscape(r.kind),
                 r.status,
-                r.action,
+                actionText(r),
                 mdCode(r.oldKey),
                 mdCode(r.newKey),
                 r.reasons.length ? r.reasons.map(mdEscape).join("<br>") : NONE,
@@ -376,11 +395,13 @@ export function parseMarkdown(text: string): ReportRow[] {
         const c = splitCells(line);
         if (c.length !== COLUMNS.length) throw new Error(`a report row has ${c.length} cells, not ${COLUMNS.length}: ${line}`);
         const key = (v: string) => (v === NONE ? null : v.replace(/^`|`$/g, ""));
+        const warm = /^build \(warm from ([0-9a-f]+)\)$/.exec(c[3]);
         rows.push({
             artifact: mdUnescape(c[0]),
             kind: mdUnescape(c[1]),
             status: c[2] as Status,
-            action: c[3] as Action,
+            action: (warm ? "build" : c[3]) as Action,
+            ...(warm ? { warmFrom: warm[1] } : {}),
             oldKey: key(c[4]),
             newKey: key(c[5]),
             reasons: c[6] === NONE ? [] : c[6].split("<br>").map(mdUnescape),

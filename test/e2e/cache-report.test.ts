@@ -11,6 +11,7 @@ import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
 import { RegistryClient } from "../../components/oci/registry";
 import { parseMarkdown, ReportRow, EXIT_ON_MISS } from "../../components/report/cacheReport";
 import { parseGithubFile } from "../../components/report/ciEnv";
+import { devRegistryServing } from "../support/registry";
 
 function npmRun(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
@@ -18,15 +19,6 @@ function npmRun(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number;
             resolve({ code: err ? ((err as any).code as number) ?? 1 : 0, stdout, stderr });
         });
     });
-}
-
-function registryServing(): boolean {
-    try {
-        execFileSync("bash", [path.join(PROJECT_ROOT, "scripts/registry.sh"), "status", "5000"], { stdio: "ignore" });
-        return true;
-    } catch {
-        return false;
-    }
 }
 
 const DEPS = "report-rust-deps";
@@ -44,7 +36,7 @@ describe("npm run cache-report and npm run ci-outputs (real engine, dev chain)",
 
     before(async () => {
         engineDir();
-        startedRegistry = !registryServing();
+        startedRegistry = !devRegistryServing();
         if (startedRegistry) execFileSync("bash", [path.join(PROJECT_ROOT, "scripts/registry.sh"), "start", "5000"], { stdio: "ignore" });
         work = tempDir("warmrun-report-");
         workspace = path.join(work, "rust-workspace");

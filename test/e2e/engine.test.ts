@@ -7,7 +7,8 @@ import YAML from "yaml";
 import { EngineSession, engineDir } from "../support/engine";
 import { startRegistry, TestRegistry } from "../support/registry";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
-import { readJournal } from "../../components/core/journal";
+import { builtNames, journalTail } from "../support/journal";
+import { writeBundleChainStack } from "../support/stacks";
 import { RegistryClient } from "../../components/oci/registry";
 
 describe("pulumi up/preview/refresh/destroy of warmrun (real engine)", function () {
@@ -18,16 +19,7 @@ describe("pulumi up/preview/refresh/destroy of warmrun (real engine)", function 
     let journal: string;
     let client: RegistryClient;
 
-    const newEntries = (() => {
-        let seen = 0;
-        return () => {
-            const all = readJournal(journal);
-            const fresh = all.slice(seen);
-            seen = all.length;
-            return fresh;
-        };
-    })();
-    const builtNames = (entries: { action: string; artifact: string }[]) => entries.filter((e) => e.action === "build").map((e) => e.artifact).sort();
+    const newEntries = journalTail(() => journal);
 
     before(async () => {
         engineDir(); // fails here, naming the setup command, when the engine is missing
@@ -44,21 +36,7 @@ describe("pulumi up/preview/refresh/destroy of warmrun (real engine)", function 
             "app/.dockerignore": "*.tmp\n",
             "docs/README.md": "# docs\n",
         });
-        const configFile = path.join(work, "Pulumi.e2e.yaml");
-        fs.writeFileSync(
-            configFile,
-            YAML.stringify({
-                config: {
-                    "warmrun:registry": `${registry.host}/e2e`,
-                    "warmrun:cacheDir": path.join(work, "cache"),
-                    "warmrun:artifacts": {
-                        base: { kind: "FileBundle", root: path.join(inputs, "base") },
-                        app: { kind: "FileBundle", root: path.join(inputs, "app"), upstream: ["base"] },
-                        docs: { kind: "FileBundle", root: path.join(inputs, "docs") },
-                    },
-                },
-            }),
-        );
+        const configFile = writeBundleChainStack(path.join(work, "Pulumi.e2e.yaml"), { registry: `${registry.host}/e2e`, cacheDir: path.join(work, "cache"), inputs });
         session = new EngineSession(work, "e2e", configFile, { WARMRUN_JOURNAL: journal });
         await session.init();
     });

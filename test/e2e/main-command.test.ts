@@ -6,7 +6,7 @@ import { execFile, execFileSync } from "child_process";
 import * as fs from "fs";
 import YAML from "yaml";
 import { PROJECT_ROOT, engineDir, EngineSession } from "../support/engine";
-import { startRegistry } from "../support/registry";
+import { startRegistry, devRegistryServing } from "../support/registry";
 import { tempDir, removeTempDirs, writeTree } from "../support/tmp";
 import { readJournal } from "../../components/core/journal";
 
@@ -16,15 +16,6 @@ function npmRun(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number;
             resolve({ code: err ? ((err as any).code as number) ?? 1 : 0, output: stdout + stderr });
         });
     });
-}
-
-function registryServing(): boolean {
-    try {
-        execFileSync("bash", [path.join(PROJECT_ROOT, "scripts/registry.sh"), "status", "5000"], { stdio: "ignore" });
-        return true;
-    } catch {
-        return false;
-    }
 }
 
 describe("the README's main command: npm run up", function () {
@@ -37,7 +28,7 @@ describe("the README's main command: npm run up", function () {
         engineDir();
         const work = tempDir("warmrun-main-");
         journal = path.join(work, "journal.jsonl");
-        startedRegistry = !registryServing();
+        startedRegistry = !devRegistryServing();
         env = { ...process.env, PULUMI_BACKEND_URL: `file://${work}`, WARMRUN_JOURNAL: journal };
         delete env.PULUMI_CONFIG_PASSPHRASE;
     });

@@ -57,7 +57,7 @@ describe("external images pinned by digest, provenance and SBOM (real engine, bu
                 },
             }),
         );
-        session = new EngineSession(work, "pin", configFile, { WARMRUN_JOURNAL: journal });
+        session = new EngineSession(work, "pin", configFile, { WARMRUN_JOURNAL: journal, WARMRUN_REPORT_LOOKUPS: "1" });
         await session.init();
     });
     after(async () => {

@@ -9,6 +9,8 @@ import { ArtifactInputs, createArtifact } from "../../components/core/lifecycle"
 import { KEY_ANNOTATION } from "../../components/oci/annotations";
 import { buildModuleOf } from "../../components/core/providerImpl";
 import { plan as baseImagePlan } from "../../components/kinds/baseImage/plan";
+import { budArgs } from "../../components/images/buildah";
+import { layerCacheRepository } from "../../components/images/layerCache";
 import { computeKey, inputSummary, shortKey } from "../../components/core/keys";
 import { StatCache } from "../../components/core/fileset";
 
@@ -51,9 +53,38 @@ describe("BaseImage with buildah against a real registry", function () {
             tag: shortKey(key),
             aliasTags: [],
             inputs: inputSummary(plan.material),
-            build: { ...plan.build, builder: "buildah" },
+            // As BaseImage's wiring sets it (kinds/baseImage/component.ts): step reuse under its own repository.
+            build: { ...plan.build, layerCache: layerCacheRepository(registry.host, `test/${name}`), builder: "buildah" },
         };
     }
+
+    it("step reuse: a miss that changes only the last step takes the earlier steps from the registry's layer cache", async () => {
+        const files = { "a.txt": "first step\n", "b.txt": "second step, v1\n" };
+        const containerfile = "FROM scratch\nCOPY a.txt /a.txt\nCOPY b.txt /b.txt\n";
+        const first = await imageInputs("steps", containerfile, files);
+        assert.equal(first.build.layerCache, `${registry.host}/test/steps/cache`, "under the artifact's own repository");
+        await createArtifact(first, { kinds: buildModuleOf });
+        const cached = await client.listTags("test/steps/cache");
+        assert.ok(cached.length >= 1, `buildah pushed the steps to the cache: ${cached.join(", ")}`);
+
+        // The next miss, on a machine with an empty local store (its own storage root): the first
+        // step comes from the registry, the changed one runs.
+        const second = await imageInputs("steps", containerfile, { ...files, "b.txt": "second step, v2\n" });
+        assert.notEqual(second.key, first.key);
+        const dir = tempDir();
+        writeTree(dir, { Containerfile: containerfile, "context/a.txt": files["a.txt"], "context/b.txt": "second step, v2\n" });
+        const store = tempDir("warmrun-buildah-store-");
+        const args = budArgs(second.build, { contextDir: path.join(dir, "context"), containerfile: path.join(dir, "Containerfile"), image: "localhost/steps:second", insecure: true, labels: {} });
+        const out = execFileSync("buildah", ["--root", path.join(store, "root"), "--runroot", path.join(store, "run"), ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+        assert.match(out, /STEP 2\/3: COPY a\.txt \/a\.txt\n--> Cache pulled from remote /);
+        assert.doesNotMatch(out.split("STEP 3/3")[1], /Cache pulled from remote|Using cache/, "the changed step runs");
+        execFileSync("buildah", ["--root", path.join(store, "root"), "--runroot", path.join(store, "run"), "--storage-driver", "vfs", "rmi", "--all", "--force"], { stdio: "ignore" });
+
+        // The cache never decides a hit: the second key is still a miss, and builds.
+        const outs = await createArtifact(second, { kinds: buildModuleOf });
+        assert.equal(outs.cacheHit, false);
+        assert.equal(await client.resolveTag("test/steps", second.tag), outs.digest);
+    });
 
     it("builds, labels the image with its key and pushes it under the key tag", async () => {
         const inputs = await imageInputs("hello", "FROM scratch\nCOPY hello.txt /hello.txt\n", { "hello.txt": "hello\n" });

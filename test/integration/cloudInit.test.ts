@@ -12,7 +12,8 @@ import { CloudInitFields } from "../../components/kinds/cloudInitIso/fields";
 import { renderSeed, REGISTRIES_CONF_PATH } from "../../components/kinds/cloudInitIso/seed";
 import { lifecycle, writeIso } from "../../components/kinds/cloudInitIso/build";
 import { plan } from "../../components/kinds/cloudInitIso/plan";
-import { ArtifactInputs } from "../../components/core/lifecycle";
+import { ArtifactInputs, TAG_GONE_REASON } from "../../components/core/lifecycle";
+import { RegistryClient } from "../../components/oci/registry";
 import { shortKey } from "../../components/core/keys";
 import { startRegistry, TestRegistry } from "../support/registry";
 import { computeKey } from "../../components/core/keys";
@@ -164,4 +165,26 @@ describe("CloudInitIso lifecycle (real xorriso, real registry)", function () {
             assert.equal(await lifecycle.read(outs), undefined);
         });
     }
+
+    it("a pushed ISO whose tag is gone from the registry is replaced (written and pushed again); a local one ignores the registry", async () => {
+        const root = tempDir("warmrun-seed-");
+        const local = { ...(await inputsOf(root, false)), tagInRegistry: false };
+        const localOuts = await lifecycle.create(local, () => undefined);
+        assert.equal(lifecycle.diff(localOuts, local).changes, false, "a file that is not pushed has no tag to lose");
+
+        const inputs = { ...(await inputsOf(root, true)), tagInRegistry: false };
+        const outs = await lifecycle.create(inputs, () => undefined);
+        assert.equal(outs.tagInRegistry, true, "pushed: its outputs say the tag is there");
+        assert.equal(lifecycle.diff(outs, { ...inputs, tagInRegistry: true }).changes, false);
+        const client = new RegistryClient({ host: registry.host, insecure: true });
+        await client.deleteManifest("test/seed", outs.digest);
+        assert.equal(await client.resolveTag("test/seed", inputs.tag), undefined);
+        const d = lifecycle.diff(outs, inputs);
+        assert.deepEqual([d.changes, d.replaces, d.reason, d.deleteBeforeReplace], [true, ["tagInRegistry"], TAG_GONE_REASON, true]);
+        // The engine's replace: delete (same path), then create.
+        await lifecycle.delete(outs);
+        const again = await lifecycle.create(inputs, () => undefined);
+        assert.equal(again.digest, outs.digest, "the same bytes, pushed again");
+        assert.equal(await client.resolveTag("test/seed", inputs.tag), outs.digest);
+    });
 });

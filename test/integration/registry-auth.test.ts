@@ -49,7 +49,7 @@ describe("registry bearer-token auth", () => {
     it("wrong credentials give one clear error naming the settings", async () => {
         const client = new RegistryClient({ host, insecure: true, username: "ci", password: "wrong" });
         await assert.rejects(client.resolveTag("team/app", "v1"), (e: Error) => {
-            assert.match(e.message, /token service refused access \(401\).*warmrun:registryUsername and warmrun:registryPassword/);
+            assert.match(e.message, /refused a token \(401\) for repository:team\/app:pull: the credentials from the stack config .* were rejected: check warmrun:registryUsername and warmrun:registryPassword/);
             assert.ok(!e.message.includes("wrong"), "the password is not echoed");
             return true;
         });

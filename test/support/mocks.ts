@@ -31,7 +31,6 @@ const mocks: pulumi.runtime.Mocks = {
         const digest = `sha256:${"d".repeat(64)}`;
         const extra: Record<string, unknown> = { digest, cacheHit: false };
         if (args.inputs.repository) extra.pinned = `${plain(args.inputs.registry)?.host}/${args.inputs.repository}@${digest}`;
-        if (args.type === "docker:index/image:Image") extra.repoDigest = `${args.inputs.imageName.split(":").slice(0, -1).join(":")}@${digest}`;
         return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };
     },
     call: () => ({}),

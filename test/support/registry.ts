@@ -20,11 +20,31 @@ export interface TestRegistry {
     host: string;
     port: number;
     dataDir: string;
+    /** The registry's config file (e.g. for `docker-registry garbage-collect` once stopped). */
+    configFile: string;
     stop(): Promise<void>;
 }
 
-/** `deleteEnabled: false` gives a registry that refuses DELETE (405), as some hosted ones do. */
-export async function startRegistry(opts: { deleteEnabled?: boolean } = {}): Promise<TestRegistry> {
+/** An htpasswd file with one bcrypt entry, written by Debian's htpasswd (apache2-utils). */
+export function htpasswdFile(user: string, password: string): string {
+    try {
+        execFileSync("sh", ["-c", "command -v htpasswd"], { stdio: "ignore" });
+    } catch {
+        throw new Error("htpasswd is not installed: run `npm run setup` (it installs Debian's apache2-utils)");
+    }
+    const file = path.join(tempDir("warmrun-htpasswd-"), "htpasswd");
+    execFileSync("htpasswd", ["-Bbc", file, user, password], { stdio: "ignore" });
+    return file;
+}
+
+export interface RegistryOptions {
+    /** An htpasswd file (bcrypt, `htpasswd -Bbc`): the registry then asks for basic credentials. */
+    htpasswd?: string;
+    /** `false` gives a registry that refuses DELETE (405), as some hosted ones do (default: enabled). */
+    deleteEnabled?: boolean;
+}
+
+export async function startRegistry(opts: RegistryOptions = {}): Promise<TestRegistry> {
     try {
         execFileSync("sh", ["-c", "command -v docker-registry"], { stdio: "ignore" });
     } catch {
@@ -47,19 +67,22 @@ export async function startRegistry(opts: { deleteEnabled?: boolean } = {}): Pro
             `    rootdirectory: ${dataDir}`,
             "  delete:",
             `    enabled: ${opts.deleteEnabled !== false}`,
+            ...(opts.htpasswd ? ["auth:", "  htpasswd:", "    realm: warmrun-test", `    path: ${opts.htpasswd}`] : []),
             "http:",
             `  addr: 127.0.0.1:${port}`,
             "",
         ].join("\n"),
     );
-    const proc: ChildProcess = spawn("docker-registry", ["serve", config], { stdio: ["ignore", "ignore", "pipe"] });
+    // Deletes enabled (also in the file): retention deletes manifests by digest.
+    const env = { ...process.env, REGISTRY_STORAGE_DELETE_ENABLED: String(opts.deleteEnabled !== false) };
+    const proc: ChildProcess = spawn("docker-registry", ["serve", config], { stdio: ["ignore", "ignore", "pipe"], env });
     let stderr = "";
     proc.stderr?.on("data", (d) => (stderr += d));
     const host = `127.0.0.1:${port}`;
     for (let i = 0; i < 100; i++) {
         try {
             const res = await fetch(`http://${host}/v2/`);
-            if (res.ok) break;
+            if (res.ok || (opts.htpasswd && res.status === 401)) break;
         } catch {
             /* not up yet */
         }
@@ -71,11 +94,22 @@ export async function startRegistry(opts: { deleteEnabled?: boolean } = {}): Pro
         host,
         port,
         dataDir,
+        configFile: config,
         stop: () =>
             new Promise<void>((resolve) => {
-                if (proc.exitCode !== null) return resolve();
+                if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
                 proc.once("exit", () => resolve());
                 proc.kill("SIGTERM");
             }),
     };
+}
+
+/** Whether the dev registry (scripts/registry.sh, 127.0.0.1:<port>) is serving already. */
+export function devRegistryServing(port = 5000): boolean {
+    try {
+        execFileSync("bash", [path.join(__dirname, "../../scripts/registry.sh"), "status", String(port)], { stdio: "ignore" });
+        return true;
+    } catch {
+        return false;
+    }
 }

@@ -1,6 +1,7 @@
 // CargoDepsImage's fields: a Cargo workspace whose external dependencies are compiled into an image.
 import { KindDefinition } from "../../core/kind";
 import { buildArgsProblems, PIN_EXTERNAL_IMAGES } from "../../images/imagePlan";
+import { warmStartFieldProblems } from "../../images/warmStart";
 import { DEFAULT_TARGET, isKnownTriple, unknownTripleProblem } from "../../cargo/cfg";
 import { describeUnitChanges, isCompileEntry } from "../../cargo/unitChanges";
 
@@ -17,6 +18,8 @@ export interface CargoDepsFields {
     buildArgs?: Record<string, string>;
     pinExternalImages?: boolean;
     cargoArgs?: string[];
+    warmStart?: boolean;
+    warmStartDepth?: number;
 }
 
 export const cargoDepsImage: KindDefinition<CargoDepsFields> = {
@@ -30,9 +33,12 @@ export const cargoDepsImage: KindDefinition<CargoDepsFields> = {
         buildArgs: { type: "object", description: "build arguments (strings)" },
         cargoArgs: { type: "string[]", description: "arguments of `cargo build` in the cook step (default --locked)" },
         pinExternalImages: PIN_EXTERNAL_IMAGES,
+        warmStart: { type: "boolean", description: "on a miss, start from the closest earlier image of this artifact (default true; buildah, default Dockerfile)" },
+        warmStartDepth: { type: "integer", description: "warm starts in a row before the next miss builds cold (default 5)" },
     },
     validate: (fields, ctx) => [
         ...buildArgsProblems(fields.buildArgs, ctx.where),
+        ...warmStartFieldProblems(ctx.where, fields),
         ...(fields.targetTriple !== undefined && !isKnownTriple(fields.targetTriple)
             ? [unknownTripleProblem(`${ctx.where}.targetTriple`, fields.targetTriple)]
             : []),

@@ -13,6 +13,7 @@ import { diskMemo } from "../../cargo/keyMemo";
 import { skeleton } from "../../cargo/skeleton";
 import { cargoDepsKeyMaterial, DEFAULT_CARGO_ARGS, DEFAULT_DEPS_DOCKERFILE } from "../../cargo/depsKey";
 import { pinImagesOf } from "../../images/planPins";
+import { cookSpecOf } from "../../images/warmStart";
 import { CargoDepsFields } from "./fields";
 
 export async function plan(
@@ -52,7 +53,8 @@ export async function plan(
     }
     return {
         material: key.material,
-        build: { contextFiles, containerfileText: pins?.text ?? DEFAULT_DEPS_DOCKERFILE, buildArgs, target: fields.target },
+        // With warmrun's own Dockerfile the builder runs the cook itself, and may warm-start it; not in the key.
+        build: { contextFiles, containerfileText: pins?.text ?? DEFAULT_DEPS_DOCKERFILE, buildArgs, target: fields.target, ...(dockerfileText === undefined ? { cook: cookSpecOf(fields) } : {}) },
         ...(pins ? { base: pins.base, messages: pins.messages } : {}),
         warnings: key.warnings,
     };

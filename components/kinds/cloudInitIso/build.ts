@@ -9,7 +9,7 @@ import { createHash } from "crypto";
 import { runTool } from "../../core/process";
 import { WarmrunError } from "../../core/errors";
 import { appendJournal, NO_DOWNLOADS } from "../../core/journal";
-import { ArtifactInputs, ArtifactOutputs, KindLifecycle, pinnedOf, refOf } from "../../core/lifecycle";
+import { ArtifactInputs, ArtifactOutputs, KindLifecycle, pinnedOf, refOf, TAG_GONE_REASON } from "../../core/lifecycle";
 import { describeInputChanges, diffInputs } from "../../core/keys";
 import { RegistryClient } from "../../oci/registry";
 import { EMPTY_CONFIG, pushArtifact } from "../../oci/push";
@@ -137,6 +137,8 @@ export const lifecycle: KindLifecycle = {
             downloads: NO_DOWNLOADS,
             details: { path: file, sha256 },
             ...(inputs.runId !== undefined ? { createdInRun: inputs.runId } : {}),
+            // Pushed: the tag is there now.
+            ...(inputs.tagInRegistry !== undefined ? { tagInRegistry: pushed !== undefined } : {}),
         };
     },
 
@@ -154,6 +156,10 @@ export const lifecycle: KindLifecycle = {
         if (olds.path !== news.path) replaces.push("path");
         if (pushTarget(olds) !== pushTarget(news)) replaces.push("push");
         if (replaces.length === 0 && fileSha256(olds.path!) !== shaOf(olds)) replaces.push("sha256");
+        // A pushed ISO whose tag is gone from the registry: written and pushed again by a plain up.
+        if (replaces.length === 0 && news.build?.push === true && news.tagInRegistry === false) {
+            return { changes: true, replaces: ["tagInRegistry"], reason: TAG_GONE_REASON, deleteBeforeReplace: olds.path === news.path };
+        }
         const changes = diffInputs(olds.inputs ?? {}, news.inputs);
         if (replaces.length && olds.key !== news.key) {
             for (const name of [...changes.changed, ...changes.added]) replaces.push(`inputs[${JSON.stringify(name)}]`);

@@ -42,6 +42,13 @@ describe("artifact diff", () => {
         assert.deepEqual(d.replaces, ["registry"]);
     });
 
+    it("replaces an unchanged artifact whose tag the registry no longer has", () => {
+        assert.deepEqual(diffArtifact(olds, { ...inputs, tagInRegistry: false }), { changes: true, replaces: ["tagInRegistry"], reason: "tag gone from the registry" });
+        assert.deepEqual(diffArtifact(olds, { ...inputs, tagInRegistry: true }), { changes: false, replaces: [], reason: "no input changed" });
+        // A key change names its inputs, whatever the registry says about the old tag.
+        assert.deepEqual(diffArtifact(olds, { ...inputs, key: "c".repeat(64), tagInRegistry: false }).replaces, ["key"]);
+    });
+
     it("updates in place when only alias tags change", () => {
         assert.deepEqual(diffArtifact(olds, { ...inputs, aliasTags: ["latest"] }), { changes: true, replaces: [], reason: "alias tags changed" });
     });
@@ -56,6 +63,9 @@ describe("the provider's diff without the implementation", () => {
         ["same key, other repository", { ...inputs, repository: "warmrun/other" }],
         ["other registry", { ...inputs, registry: { host: "registry.example.com", insecure: false } }],
         ["alias tags added", { ...inputs, aliasTags: ["latest"] }],
+        ["tag still in the registry", { ...inputs, tagInRegistry: true }],
+        ["tag gone from the registry", { ...inputs, tagInRegistry: false }],
+        ["tag gone, alias tags added", { ...inputs, tagInRegistry: false, aliasTags: ["latest"] }],
     ];
     for (const [what, news] of cases) {
         it(`agrees with diffArtifact: ${what}`, () => {

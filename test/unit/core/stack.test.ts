@@ -71,6 +71,7 @@ describe("component graph (mocks)", () => {
         assert.equal(typeof inputs.base.__provider, "string", "a dynamic provider is attached");
         assert.ok(!inputs.base.__provider.includes(project), "the serialized provider records no checkout path");
         assert.equal(lookups.length, 3, "one registry look-up per artifact");
+        assert.equal(inputs.base.tagInRegistry, false, "the look-up's answer reaches the artifact (the diff heals a vanished tag)");
     });
 
     it("a changed upstream changes exactly its dependents' keys", async () => {

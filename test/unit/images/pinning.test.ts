@@ -80,6 +80,18 @@ describe("pinning a Containerfile", () => {
         });
     });
 
+    it("an external registry that wants credentials says whether any were found for it and how to log in", async () => {
+        const failing = (message: string) => registryResolver({ stackRegistry: { host: "127.0.0.1:5000", insecure: true }, connect: () => ({ resolveTag: async () => { throw new Error(message); } }) as any });
+        const none = failing("registry ghcr.io refused HEAD /v2/acme/base/manifests/1 (401), and no credentials for it were found: set warmrun:registryUsername ...");
+        await assert.rejects(pinContainerfile(request("FROM ghcr.io/acme/base:1\n", { resolve: none })), (e: Error) => {
+            assert.match(e.message, /registry ghcr\.io wants credentials, and none were found for it: log in to it \(`docker login ghcr\.io` or `podman login ghcr\.io`\), copy the image into 127\.0\.0\.1:5000, or write it with its digest/);
+            assert.doesNotMatch(e.message, /warmrun:registryUsername/, "the stack's settings do not apply to another registry");
+            return true;
+        });
+        const rejected = failing("registry ghcr.io refused a token (401) for repository:acme/base:pull: the credentials from ~/.docker/config.json (auths[\"ghcr.io\"]) were rejected: log in again");
+        await assert.rejects(pinContainerfile(request("FROM ghcr.io/acme/base:1\n", { resolve: rejected })), /wants credentials and rejected those from ~\/\.docker\/config\.json \(auths\["ghcr\.io"\]\): log in to it/);
+    });
+
     it("pinExternalImages false: nothing is resolved, the text stays, no key entry", async () => {
         const asked: string[] = [];
         const pin = await pinContainerfile(request("FROM debian:trixie\n", { pin: false, resolve: resolverOf({}, asked) }));

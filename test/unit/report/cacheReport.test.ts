@@ -88,6 +88,15 @@ describe("cache report", () => {
         assert.deepEqual([base.status, base.action, base.reasons, base.lastBuildSeconds], ["miss", "build", [GONE_REASON], 46.5]);
     });
 
+    it("the replace a plain up plans for a vanished tag is a miss to build, with that reason", () => {
+        const p = chainPreview();
+        const base = p.steps!.find((s) => s.urn === urnOf("BaseImage", "base"))!;
+        Object.assign(base, { op: "replace", replaceReasons: ["tagInRegistry"] });
+        p.diagnostics = p.diagnostics!.map((d) => (d.message.startsWith("base:") ? registryLine("base", key("b"), false) : d));
+        const row = reportRows(p, JOURNAL).find((r) => r.artifact === "base")!;
+        assert.deepEqual([row.status, row.action, row.oldKey, row.newKey, row.reasons], ["miss", "build", key("b").slice(0, 24), key("b").slice(0, 24), ["tag gone from the registry"]]);
+    });
+
     it("without a registry answer for an artifact, its action is unknown (counted as a build)", () => {
         const p = chainPreview();
         p.diagnostics = [];
@@ -183,6 +192,25 @@ describe("cache report", () => {
         const rows = reportRows(preview, [{ artifact: "docs", action: "build", buildSeconds: 1.5 }]);
         assert.deepEqual(rows.map((r) => [r.artifact, r.kind, r.status, r.lastBuildSeconds]), [["base", "FileBundle", "miss", 0.1], ["app", "FileBundle", "miss", 0], ["docs", "FileBundle", "hit", 1.5]]);
         assert.match(rows[2].newKey!, /^[0-9a-f]{24}$/);
+    });
+
+    it("a build that would warm-start says from which key: build (warm from <short key>), in every format", () => {
+        const preview = chainPreview();
+        const deps = preview.steps!.find((st) => st.urn === urnOf("CargoDepsImage", "deps"))!;
+        // A deps image with warmrun's own Dockerfile and warm starts on (the default).
+        (deps.newState!.inputs as any).build = { cook: { warmStart: true, maxDepth: 5 } };
+        const rows = reportRows(preview, JOURNAL);
+        const row = rows.find((r) => r.artifact === "deps")!;
+        assert.deepEqual([row.action, row.warmFrom], ["build", key("1").slice(0, 24)]);
+        assert.equal(rows.find((r) => r.artifact === "app")!.warmFrom, undefined, "a bundle never warm-starts");
+        assert.match(renderTable(rows), new RegExp(`\\ndeps\\s+CargoDepsImage\\s+miss\\s+build \\(warm from ${key("1").slice(0, 24)}\\)\\s+111111111111`));
+        const md = renderMarkdown(rows);
+        assert.match(md, /\| miss \| build \(warm from 1{24}\) \|/);
+        assert.deepEqual(parseMarkdown(md), rows);
+        assert.equal(JSON.parse(renderJson(rows)).rows.find((r: ReportRow) => r.artifact === "deps").warmFrom, key("1").slice(0, 24));
+        assert.equal(totals(rows).builds, 2, "still a build in the totals");
+        (deps.newState!.inputs as any).build = { cook: { warmStart: false, maxDepth: 5 } };
+        assert.equal(reportRows(preview, JOURNAL).find((r) => r.artifact === "deps")!.warmFrom, undefined, "warmStart: false");
     });
 });
 

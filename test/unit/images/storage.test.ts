@@ -1,0 +1,76 @@
+// The builder storage ledger: what a build records, which runs' images a release removes.
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { fromReferences, ledgersToRelease, readLedger, recordBuildImages, releaseRunImages, Buildah } from "../../../components/images/storage";
+import { tempDir, removeTempDirs } from "../../support/tmp";
+
+const D = (c: string) => `sha256:${c.repeat(64)}`;
+
+describe("builder storage ledger", () => {
+    after(removeTempDirs);
+
+    it("a build's FROM references: pinned build-arg values and literal pinned FROM lines", () => {
+        const text = `ARG BASE\nFROM \${BASE} AS build\nFROM --platform=linux/amd64 docker.io/library/debian@${D("a")}\nFROM scratch\nFROM debian:trixie\n`;
+        assert.deepEqual(fromReferences(text, { BASE: `127.0.0.1:5000/warmrun/rust-base@${D("b")}`, CARGO_ARGS: "--locked" }), [`127.0.0.1:5000/warmrun/rust-base@${D("b")}`, `docker.io/library/debian@${D("a")}`]);
+    });
+
+    it("records, per run, the image a build tags and the ones it builds FROM", () => {
+        const env = { WARMRUN_BUILDAH_LEDGER: tempDir(), CONTAINERS_STORAGE_CONF: "/etc/x/storage.conf" };
+        recordBuildImages({ name: "rust-deps", runId: "run-1", build: { containerfileText: "ARG BASE\nFROM ${BASE}\n", buildArgs: { BASE: `r/rust-base@${D("b")}` } } }, "localhost/warmrun-build/rust-deps:abc", [`r/rust-deps@${D("c")}`], env);
+        assert.deepEqual(readLedger(path.join(env.WARMRUN_BUILDAH_LEDGER, "run-1.jsonl")), [
+            { pid: process.pid, artifact: "rust-deps", storageConf: "/etc/x/storage.conf", names: ["localhost/warmrun-build/rust-deps:abc", `r/rust-base@${D("b")}`, `r/rust-deps@${D("c")}`] },
+        ]);
+    });
+
+    it("a release handles its own run, runs whose writers are gone, and ledgers older than a week", () => {
+        const now = Date.now();
+        const entry = (pid: number) => ({ pid, artifact: "a", names: ["x"] });
+        const files = [
+            { name: "mine.jsonl", mtimeMs: now, entries: [entry(1)] },
+            { name: "running.jsonl", mtimeMs: now, entries: [entry(2)] },
+            { name: "crashed.jsonl", mtimeMs: now, entries: [entry(3)] },
+            { name: "ancient.jsonl", mtimeMs: now - 8 * 86_400_000, entries: [entry(2)] },
+        ];
+        assert.deepEqual(ledgersToRelease("mine", files, now, (pid) => pid !== 3), ["mine.jsonl", "crashed.jsonl", "ancient.jsonl"]);
+    });
+
+    it("removes each name once, dependents first, in the storage the build used; keeps the ledger while an image is in use", async () => {
+        const dir = tempDir();
+        const env = { WARMRUN_BUILDAH_LEDGER: dir };
+        fs.writeFileSync(
+            path.join(dir, "run-2.jsonl"),
+            [
+                { pid: process.pid, artifact: "base", storageConf: "/s.conf", names: ["localhost/warmrun-build/base:1", `r/rootfs@${D("r")}`] },
+                { pid: process.pid, artifact: "deps", storageConf: "/s.conf", names: ["localhost/warmrun-build/deps:2", `r/base@${D("b")}`] },
+                { pid: process.pid, artifact: "tool", storageConf: "/s.conf", names: ["localhost/warmrun-build/tool:3", `r/base@${D("b")}`] },
+            ]
+                .map((e) => JSON.stringify(e))
+                .join("\n") + "\n",
+        );
+        const calls: string[] = [];
+        const buildah: Buildah = async (args, e) => {
+            calls.push(`${e.CONTAINERS_STORAGE_CONF} ${args.join(" ")}`);
+            if (args[1] === `r/rootfs@${D("r")}`) return { code: 125, stderr: "Error: 1 error occurred:\n\t* r/rootfs: image not known" };
+            if (args[1] === "localhost/warmrun-build/base:1") return { code: 125, stderr: "image used by 1234: image is in use by a container" };
+            return { code: 0, stderr: "" };
+        };
+        const r = await releaseRunImages("run-2", { env, buildah });
+        assert.deepEqual(calls, [
+            "/s.conf rmi localhost/warmrun-build/tool:3",
+            `/s.conf rmi r/base@${D("b")}`,
+            "/s.conf rmi localhost/warmrun-build/deps:2",
+            "/s.conf rmi localhost/warmrun-build/base:1",
+            `/s.conf rmi r/rootfs@${D("r")}`,
+        ]);
+        assert.deepEqual(r, { removed: ["localhost/warmrun-build/tool:3", `r/base@${D("b")}`, "localhost/warmrun-build/deps:2"], absent: [`r/rootfs@${D("r")}`], kept: ["localhost/warmrun-build/base:1"] });
+        assert.ok(fs.existsSync(path.join(dir, "run-2.jsonl")), "kept for a later release");
+    });
+
+    it("a run with no ledger starts no buildah", async () => {
+        let called = false;
+        const r = await releaseRunImages("warm", { env: { WARMRUN_BUILDAH_LEDGER: path.join(tempDir(), "none") }, buildah: async () => ((called = true), { code: 0, stderr: "" }) });
+        assert.deepEqual(r, { removed: [], absent: [], kept: [] });
+        assert.equal(called, false);
+    });
+});
