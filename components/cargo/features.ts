@@ -126,10 +126,12 @@ function buildFeatureMap(pkg: PackageNode): Map<string, FeatureValue[]> {
 type Fk = "n" | "h";
 
 export interface ResolvedFeatures {
-    /** Activated features per `id\0fk` (fk "n": normal or dev, "h": host). */
-    features: Map<string, Set<string>>;
-    /** Activated optional dependencies (by the name the dependent uses) per `id\0fk`. */
-    dependencies: Map<string, Set<string>>;
+    /** Activated features per slot(id, fk) (fk "n": normal or dev, "h": host). */
+    features: Map<number, Set<string>>;
+    /** Activated optional dependencies (by the name the dependent uses) per slot(id, fk). */
+    dependencies: Map<number, Set<string>>;
+    /** A number per (package, fk): the maps' keys, so no key string is made per look-up. */
+    slot(id: string, fk: Fk): number;
     trackForHost: boolean;
 }
 
@@ -138,19 +140,25 @@ export function resolveFeatures(graph: PackageGraph, opts: ResolveOptions, onMis
     const v2 = opts.resolver === 2;
     const decoupleDev = v2 && !opts.devUnits;
     const trackForHost = v2;
-    const features = new Map<string, Set<string>>();
-    const dependencies = new Map<string, Set<string>>();
-    const deferred = new Map<string, Set<string>>();
-    const processed = new Set<string>();
+    const features = new Map<number, Set<string>>();
+    const dependencies = new Map<number, Set<string>>();
+    const deferred = new Map<number, Map<string, Set<string>>>();
+    const processed = new Set<number>();
+    const numbers = new Map<string, number>();
+    const slot = (id: string, fk: Fk): number => {
+        let n = numbers.get(id);
+        if (n === undefined) numbers.set(id, (n = numbers.size));
+        return n * 2 + (fk === "h" ? 1 : 0);
+    };
     const featureMaps = new Map<string, Map<string, FeatureValue[]>>();
     const featureMap = (id: string): Map<string, FeatureValue[]> => {
         let m = featureMaps.get(id);
         if (!m) featureMaps.set(id, (m = featureMapOf(graph.packages.get(id) as PackageNode)));
         return m;
     };
-    const depsCache = new Map<string, Array<{ edge: Edge; fk: Fk }>>();
+    const depsCache = new Map<number, Array<{ edge: Edge; fk: Fk }>>();
     const deps = (id: string, fk: Fk): Array<{ edge: Edge; fk: Fk }> => {
-        const key = `${id}\0${fk}`;
+        const key = slot(id, fk);
         let out = depsCache.get(key);
         if (out) return out;
         out = [];
@@ -169,7 +177,7 @@ export function resolveFeatures(graph: PackageGraph, opts: ResolveOptions, onMis
         depsCache.set(key, out);
         return out;
     };
-    const entry = <T>(m: Map<string, Set<T>>, key: string): Set<T> => {
+    const entry = <T>(m: Map<number, Set<T>>, key: number): Set<T> => {
         let s = m.get(key);
         if (!s) m.set(key, (s = new Set()));
         return s;
@@ -182,7 +190,7 @@ export function resolveFeatures(graph: PackageGraph, opts: ResolveOptions, onMis
 
     const activatePkg = (id: string, fk: Fk, fvs: FeatureValue[]): void => {
         for (const fv of fvs) activateFv(id, fk, fv);
-        const key = `${id}\0${fk}`;
+        const key = slot(id, fk);
         if (processed.has(key)) return;
         processed.add(key);
         // Activated from here on even with no feature, so a unit with no features is still recorded.
@@ -198,7 +206,7 @@ export function resolveFeatures(graph: PackageGraph, opts: ResolveOptions, onMis
         else activateDepFeature(id, fk, fv.dep, fv.feature, fv.weak);
     };
     const activateRec = (id: string, fk: Fk, feature: string): void => {
-        const enabled = entry(features, `${id}\0${fk}`);
+        const enabled = entry(features, slot(id, fk));
         if (enabled.has(feature)) return;
         enabled.add(feature);
         for (const fv of featureMap(id).get(feature) ?? []) activateFv(id, fk, fv);
@@ -210,11 +218,12 @@ export function resolveFeatures(graph: PackageGraph, opts: ResolveOptions, onMis
         if (decl) onMissing(pkg, decl);
     };
     const activateDependency = (id: string, fk: Fk, depName: string): void => {
-        entry(dependencies, `${id}\0${fk}`).add(depName);
+        const key = slot(id, fk);
+        entry(dependencies, key).add(depName);
         checkLocked(id, depName);
-        const dkey = `${id}\0${fk}\0${depName}`;
-        const toEnable = deferred.get(dkey);
-        deferred.delete(dkey);
+        const waiting = deferred.get(key);
+        const toEnable = waiting?.get(depName);
+        waiting?.delete(depName);
         for (const { edge, fk: depFk } of deps(id, fk)) {
             if (edge.decl.name !== depName) continue;
             if (toEnable) for (const f of toEnable) activateFv(edge.to, depFk, parseFeatureValue(f));
@@ -226,8 +235,12 @@ export function resolveFeatures(graph: PackageGraph, opts: ResolveOptions, onMis
         for (const { edge, fk: depFk } of deps(id, fk)) {
             if (edge.decl.name !== depName) continue;
             if (edge.decl.optional) {
-                if (weak && !(dependencies.get(`${id}\0${fk}`)?.has(depName) ?? false)) {
-                    entry(deferred, `${id}\0${fk}\0${depName}`).add(depFeature);
+                if (weak && !(dependencies.get(slot(id, fk))?.has(depName) ?? false)) {
+                    let waiting = deferred.get(slot(id, fk));
+                    if (!waiting) deferred.set(slot(id, fk), (waiting = new Map()));
+                    let fs = waiting.get(depName);
+                    if (!fs) waiting.set(depName, (fs = new Set()));
+                    fs.add(depFeature);
                     continue;
                 }
                 activateFv(id, fk, { t: "dep", dep: depName });
@@ -245,7 +258,7 @@ export function resolveFeatures(graph: PackageGraph, opts: ResolveOptions, onMis
         if (spec.allFeatures) for (const k of map.keys()) fvs.push({ t: "feature", name: k });
         activatePkg(spec.id, trackForHost && pkg.procMacro ? "h" : "n", fvs);
     }
-    return { features, dependencies, trackForHost };
+    return { features, dependencies, slot, trackForHost };
 }
 
 export interface CompiledUnit {
@@ -259,8 +272,8 @@ export interface CompiledUnit {
 
 /** The packages a build compiles, with their features, from the selected members' targets. */
 export function compiledUnits(graph: PackageGraph, opts: ResolveOptions, resolved: ResolvedFeatures): CompiledUnit[] {
-    const units = new Map<string, CompiledUnit>();
-    const seen = new Set<string>();
+    const units = new Map<number, CompiledUnit>();
+    const seen = new Set<number>();
     const stack: Array<{ id: string; fk: Fk; host: boolean; dev: boolean; kind: DepKind }> = [];
     for (const spec of opts.specs) {
         const pkg = graph.packages.get(spec.id) as PackageNode;
@@ -270,12 +283,13 @@ export function compiledUnits(graph: PackageGraph, opts: ResolveOptions, resolve
     const rank: Record<DepKind, number> = { build: 0, normal: 1, dev: 2 };
     while (stack.length) {
         const s = stack.pop() as (typeof stack)[number];
-        const key = `${s.id}\0${s.fk}\0${s.host}\0${s.dev}\0${s.kind}`;
+        const fkey = resolved.slot(s.id, s.fk);
+        const key = ((fkey * 2 + Number(s.host)) * 2 + Number(s.dev)) * 3 + rank[s.kind];
         if (seen.has(key)) continue;
         seen.add(key);
         const pkg = graph.packages.get(s.id) as PackageNode;
-        const fkey = `${s.id}\0${s.fk}`;
-        const ukey = `${s.id}\0${s.host}`;
+        // One unit per package and platform: the "n" slot of the id, host or not.
+        const ukey = (resolved.slot(s.id, "n") >> 1) * 2 + Number(s.host);
         const prev = units.get(ukey);
         if (!prev) units.set(ukey, { id: s.id, forHost: s.host, features: [...(resolved.features.get(fkey) ?? [])].sort(), kind: s.kind });
         else if (rank[s.kind] < rank[prev.kind]) prev.kind = s.kind;

@@ -153,7 +153,30 @@ function inheritedString(value: unknown, workspacePackage: Table, key: string): 
     return str(value);
 }
 
-function describe(label: string, dir: string, doc: Table, workspace: Table, files: Set<string>, member: boolean): LocalPackage {
+/** The files of a workspace, and the `src/bin/` files of each package directory (found once per workspace). */
+interface FileIndex {
+    all: Set<string>;
+    /** Package directory -> paths under its `src/bin/`, relative to it. */
+    bins: Map<string, string[]>;
+}
+
+function indexFiles(files: Set<string>): FileIndex {
+    const bins = new Map<string, string[]>();
+    for (const f of files) {
+        // Every directory whose `src/bin/` holds f (as `<dir>/src/bin/...` or, for the root, `src/bin/...`).
+        for (let i = f.indexOf("src/bin/"); i >= 0; i = f.indexOf("src/bin/", i + 1)) {
+            if (i > 0 && f[i - 1] !== "/") continue;
+            const dir = i === 0 ? "" : f.slice(0, i - 1);
+            const list = bins.get(dir);
+            if (list) list.push(f.slice(i + "src/bin/".length));
+            else bins.set(dir, [f.slice(i + "src/bin/".length)]);
+        }
+    }
+    return { all: files, bins };
+}
+
+function describe(label: string, dir: string, doc: Table, workspace: Table, index: FileIndex, member: boolean): LocalPackage {
+    const files = index.all;
     const manifestPath = manifestPathOf(dir);
     const pkg = packageTable(doc);
     const name = pkg && str(pkg.name);
@@ -172,10 +195,8 @@ function describe(label: string, dir: string, doc: Table, workspace: Table, file
     }
     if (pkg.autobins !== false) {
         if (has("src/main.rs")) bins.add(name);
-        const prefix = dir ? `${dir}/src/bin/` : "src/bin/";
-        for (const f of files) {
-            if (!f.startsWith(prefix)) continue;
-            const m = /^([^/]+)\.rs$/.exec(f.slice(prefix.length)) ?? /^([^/]+)\/main\.rs$/.exec(f.slice(prefix.length));
+        for (const f of index.bins.get(dir) ?? []) {
+            const m = /^([^/]+)\.rs$/.exec(f) ?? /^([^/]+)\/main\.rs$/.exec(f);
             if (m) bins.add(m[1]);
         }
     }
@@ -211,6 +232,7 @@ export async function loadWorkspace(source: RecipeSource): Promise<LoadedWorkspa
     }
     const ws = workspace ?? {};
     const files = new Set(fileList);
+    const fileIndex = indexFiles(files);
     const manifestDirs = fileList.filter((f) => f === "Cargo.toml" || f.endsWith("/Cargo.toml")).map((f) => normalizeRel(path.posix.dirname(f)));
     const excluded = strings(ws.exclude).map(normalizeRel);
     const isExcluded = (d: string): boolean => excluded.some((e) => d === e || d.startsWith(`${e}/`));
@@ -246,13 +268,13 @@ export async function loadWorkspace(source: RecipeSource): Promise<LoadedWorkspa
         for (const l of level) if (!packages.has(l.dir) && !fresh.has(l.dir)) fresh.set(l.dir, l);
         const loaded = await Promise.all(
             [...fresh].map(async ([dir, { neededBy, member }]) => {
-                if (dir === "") return describe(label, "", rootDoc, ws, files, true);
+                if (dir === "") return describe(label, "", rootDoc, ws, fileIndex, true);
                 const manifestPath = manifestPathOf(dir);
                 const text = isInside(dir) ? await source.read(manifestPath) : undefined;
                 if (text === undefined) {
                     throw new WarmrunError(`${inRoot(label, manifestPath)} is missing but ${neededBy} needs it; add the crate or remove the reference`);
                 }
-                return describe(label, dir, parseTomlText(text, inRoot(label, manifestPath)), ws, files, member);
+                return describe(label, dir, parseTomlText(text, inRoot(label, manifestPath)), ws, fileIndex, member);
             }),
         );
         level = [];

@@ -32,6 +32,15 @@ function json(value: unknown): string {
  * (a message, which must not move the key): two materials with equal entries compile the same.
  */
 export function compileInputEntries(m: CompileKeyMaterial): Record<string, string> {
+    let out = entriesOf.get(m);
+    if (!out) entriesOf.set(m, (out = entriesUncached(m)));
+    return out;
+}
+
+/** Per material object: a memo's answer (the same object for an unchanged workspace) is turned into entries once. */
+const entriesOf = new WeakMap<CompileKeyMaterial, Record<string, string>>();
+
+function entriesUncached(m: CompileKeyMaterial): Record<string, string> {
     const out: Record<string, string> = {};
     const units = new Map<string, string[]>();
     for (const u of m.units ?? []) {

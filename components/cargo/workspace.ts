@@ -27,6 +27,25 @@ export interface RecipeSource {
 
 const MISSING_FILE_CODES = new Set(["ENOENT", "ENOTDIR", "EISDIR"]);
 
+/**
+ * The regular files under a directory, relative, sorted: not the build output (`target/` at the root),
+ * not `.git/`, no symbolic links (as a commit's tree gives them: regular files only). One synchronous
+ * walk: a workspace's few hundred directories take milliseconds, where a glob takes tens.
+ */
+function listRegularFiles(root: string): string[] {
+    const out: string[] = [];
+    const visit = (rel: string): void => {
+        for (const d of fs.readdirSync(rel ? path.join(root, rel) : root, { withFileTypes: true })) {
+            const p = rel ? `${rel}/${d.name}` : d.name;
+            if (d.isDirectory()) {
+                if (d.name !== ".git" && p !== "target") visit(p);
+            } else if (d.isFile()) out.push(p);
+        }
+    };
+    visit("");
+    return out.sort(byString);
+}
+
 export interface DirSourceOptions {
     /** Gives `hash`: content digests by (path, size, mtime, inode), a file read only when it changed. */
     statCache?: StatCache;
@@ -41,14 +60,7 @@ export function dirSource(root: string, opts: DirSourceOptions = {}): RecipeSour
     const cache = opts.statCache;
     return {
         label: root,
-        list: () =>
-            (listed ??= fg("**/*", {
-                cwd: root,
-                dot: true,
-                onlyFiles: true,
-                followSymbolicLinks: false,
-                ignore: ["target/**", "**/.git/**"],
-            }).then((found) => found.sort(byString))),
+        list: () => (listed ??= Promise.resolve().then(() => listRegularFiles(root))),
         hash:
             cache &&
             (async (relPath) => {

@@ -163,4 +163,23 @@ describe("pulumi up/preview/refresh/destroy of warmrun (real engine)", function 
         }
         assert.deepEqual(newEntries().filter((e) => e.action === "build" || e.action === "adopt"), [], "nothing built or adopted");
     });
+
+    it("a workspace whose crates have no registry index previews with one warning: the key falls back to the lock and manifests", async () => {
+        const ws = path.join(work, "inputs/gitdep");
+        const git = "git+https://git.example.com/acme/tiny?rev=0123456#0123456789abcdef0123456789abcdef01234567";
+        writeTree(ws, {
+            "Cargo.toml": '[package]\nname = "gitdep"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\ntiny = { git = "https://git.example.com/acme/tiny", rev = "0123456" }\n',
+            "Cargo.lock": `version = 4\n\n[[package]]\nname = "gitdep"\nversion = "0.1.0"\ndependencies = [\n "tiny",\n]\n\n[[package]]\nname = "tiny"\nversion = "0.1.0"\nsource = "${git}"\n`,
+            "src/main.rs": "fn main() {}\n",
+        });
+        const cfg = path.join(work, "Pulumi.gitdep.yaml");
+        fs.writeFileSync(cfg, YAML.stringify({ config: { "warmrun:registry": `${registry.host}/e2e`, "warmrun:cacheDir": path.join(work, "cargo-cache"), "warmrun:artifacts": { deps: { kind: "CargoDepsImage", workspace: ws } } } }));
+        const other = new EngineSession(work, "gitdep", cfg, { WARMRUN_JOURNAL: journal });
+        await other.init();
+        const r = await other.run(["preview"]);
+        const diagnostics = r.stdout.slice(r.stdout.indexOf("Diagnostics:"));
+        const warning = `deps: ${ws}: tiny 0.1.0 comes from ${git}, which has no registry index; the key falls back to the whole Cargo.lock and manifests`;
+        assert.equal(diagnostics.split(warning).length - 1, 1, `the warning once:\n${r.stdout}`);
+        assert.equal(diagnostics.split("warning:").length - 1, 1, `one warning:\n${r.stdout}`);
+    });
 });
