@@ -10,6 +10,7 @@ import { compressionBench } from "./compression";
 import { restoreBench } from "./restore";
 import { parserBench } from "./parser";
 import { missCostBench } from "./missCost";
+import { baseStepBench } from "./baseStep";
 
 const SECTIONS: Record<string, (opts: BenchOptions) => Promise<Figure[]>> = {
     hashing: hashingBench,
@@ -18,11 +19,13 @@ const SECTIONS: Record<string, (opts: BenchOptions) => Promise<Figure[]>> = {
     compression: compressionBench,
     parser: parserBench,
     cargo: cargoBench,
+    // A few minutes: four builds of a two-step Containerfile. Run it with --only baseStep.
+    baseStep: baseStepBench,
     // About an hour on 2 cores (seven builds of a 154-crate workspace): run it with --only missCost.
     missCost: missCostBench,
 };
 /** Sections a plain `npm run bench` runs. */
-const DEFAULT_SECTIONS = Object.keys(SECTIONS).filter((s) => s !== "missCost");
+const DEFAULT_SECTIONS = Object.keys(SECTIONS).filter((s) => s !== "missCost" && s !== "baseStep");
 
 function parseArgs(argv: string[]): { only: string[]; runs: number; markdown?: string } {
     const out = { only: DEFAULT_SECTIONS, runs: 3, markdown: undefined as string | undefined };
