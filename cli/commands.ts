@@ -3,7 +3,7 @@
 import * as path from "path";
 import { execFileSync } from "child_process";
 import { WarmrunError } from "../components/core/errors";
-import { discover, findPackageRoot, prepareProjectDir, Project } from "./project";
+import { CACHE_DIR, discover, findPackageRoot, prepareProjectDir, Project } from "./project";
 import { engineDir, engineEnv, runPulumi } from "./engine";
 import { ensureLocalRegistry, ensureStack } from "./stack";
 import { HELP, COMMAND_HELP } from "./help";
@@ -81,6 +81,18 @@ const COMMANDS: Record<string, Command> = {
         adopt(env);
         const { main } = await import("../scripts/ci-outputs");
         return main(["--stack", project.stack, ...rest]);
+    },
+    async stats(argv) {
+        // The journal only: no engine, no stack.
+        const { rest } = takeStack(argv);
+        const given = rest.findIndex((a) => a === "--journal" || a.startsWith("--journal="));
+        const args = [...rest];
+        if (given < 0) {
+            const project = discover({ cwd: process.cwd() });
+            args.push("--journal", process.env.WARMRUN_JOURNAL || path.join(project.root, CACHE_DIR, "journal.jsonl"));
+        } else if (args[given] === "--journal" && args[given + 1] !== undefined) args[given + 1] = path.resolve(args[given + 1]);
+        const { main } = await import("../scripts/stats");
+        return main(args, `usage: ${COMMAND_HELP.stats.usage}`);
     },
     async downloads(argv) {
         const { main } = await import("../scripts/warmrun-downloads");

@@ -11,6 +11,7 @@ commands:
   preview    say what an up would build, adopt or keep (pulumi preview)
   report     the cache report: hit or miss per artifact, why, and the expected cost
   outputs    stack outputs as CI variables (GitHub output/env files, dotenv)
+  stats      the cache's history: hit rate, builds, time saved, per artifact and day
   downloads  run a command and count what it downloaded; fail a warm run that downloads
   qcow2      restore or push a qcow2 disk cached as a containerDisk
   registry   start, stop or check the local registry on 127.0.0.1
@@ -56,6 +57,17 @@ export const COMMAND_HELP: Record<string, { usage: string; text: string }> = {
             "  --format F   github-output (default under GitHub Actions: appends to $GITHUB_OUTPUT), github-env\n" +
             "               (appends to $GITHUB_ENV), dotenv (default elsewhere: standard output, only the variables)\n" +
             "  --output F   write there instead (a dotenv file is replaced, GitHub files appended to)",
+    },
+    stats: {
+        usage: "warmrun stats [--runs N] [--days N] [--format table|json|markdown] [--journal FILE] [--output FILE [--append]]",
+        text:
+            "Reads the build journal (.warmrun/journal.jsonl, or $WARMRUN_JOURNAL) and reports per artifact and in total:\n" +
+            "runs, builds and their time, adoptions, hit rate (adoptions / (builds + adoptions)), time saved (each adoption\n" +
+            "priced at the artifact's last build before it) and bytes not downloaded; then the same per day.\n" +
+            "  --runs N / --days N  only the last N runs (an up's entries) / the last N days (both: the runs' entries of those days)\n" +
+            "  --format F           table (default), json, markdown (tables and Mermaid charts: hit rate and build minutes per day)\n" +
+            "  --output FILE        write there (--append to append, e.g. to $GITHUB_STEP_SUMMARY)\n" +
+            "Exit codes: 0 written, 1 the journal cannot be read, 2 bad arguments.",
     },
     downloads: {
         usage: "warmrun downloads [--report FILE.md] [--json FILE] [--label NAME] [--max-count N] [--max-bytes N] -- <command...>",
