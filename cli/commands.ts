@@ -6,7 +6,7 @@ import { WarmrunError } from "../components/core/errors";
 import { CACHE_DIR, discover, findPackageRoot, prepareProjectDir, Project } from "./project";
 import { engineDir, engineEnv, runPulumi } from "./engine";
 import { ensureLocalRegistry, ensureStack } from "./stack";
-import { HELP, COMMAND_HELP } from "./help";
+import { HELP, COMMAND_HELP, commandHelp } from "./help";
 
 export class UsageError extends WarmrunError {}
 
@@ -136,6 +136,9 @@ const COMMANDS: Record<string, Command> = {
     },
 };
 
+/** The subcommands, in the order `warmrun --help` lists them. */
+export const COMMAND_NAMES = Object.keys(COMMANDS);
+
 /** `warmrun up -- --diff` and `warmrun up --diff` both pass --diff to pulumi. */
 function dropDashes(argv: string[]): string[] {
     return argv.filter((a, i) => !(a === "--" && i === argv.indexOf("--")));
@@ -159,9 +162,4 @@ export async function run(argv: string[]): Promise<number> {
         return 0;
     }
     return command(rest);
-}
-
-function commandHelp(name: string): string {
-    const h = COMMAND_HELP[name];
-    return `usage: ${h.usage}\n\n${h.text}\n`;
 }
