@@ -6,6 +6,7 @@
 //   lock-hash       sha256 of package-lock.json
 //   npm-cache       npm's cache directory
 //   checkout        true in warmrun's own checkout (its dependencies to install), false in an installed package
+//   deps-current    true when the checkout's node_modules was installed from this lock (nothing to install)
 // Written to $GITHUB_OUTPUT (appended, NAME=value lines), or to standard output without it.
 "use strict";
 const crypto = require("crypto");
@@ -15,12 +16,22 @@ const path = require("path");
 const { execFileSync } = require("child_process");
 
 const ROOT = path.resolve(__dirname, "..", "..");
+const STAMP = path.join("node_modules", ".warmrun-lock.sha256");
 
 /** The nearest package-lock.json at or above `dir`: the checkout's own, or the repository's that installed warmrun. */
 function findLock(dir) {
     for (let d = path.resolve(dir); ; d = path.dirname(d)) {
         if (fs.existsSync(path.join(d, "package-lock.json"))) return path.join(d, "package-lock.json");
         if (path.dirname(d) === d) return undefined;
+    }
+}
+
+/** The lock hash node_modules was installed from (scripts/setup.sh writes it after npm ci). */
+function readStamp(root) {
+    try {
+        return fs.readFileSync(path.join(root, STAMP), "utf8").trim();
+    } catch {
+        return undefined;
     }
 }
 
@@ -43,6 +54,8 @@ function cacheKeys(root = ROOT, env = process.env) {
         "npm-cache": npmCache,
         // A checkout installs its dependencies; an installed package has them already.
         checkout: String(own),
+        // The checkout's node_modules is from this lock already (the stamp setup.sh and the action write).
+        "deps-current": String(own && readStamp(root) === crypto.createHash("sha256").update(text).digest("hex")),
     };
 }
 

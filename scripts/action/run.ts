@@ -57,6 +57,8 @@ export function commandEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     const out: NodeJS.ProcessEnv = { ...env };
     for (const name of Object.values(INPUT_ENV)) delete out[name];
     for (const name of ["WARMRUN_REGISTRY_USERNAME", "WARMRUN_REGISTRY_PASSWORD"]) if (out[name] === "") delete out[name];
+    // The journal's entries of this workflow run share its id (warmrun stats counts runs by it).
+    if (!out.WARMRUN_RUN_ID && out.GITHUB_RUN_ID) out.WARMRUN_RUN_ID = `github-${out.GITHUB_RUN_ID}-${out.GITHUB_RUN_ATTEMPT ?? "1"}`;
     return out;
 }
 

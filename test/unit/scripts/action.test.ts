@@ -30,6 +30,9 @@ describe("action scripts", () => {
         assert.equal(keys["lock-hash"], crypto.createHash("sha256").update(lock).digest("hex"));
         assert.equal(keys["npm-cache"], "/npm");
         assert.equal(keys.checkout, "true");
+        const stamp = path.join(ROOT, "node_modules", ".warmrun-lock.sha256");
+        const current = fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8").trim() === keys["lock-hash"];
+        assert.equal(keys["deps-current"], String(current));
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "keys-"));
         try {
             assert.equal(findLock(dir), undefined);
