@@ -83,14 +83,15 @@ const COMMANDS: Record<string, Command> = {
         return main(["--stack", project.stack, ...rest]);
     },
     async stats(argv) {
-        // The journal only: no engine, no stack.
-        const { rest } = takeStack(argv);
+        // The journal only: no engine; the stack names the registry's journal (--shared).
+        const { stack, rest } = takeStack(argv);
         const given = rest.findIndex((a) => a === "--journal" || a.startsWith("--journal="));
         const args = [...rest];
         if (given < 0) {
             const project = discover({ cwd: process.cwd() });
             args.push("--journal", process.env.WARMRUN_JOURNAL || path.join(project.root, CACHE_DIR, "journal.jsonl"));
         } else if (args[given] === "--journal" && args[given + 1] !== undefined) args[given + 1] = path.resolve(args[given + 1]);
+        if (rest.includes("--shared")) args.push("--stack", discover({ cwd: process.cwd(), stack }).stack);
         const { main } = await import("../scripts/stats");
         return main(args, `usage: ${COMMAND_HELP.stats.usage}`);
     },

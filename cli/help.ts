@@ -96,7 +96,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
         exitCodes: [["0", "written"], ["1", "the stack's outputs cannot be read (no up yet, the engine failed)"], BAD_ARGS],
     },
     stats: {
-        usage: "warmrun stats [--runs N] [--days N] [--format table|json|markdown] [--journal FILE] [--output FILE [--append]]",
+        usage: "warmrun stats [--runs N] [--days N] [--format table|json|markdown] [--journal FILE] [--output FILE [--append]] [--shared HOST/REPOSITORY [--push]] [--stack NAME]",
         text:
             "Reads the build journal and reports per artifact and in total: runs, builds and their time, adoptions, hit rate\n" +
             "(adoptions / (builds + adoptions)), time saved (each adoption priced at the artifact's last build before it) and\n" +
@@ -107,9 +107,12 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
             ["--format F", "table (default), json, markdown"],
             ["--journal FILE", "the journal (default .warmrun/journal.jsonl, or $WARMRUN_JOURNAL)"],
             ["--output FILE", "write there (--append to append, e.g. to $GITHUB_STEP_SUMMARY)"],
+            ["--shared H/R", "the stack's journal in the registry (tag journal-<stack> of repository R on host H), with the local entries it lacks"],
+            ["--push", "with --shared: append the local entries it lacks first (read, add, push, read back; again when another runner's push replaced it)"],
+            STACK,
         ],
         output: "A table, JSON ({window, artifacts, total, days}), or Markdown: the tables and two Mermaid xychart-beta charts\n(hit rate per day, build minutes per day), on standard output or in FILE.",
-        exitCodes: [["0", "written"], ["1", "the journal cannot be read"], BAD_ARGS],
+        exitCodes: [["0", "written"], ["1", "the journal cannot be read, or the registry's journal cannot be read or written"], BAD_ARGS],
     },
     downloads: {
         usage: "warmrun downloads [--report FILE.md] [--json FILE] [--label NAME] [--max-count N] [--max-bytes N] -- <command...>",
