@@ -3,10 +3,10 @@
 import * as path from "path";
 import { execFileSync } from "child_process";
 import { WarmrunError } from "../components/core/errors";
-import { discover, findPackageRoot, prepareProjectDir, Project } from "./project";
+import { CACHE_DIR, discover, findPackageRoot, prepareProjectDir, Project } from "./project";
 import { engineDir, engineEnv, runPulumi } from "./engine";
 import { ensureLocalRegistry, ensureStack } from "./stack";
-import { HELP, COMMAND_HELP } from "./help";
+import { HELP, COMMAND_HELP, commandHelp } from "./help";
 
 export class UsageError extends WarmrunError {}
 
@@ -82,6 +82,19 @@ const COMMANDS: Record<string, Command> = {
         const { main } = await import("../scripts/ci-outputs");
         return main(["--stack", project.stack, ...rest]);
     },
+    async stats(argv) {
+        // The journal only: no engine; the stack names the registry's journal (--shared).
+        const { stack, rest } = takeStack(argv);
+        const given = rest.findIndex((a) => a === "--journal" || a.startsWith("--journal="));
+        const args = [...rest];
+        if (given < 0) {
+            const project = discover({ cwd: process.cwd() });
+            args.push("--journal", process.env.WARMRUN_JOURNAL || path.join(project.root, CACHE_DIR, "journal.jsonl"));
+        } else if (args[given] === "--journal" && args[given + 1] !== undefined) args[given + 1] = path.resolve(args[given + 1]);
+        if (rest.includes("--shared")) args.push("--stack", discover({ cwd: process.cwd(), stack }).stack);
+        const { main } = await import("../scripts/stats");
+        return main(args, `usage: ${COMMAND_HELP.stats.usage}`);
+    },
     async downloads(argv) {
         const { main } = await import("../scripts/warmrun-downloads");
         return main(argv);
@@ -124,6 +137,9 @@ const COMMANDS: Record<string, Command> = {
     },
 };
 
+/** The subcommands, in the order `warmrun --help` lists them. */
+export const COMMAND_NAMES = Object.keys(COMMANDS);
+
 /** `warmrun up -- --diff` and `warmrun up --diff` both pass --diff to pulumi. */
 function dropDashes(argv: string[]): string[] {
     return argv.filter((a, i) => !(a === "--" && i === argv.indexOf("--")));
@@ -147,9 +163,4 @@ export async function run(argv: string[]): Promise<number> {
         return 0;
     }
     return command(rest);
-}
-
-function commandHelp(name: string): string {
-    const h = COMMAND_HELP[name];
-    return `usage: ${h.usage}\n\n${h.text}\n`;
 }

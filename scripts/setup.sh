@@ -38,6 +38,25 @@ if ! "$spdx_venv/bin/python" -m pip show spdx-tools 2>/dev/null | grep -q "^Vers
   "$spdx_venv/bin/python" -m pip install --quiet --disable-pip-version-check "spdx-tools==$SPDX_TOOLS_VERSION"
 fi
 
+# The linters of the GitHub Action and the example workflow: actionlint (its Go module, built
+# into $WARMRUN_CACHE/bin) and zizmor (from PyPI, in a virtualenv under $WARMRUN_CACHE); each
+# skipped when that version is there.
+ACTIONLINT_VERSION=v1.7.12
+actionlint_bin="$WARMRUN_CACHE/bin/actionlint"
+if [ "$("$actionlint_bin" -version 2>/dev/null | head -n 1)" != "$ACTIONLINT_VERSION" ]; then
+  command -v go >/dev/null 2>&1 || { log "Go is needed to build actionlint: install Go >= 1.25 and re-run"; exit 1; }
+  log "go install github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
+  mkdir -p "$WARMRUN_CACHE/bin"
+  GOBIN="$WARMRUN_CACHE/bin" GOFLAGS=-buildvcs=false go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
+fi
+ZIZMOR_VERSION=1.32.0
+zizmor_venv="$WARMRUN_CACHE/zizmor"
+if [ "$("$zizmor_venv/bin/zizmor" --version 2>/dev/null)" != "zizmor $ZIZMOR_VERSION" ]; then
+  log "pip install zizmor==$ZIZMOR_VERSION into $zizmor_venv"
+  /usr/bin/python3 -m venv "$zizmor_venv"
+  "$zizmor_venv/bin/python" -m pip install --quiet --disable-pip-version-check "zizmor==$ZIZMOR_VERSION"
+fi
+
 # Rust (cargo, rustc, rustup) comes with the machine: the differential test of the CargoDepsImage key
 # asks cargo itself. Debian's cargo is too old for it, so it is not installed from apt; say so early.
 if ! command -v cargo >/dev/null 2>&1 || ! command -v rustup >/dev/null 2>&1; then

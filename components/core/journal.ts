@@ -1,5 +1,6 @@
 // An append-only record of what each run did to each artifact (build, adopt, gone), one JSON line each.
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { shortKey } from "./keys";
 
@@ -17,6 +18,15 @@ export interface JournalEntry {
     compiledUnits?: number;
     /** The lease holder this run waited for before it adopted (or, its lease expired, built). */
     waitedFor?: string;
+    /** The run that wrote the entry: $WARMRUN_RUN_ID, else one id per process (an up's provider). */
+    run?: string;
+}
+
+/** One id per process: the entries of one up share it (components/report/stats.ts counts runs by it). */
+const PROCESS_RUN = `${os.hostname()}-${process.pid}-${Date.now().toString(36)}`;
+
+export function runId(env: NodeJS.ProcessEnv = process.env): string {
+    return env.WARMRUN_RUN_ID || PROCESS_RUN;
 }
 
 export interface WarmFrom {
@@ -48,7 +58,7 @@ export function journalPath(): string {
 export function appendJournal(entry: JournalEntry): void {
     const file = journalPath();
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.appendFileSync(file, JSON.stringify({ time: new Date().toISOString(), ...entry }) + "\n");
+    fs.appendFileSync(file, JSON.stringify({ time: new Date().toISOString(), run: runId(), ...entry }) + "\n");
 }
 
 export function readJournal(file = journalPath()): (JournalEntry & { time: string })[] {
