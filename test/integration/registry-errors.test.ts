@@ -5,13 +5,12 @@
 // naming the fix, never the password.
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import * as http from "http";
 import * as path from "path";
-import { AddressInfo } from "net";
 import { RegistryClient } from "../../components/oci/registry";
 import { WarmrunError } from "../../components/core/errors";
 import { freePort, htpasswdFile, startRegistry, TestRegistry } from "../support/registry";
 import { removeTempDirs, tempDir } from "../support/tmp";
+import { LocalServers } from "../support/servers";
 
 const ENV_KEYS = ["HOME", "DOCKER_CONFIG", "REGISTRY_AUTH_FILE", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME"];
 
@@ -21,13 +20,7 @@ describe("registry client diagnoses (real registry, local servers)", function ()
     let plain: TestRegistry;
     let home: string;
     let saved: Record<string, string | undefined>;
-    const servers: http.Server[] = [];
-    const serve = async (handler: http.RequestListener): Promise<string> => {
-        const s = http.createServer(handler);
-        servers.push(s);
-        await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-        return `127.0.0.1:${(s.address() as AddressInfo).port}`;
-    };
+    const servers = new LocalServers();
     const rejects = (p: Promise<unknown>, pattern: RegExp, absent?: string) =>
         assert.rejects(p, (e: unknown) => {
             assert.ok(e instanceof WarmrunError, `a WarmrunError, not ${e}`);
@@ -49,7 +42,7 @@ describe("registry client diagnoses (real registry, local servers)", function ()
             if (v === undefined) delete (process.env as any)[k];
             else process.env[k] = v;
         }
-        for (const s of servers) s.closeAllConnections(), s.close();
+        servers.close();
         await auth?.stop();
         await plain?.stop();
         removeTempDirs();
@@ -71,19 +64,10 @@ describe("registry client diagnoses (real registry, local servers)", function ()
     });
 
     it("servers that are not registries: HTML, JSON that is no manifest, 404 everywhere, garbage tags", async () => {
-        const html = await serve((_q, r) => {
-            r.writeHead(200, { "content-type": "text/html; charset=utf-8" });
-            r.end("<!doctype html><html><body>Sign in</body></html>");
-        });
-        const json = await serve((_q, r) => {
-            r.writeHead(200, { "content-type": "application/json" });
-            r.end('{"hello":"world"}');
-        });
-        const missing = await serve((_q, r) => {
-            r.writeHead(404, { "content-type": "text/plain" });
-            r.end("not found");
-        });
-        const garbage = await serve((_q, r) => {
+        const html = await servers.answering(200, "text/html; charset=utf-8", "<!doctype html><html><body>Sign in</body></html>");
+        const json = await servers.answering(200, "application/json", '{"hello":"world"}');
+        const missing = await servers.answering(404, "text/plain", "not found");
+        const garbage = await servers.listen((_q, r) => {
             r.writeHead(200, { "content-type": "application/json" });
             r.end(_q.url === "/v2/" ? "{}" : "]]not json");
         });
@@ -94,7 +78,7 @@ describe("registry client diagnoses (real registry, local servers)", function ()
     });
 
     it("a denial names the operation and the user; the registry's own error codes are quoted", async () => {
-        const denying = await serve((q, r) => {
+        const denying = await servers.listen((q, r) => {
             if (q.url === "/v2/") return r.end("{}");
             r.writeHead(403, { "content-type": "application/json" });
             r.end(JSON.stringify({ errors: [{ code: "DENIED", message: "requested access to the resource is denied" }] }));
