@@ -6,7 +6,6 @@ import { validateConfig } from "../../../components/core/config";
 import { StatCache } from "../../../components/core/fileset";
 import { buildStack } from "../../../components/core/stack";
 import { CheckArgs, requireToolsOnMiss } from "../../../components/core/publish";
-import { missingTools } from "../../../components/core/process";
 import { ImageName } from "../../../components/oci/reference";
 import { tempDir, removeTempDirs, writeTree } from "../../support/tmp";
 import { registered, resetRegistered, plain } from "../../support/mocks";
@@ -66,9 +65,6 @@ describe("a build tool missing on a miss (requireToolsOnMiss)", () => {
     const args = (hit: boolean): CheckArgs => ({ spec: { name: "disk" }, publication: { hit, ref: "127.0.0.1:5000/w/disk:abc" } }) as unknown as CheckArgs;
 
     it("names the artifact, the tool and the fix on a miss; a hit needs no tool", () => {
-        const bin = tempDir();
-        writeTree(bin, { "present-tool": { content: "#!/bin/sh\n", mode: 0o755 }, "not-executable": "x" });
-        assert.deepEqual(missingTools(["present-tool", "not-executable", "nowhere-tool"], bin), ["not-executable", "nowhere-tool"]);
         assert.throws(
             () => requireToolsOnMiss(args(false), ["warmrun-no-such-tool"], "install it"),
             /^WarmrunError: warmrun:artifacts\.disk: 127\.0\.0\.1:5000\/w\/disk:abc is not in the registry, so `pulumi up` builds it with warmrun-no-such-tool, which is not installed \(not on PATH\): install it$/,
