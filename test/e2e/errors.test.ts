@@ -116,10 +116,11 @@ const CASES: Case[] = [
     },
     { name: "an ignore file that is a directory", config: (w) => on(w, { b: bundle(w, "ignoredir", { ignoreFile: ".warmrunignore" }) }), message: /warmrun:artifacts\.b\.ignoreFile: \.warmrunignore is a directory, not a regular file/, names: () => [`${KEY}.b.ignoreFile`, ".warmrunignore"] },
     { name: "no file selected", config: (w) => on(w, { b: bundle(w, "good", { include: ["*.nothing"] }) }), message: /warmrun:artifacts\.b: no file under \S+\/good is selected \(check include and ignore\)/, names: (w) => [`${KEY}.b`, path.join(w.inputs, "good")] },
-    // --- Cargo recipes (path crates only: no index is asked, cargo's own verdicts are checked in before())
+    // --- Cargo recipes (path crates, and itoa whose index entry is in the stacks' caches: no network; cargo's own verdicts are checked in before())
     { name: "Cargo.toml that is not TOML", config: (w) => deps(w, "badtoml"), message: /warmrun:artifacts\.deps: \S+\/badtoml\/Cargo\.toml is not valid TOML \(line 1, column \d+: .*\); fix the syntax there/, names: (w) => [`${KEY}.deps`, path.join(w.inputs, "cargo/badtoml/Cargo.toml")] },
     { name: "a missing Cargo.lock", config: (w) => deps(w, "nolock"), message: /warmrun:artifacts\.deps: \S+\/nolock\/Cargo\.lock is missing: run `cargo generate-lockfile` and commit it/, names: (w) => [`${KEY}.deps`, path.join(w.inputs, "cargo/nolock/Cargo.lock")] },
     { name: "a lock without a dependency", config: (w) => deps(w, "lockmissing"), message: /warmrun:artifacts\.deps: \S+\/lockmissing\/Cargo\.lock has no locked package satisfying app's dependency util .*run `cargo update -p util` \(or `cargo generate-lockfile`\) and commit Cargo\.lock/, names: (w) => [`${KEY}.deps`, path.join(w.inputs, "cargo/lockmissing/Cargo.lock")] },
+    { name: "a lock at a version the manifest refuses", config: (w) => deps(w, "lockold"), message: /warmrun:artifacts\.deps: \S+\/lockold\/Cargo\.lock has no locked package satisfying app's dependency itoa 2 \(\S+\/lockold\/Cargo\.toml\); run `cargo update -p itoa` \(or `cargo generate-lockfile`\) and commit Cargo\.lock/, names: (w) => [`${KEY}.deps`, path.join(w.inputs, "cargo/lockold/Cargo.lock")] },
     { name: "a lock without the workspace's member", config: (w) => deps(w, "locknomember"), message: /warmrun:artifacts\.deps: \S+\/locknomember\/Cargo\.lock has no entry for the workspace member app .*run `cargo generate-lockfile` and commit Cargo\.lock/, names: (w) => [`${KEY}.deps`, path.join(w.inputs, "cargo/locknomember/Cargo.lock")] },
     { name: "a workspace member that is missing", config: (w) => deps(w, "nomember"), message: /warmrun:artifacts\.deps: \S+\/nomember\/crates\/gone\/Cargo\.toml is missing but \[workspace\]\.members in Cargo\.toml needs it/, names: (w) => [`${KEY}.deps`, path.join(w.inputs, "cargo/nomember/crates/gone/Cargo.toml")] },
     // --- registries
@@ -393,6 +394,7 @@ describe("errors: a table of failures through the real engine", function () {
         const app = (deps: string) => `[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\n${deps}`;
         const util = { "util/Cargo.toml": '[package]\nname = "util"\nversion = "0.1.0"\nedition = "2021"\n', "util/src/lib.rs": "\n" };
         const cargoTree = (dir: string, files: Record<string, string>) => Object.fromEntries(Object.entries(files).map(([p, t]) => [`cargo/${dir}/${p}`, t]));
+        const ITOA = '[[package]]\nname = "itoa"\nversion = "1.0.19"\nsource = "registry+https://github.com/rust-lang/crates.io-index"\nchecksum = "3bd1574e617a9a6c1f8f8181bd7e841e1f20e4277607ef28945765188d6284d4"\n';
         const wrongAuth = (host: string) => JSON.stringify({ auths: { [host]: { auth: Buffer.from(`ci:${WRONG}`).toString("base64") } } });
         writeTree(inputs, {
             "good/a.txt": "the good bundle\n",
@@ -414,6 +416,8 @@ describe("errors: a table of failures through the real engine", function () {
             ...cargoTree("nolock", { "Cargo.toml": app(""), "src/main.rs": "fn main() {}\n" }),
             // app depends on the path crate util, which the lock does not hold.
             ...cargoTree("lockmissing", { "Cargo.toml": app('util = { path = "util" }\n'), "src/main.rs": "fn main() {}\n", ...util, "Cargo.lock": lock('[[package]]\nname = "app"\nversion = "0.1.0"\n') }),
+            // app wants itoa 2, the lock holds itoa 1.0.19.
+            ...cargoTree("lockold", { "Cargo.toml": app('itoa = "2"\n'), "src/main.rs": "fn main() {}\n", "Cargo.lock": lock('[[package]]\nname = "app"\nversion = "0.1.0"\ndependencies = [\n "itoa",\n]\n\n' + ITOA) }),
             // A lock of another package altogether.
             ...cargoTree("locknomember", { "Cargo.toml": app(""), "src/main.rs": "fn main() {}\n", "Cargo.lock": lock('[[package]]\nname = "other"\nversion = "0.1.0"\n') }),
             ...cargoTree("nomember", { "Cargo.toml": '[workspace]\nmembers = ["crates/gone"]\nresolver = "2"\n', "Cargo.lock": lock("") }),
@@ -422,7 +426,7 @@ describe("errors: a table of failures through the real engine", function () {
         fs.symlinkSync("gone/Containerfile", path.join(inputs, "dangling"));
         execFileSync("mkfifo", [path.join(inputs, "fifo")]);
         // The oracle for the Cargo cases: cargo itself refuses each of these workspaces with --locked.
-        for (const dir of ["badtoml", "nolock", "lockmissing", "locknomember", "nomember"]) {
+        for (const dir of ["badtoml", "nolock", "lockmissing", "lockold", "locknomember", "nomember"]) {
             assert.throws(() => execFileSync("cargo", ["metadata", "--locked", "--offline", "--format-version", "1"], { cwd: path.join(inputs, "cargo", dir), stdio: "pipe" }), `cargo refuses cargo/${dir} too`);
         }
 
@@ -474,7 +478,10 @@ describe("errors: a table of failures through the real engine", function () {
             const session = new EngineSession(work, name, configFile, { WARMRUN_JOURNAL: path.join(work, `${name}.journal`), ...isolated });
             await session.init();
             const salt = YAML.parse(fs.readFileSync(configFile, "utf8")).encryptionsalt;
-            lanes.push({ session, configFile, salt, cache: path.join(work, `cache-${name}`) });
+            const cache = path.join(work, `cache-${name}`);
+            // The index entries of the locked crates (itoa): the key asks no index over the network.
+            fs.cpSync(path.join(__dirname, "..", "fixtures", "cargo-index"), path.join(cache, "cargo-index"), { recursive: true });
+            lanes.push({ session, configFile, salt, cache });
         }
         // The config file stores a secret encrypted with the stack's salt; both stacks share the passphrase, not the salt.
         writeConfig(lanes[0], goodConfig());
