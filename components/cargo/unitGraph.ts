@@ -98,6 +98,29 @@ function lockError(label: string, what: string, fix: string): WarmrunError {
     return new WarmrunError(`${inRoot(label, "Cargo.lock")} ${what}; ${fix}`);
 }
 
+/**
+ * What the key's fallback (no index entries) can still check of a lock: every local package's
+ * dependency on a crate that is not a path (normal and build, not optional) is locked at a version
+ * its requirement accepts, as `cargo build --locked` wants. With index entries, buildGraph checks
+ * the whole graph. Dev and optional dependencies are left to cargo (no false alarm).
+ */
+export function checkDirectDependencies(label: string, ws: LoadedWorkspace, lock: ParsedLock): void {
+    const byName = new Map<string, LockedPackage[]>();
+    for (const p of lock.packages) byName.set(p.name, [...(byName.get(p.name) ?? []), p]);
+    for (const pkg of ws.packages.values()) {
+        for (const d of pkg.deps) {
+            if (d.kind === "dev" || d.optional || d.localDir !== undefined) continue;
+            const held = byName.get(d.package) ?? [];
+            if (held.some((p) => d.git !== undefined || d.req === undefined || satisfies(p.version, d.req) || (p.source?.startsWith("git+") ?? false))) continue;
+            throw lockError(
+                label,
+                `has no locked package satisfying ${pkg.name}'s dependency ${d.package} ${d.req ?? ""}`.trimEnd() + ` (${pkg.manifestPath})`,
+                `run \`cargo update -p ${d.package}\` (or \`cargo generate-lockfile\`) and commit Cargo.lock`,
+            );
+        }
+    }
+}
+
 /** What a lock gives the graph, computed once per parsed lock: packages by name and id, and each package's resolved references. */
 interface LockIndex {
     byName: Map<string, LockedPackage[]>;

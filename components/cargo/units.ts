@@ -19,7 +19,7 @@ import { byString, inRoot, isTable } from "./manifest";
 import { LoadedWorkspace, loadWorkspace, parseTomlText } from "./members";
 import { CrateFacts, IndexEntry, IndexLookup, mayBeProcMacro, RegistryIndexOptions, SparseIndex } from "./registryIndex";
 import { parseToolchain, ToolchainKey } from "./toolchain";
-import { buildGraph, ExternalData, lockId, LockedPackage, parseLock, ParsedLock, registryPackages } from "./unitGraph";
+import { buildGraph, checkDirectDependencies, ExternalData, lockId, LockedPackage, parseLock, ParsedLock, registryPackages } from "./unitGraph";
 
 /** Bumped when the material's meaning changes. */
 export const COMPILE_KEY_VERSION = 1;
@@ -520,6 +520,7 @@ async function computeCompileKey(source: RecipeSource, opts: CompileKeyOptions):
     const provider = opts.index ?? sparseIndexProvider(config, { cacheDir: opts.cacheDir, offline: opts.offline }, opts.indexes);
     const data = await externalData(label, lock, provider);
     if (typeof data === "string") {
+        checkDirectDependencies(label, ws, lock);
         const recipe = await cargoRecipe(source, { bin: opts.bin });
         const files: Record<string, string> = {};
         for (const [p, text] of Object.entries(recipe.files)) if (p.endsWith("Cargo.toml") || p === "Cargo.lock") files[p] = sha256Hex(text);

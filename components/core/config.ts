@@ -1,9 +1,9 @@
 // Validation of the stack's `warmrun:*` settings. Every problem is reported at once, each naming
 // its config key or file and the fix, before any resource is registered (so at preview).
-import * as fs from "fs";
 import * as path from "path";
 import { ProblemList } from "./errors";
-import { defaultInsecure, isValidRepository, parseRegistryPrefix, RegistryPrefix } from "../oci/registry";
+import { defaultInsecure, isValidPort, isValidRepository, parseRegistryPrefix, portOf, RegistryPrefix } from "../oci/registry";
+import { pathProblem } from "./fileset";
 import { FieldSpec, FieldTable, FieldType } from "./kind";
 import { kindNamed, kindNames } from "../kinds";
 import { DEFAULT_LEASE_SECONDS, leaseSecondsProblem } from "./lease";
@@ -137,6 +137,18 @@ function didYouMean(name: string, known: string[]): string {
     return guess ? ` (did you mean ${guess}?)` : "";
 }
 
+/**
+ * A valid repository name close to an invalid one (lower case, runs of other characters as one
+ * `-`, no separator at either end), or undefined when nothing of it is left.
+ */
+export function suggestArtifactName(name: string): string | undefined {
+    const guess = name
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, (run) => (/^[._-]$/.test(run) ? run : "-"))
+        .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, "");
+    return guess && guess !== name && isValidRepository(guess) ? guess : undefined;
+}
+
 /** Orders artifacts so each comes after its upstreams; reports cycles by their path. */
 export function orderArtifacts(artifacts: { name: string; upstream: string[] }[]): { order: string[]; cycles: string[][] } {
     const byName = new Map(artifacts.map((a) => [a.name, a]));
@@ -209,7 +221,10 @@ export function validateConfig(raw: Record<string, string>, opts: ValidateOption
     let prefix: RegistryPrefix | undefined;
     if (typeof values.registry === "string") {
         prefix = parseRegistryPrefix(values.registry);
-        if (!prefix) {
+        const port = portOf(values.registry.split("/")[0]);
+        if (port !== undefined && !isValidPort(port)) {
+            problems.push(`${NAMESPACE}:registry "${values.registry}": port ${port} is out of range (1-65535): fix the port, e.g. 127.0.0.1:5000/warmrun`);
+        } else if (!prefix) {
             problems.push(`${NAMESPACE}:registry "${values.registry}" is not a registry reference: write host[:port][/namespace], e.g. 127.0.0.1:5000/warmrun or registry.example.com/acme/ci-cache (no scheme, no tag)`);
         }
     }
@@ -233,7 +248,11 @@ export function validateConfig(raw: Record<string, string>, opts: ValidateOption
     for (const [name, spec] of Object.entries(artifactMap)) {
         const where = `${NAMESPACE}:artifacts.${name}`;
         if (!isValidRepository(name) || name.includes("/")) {
-            problems.push(`${where}: the name "${name}" cannot be a repository name: use lower-case letters, digits and . _ - (e.g. ${name.toLowerCase().replace(/[^a-z0-9._-]+/g, "-")})`);
+            const suggestion = suggestArtifactName(name);
+            problems.push(
+                `${where}: the name "${name}" cannot be a repository name: use lower-case letters and digits, ` +
+                    `separated by single . _ or - (not at either end)${suggestion ? ` (e.g. ${suggestion})` : ""}`,
+            );
             continue;
         }
         if (typeof spec !== "object" || spec === null || Array.isArray(spec)) {
@@ -243,7 +262,8 @@ export function validateConfig(raw: Record<string, string>, opts: ValidateOption
         const kind = spec.kind;
         const entry = typeof kind === "string" ? kindNamed(kind) : undefined;
         if (!entry) {
-            problems.push(`${where}.kind ${kind === undefined ? "is missing" : `"${kind}" is not a known kind`}: use one of ${kindNames().join(", ")}`);
+            const what = kind === undefined ? "is missing" : `${JSON.stringify(kind)} is not a known kind${typeof kind === "string" ? didYouMean(kind, kindNames()) : ""}`;
+            problems.push(`${where}.kind ${what}: use one of ${kindNames().join(", ")}`);
             continue;
         }
         const definition = entry.definition;
@@ -266,8 +286,8 @@ export function validateConfig(raw: Record<string, string>, opts: ValidateOption
         for (const [field, fs_] of Object.entries(fieldsSpec)) {
             if (!fs_.path || typeof fields[field] !== "string") continue;
             const abs = path.resolve(opts.projectRoot, fields[field]);
-            const ok = fs.existsSync(abs) && (fs_.path === "dir" ? fs.statSync(abs).isDirectory() : fs.statSync(abs).isFile());
-            if (!ok) problems.push(`${where}.${field}: ${fs_.path === "dir" ? "directory" : "file"} ${fields[field]} does not exist: create it or fix the path (relative to the project)`);
+            const problem = pathProblem(abs, fields[field], fs_.path);
+            if (problem) problems.push(`${where}.${field}: ${problem}`);
             else fields[field] = abs;
         }
         const upstream = (fields.upstream as string[] | undefined) ?? [];

@@ -16,6 +16,57 @@ export interface FileSetSpec {
     ignore?: string[];
 }
 
+/** What a path is, in a message's words. */
+function kindOfEntry(st: fs.Stats): string {
+    if (st.isDirectory()) return "a directory";
+    if (st.isFile()) return "a file";
+    if (st.isFIFO()) return "a FIFO (named pipe)";
+    if (st.isSocket()) return "a socket";
+    if (st.isCharacterDevice() || st.isBlockDevice()) return "a device";
+    return "not a file";
+}
+
+/** The target of a symbolic link, or undefined when `abs` is none. */
+function linkTarget(abs: string): string | undefined {
+    try {
+        return fs.lstatSync(abs).isSymbolicLink() ? fs.readlinkSync(abs) : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+/**
+ * Why `abs` cannot serve as the file or directory a setting names, or undefined when it can: it
+ * is missing, a dangling symbolic link, the other type (a file where a directory is wanted...), or
+ * unreadable. `shown` is the path as the user wrote it. Each answer ends with its fix.
+ */
+export function pathProblem(abs: string, shown: string, want: "file" | "dir"): string | undefined {
+    const wanted = want === "dir" ? "directory" : "file";
+    let st: fs.Stats;
+    try {
+        st = fs.statSync(abs);
+    } catch (e: any) {
+        if (e.code === "ENOENT" || e.code === "ENOTDIR") {
+            const link = linkTarget(abs);
+            if (link !== undefined) return `${wanted} ${shown} is a symbolic link to ${link}, which does not exist: fix the link or the path`;
+            return `${wanted} ${shown} does not exist: create it or fix the path (relative to the project)`;
+        }
+        if (e.code === "EACCES" || e.code === "EPERM") return `${wanted} ${shown} cannot be reached (permission denied on a directory above it): make the directories on its path searchable by the user running pulumi (chmod a+x)`;
+        if (e.code === "ELOOP") return `${wanted} ${shown} is a loop of symbolic links: fix the links or the path`;
+        return `${wanted} ${shown} cannot be read (${e.code ?? e.message}): fix the path`;
+    }
+    if (want === "dir" && !st.isDirectory()) return `${shown} is ${kindOfEntry(st)}, not a directory: give the directory${st.isFile() ? ` (e.g. ${path.dirname(shown)})` : ""}`;
+    if (want === "file" && !st.isFile()) return `${shown} is ${kindOfEntry(st)}, not a regular file: give the path of a file${st.isDirectory() ? " in it" : ""}`;
+    try {
+        if (want === "dir") fs.closeSync(fs.openSync(abs, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY));
+        else fs.closeSync(fs.openSync(abs, "r"));
+    } catch (e: any) {
+        if (e.code === "EACCES" || e.code === "EPERM") return `${wanted} ${shown} cannot be read (permission denied): make it readable by the user running pulumi (chmod a+r${want === "dir" ? "X" : ""})`;
+        return `${wanted} ${shown} cannot be read (${e.code ?? e.message}): fix the path`;
+    }
+    return undefined;
+}
+
 /** Parses the text of a .dockerignore file into rules. */
 export function parseIgnoreFile(text: string): string[] {
     return text
@@ -105,7 +156,8 @@ export function hashFileStream(absPath: string): Promise<string> {
         const h = createHash("sha256");
         fs.createReadStream(absPath, { highWaterMark: 1 << 20 })
             .on("data", (chunk) => h.update(chunk))
-            .on("error", reject)
+            // A read's error (EACCES, EISDIR...) names no file by itself: it gets the path, for the message.
+            .on("error", (e: NodeJS.ErrnoException) => reject(Object.assign(e, { path: e.path ?? absPath })))
             .on("end", () => resolve(h.digest("hex")));
     });
 }

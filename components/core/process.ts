@@ -1,5 +1,7 @@
 // Runs a build tool with its output streamed to the log (long builds show progress) and kept
 // for download counting and error messages.
+import * as fs from "fs";
+import * as path from "path";
 import { spawn } from "child_process";
 import { WarmrunError } from "./errors";
 import { DownloadCount, DownloadCounter } from "../downloads/counter";
@@ -8,6 +10,35 @@ export interface RunResult {
     output: string;
     /** What the tool downloaded, counted from its output as it streamed. */
     downloads: DownloadCount;
+}
+
+/** A tool that ran and failed: its exit code and the last lines of its output, for callers to explain. */
+export class ToolError extends WarmrunError {
+    constructor(message: string, readonly exitCode: number | null, readonly tail: string) {
+        super(message);
+        this.name = "ToolError";
+    }
+}
+
+/** Where a command is found on PATH (an executable file), or undefined. */
+export function findOnPath(command: string, envPath: string = process.env.PATH ?? ""): string | undefined {
+    const candidates = command.includes("/") ? [command] : envPath.split(path.delimiter).filter(Boolean).map((d) => path.join(d, command));
+    for (const c of candidates) {
+        try {
+            if (fs.statSync(c).isFile()) {
+                fs.accessSync(c, fs.constants.X_OK);
+                return c;
+            }
+        } catch {
+            /* not this one */
+        }
+    }
+    return undefined;
+}
+
+/** The commands of a list that are not on PATH. */
+export function missingTools(tools: string[], envPath?: string): string[] {
+    return tools.filter((t) => findOnPath(t, envPath) === undefined);
 }
 
 export function runTool(
@@ -37,7 +68,7 @@ export function runTool(
         child.on("close", (code) => {
             if (code === 0) return resolve({ output, downloads: counter.end() });
             const tail = output.trim().split("\n").slice(-15).join("\n");
-            reject(new WarmrunError(`${what}: ${command} exited with ${code}; last lines:\n${tail}`));
+            reject(new ToolError(`${what}: ${command} exited with ${code}; last lines:\n${tail}`, code, tail));
         });
     });
 }

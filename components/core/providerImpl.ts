@@ -5,6 +5,7 @@ import { appendJournal } from "./journal";
 import { kindNamed } from "../kinds";
 import { candidateSlot, WarmCandidate, warmCandidateOf } from "../images/warmStart";
 import { exitWhenOrphaned, isDynamicProvider } from "./orphan";
+import { artifactMessage, userMessage, WarmrunError } from "./errors";
 
 // Loaded by the provider process when it first has work: from then on it leaves when its engine is gone.
 if (isDynamicProvider()) exitWhenOrphaned();
@@ -19,6 +20,29 @@ export function buildModuleOf(kind: string): KindBuildModule | undefined {
 
 const DEPS: LifecycleDeps = { kinds: buildModuleOf, log: (m) => console.error(m) };
 
+// The dynamic provider's server returns a failed create or update to the engine as its message,
+// but echoes a failed read, diff or delete to stderr first, stack trace and all, and the engine
+// shows that echo too. The errors below are ours: their echo is dropped, so each reaches the user
+// once, as the engine's error of the artifact.
+const echoes = new Set<string>();
+const consoleError = console.error.bind(console);
+console.error = (...args: unknown[]) => {
+    if (args.length === 1 && typeof args[0] === "string" && echoes.delete(args[0])) return;
+    consoleError(...args);
+};
+
+/** Runs one step of an artifact's lifecycle; any error becomes one message naming the artifact, without a stack. */
+export async function reported<T>(name: string | undefined, step: () => Promise<T>): Promise<T> {
+    try {
+        return await step();
+    } catch (e) {
+        const err = new WarmrunError(name ? artifactMessage(name, e) : userMessage(e));
+        err.stack = "";
+        echoes.add(`${err}: ${err.stack}`);
+        throw err;
+    }
+}
+
 /** The serialized provider the state holds changed: an update records the current one. */
 function providerChanged(olds: any, news: any): boolean {
     return olds.__provider !== undefined && news.__provider !== undefined && olds.__provider !== news.__provider;
@@ -32,22 +56,26 @@ function providerChanged(olds: any, news: any): boolean {
  */
 const warmCandidates = new Map<string, WarmCandidate>();
 
-export async function diff(_id: string, olds: ArtifactOutputs, news: ArtifactInputs) {
-    const own = buildModuleOf(news.kind)?.lifecycle;
-    const d = own ? own.diff(olds, news) : diffArtifact(olds, news, kindNamed(news.kind)?.definition.inputs);
-    const candidate = !own && d.replaces.length > 0 ? warmCandidateOf(olds, news) : undefined;
-    if (candidate) warmCandidates.set(candidateSlot(news), candidate);
-    // The engine shows a provider's stderr with the preview: say why this replace happens.
-    if (d.reason === TAG_GONE_REASON) console.error(`${news.name}: ${refOf(news)}: ${TAG_GONE_REASON}: replaced, the up builds it again (or adopts it, if another run pushed it meanwhile)`);
-    const changes = d.changes || providerChanged(olds, news);
-    const deleteBeforeReplace = "deleteBeforeReplace" in d && d.deleteBeforeReplace === true;
-    return { changes, replaces: d.replaces, deleteBeforeReplace };
+export function diff(_id: string, olds: ArtifactOutputs, news: ArtifactInputs) {
+    return reported(news.name ?? olds.name, async () => {
+        const own = buildModuleOf(news.kind)?.lifecycle;
+        const d = own ? own.diff(olds, news) : diffArtifact(olds, news, kindNamed(news.kind)?.definition.inputs);
+        const candidate = !own && d.replaces.length > 0 ? warmCandidateOf(olds, news) : undefined;
+        if (candidate) warmCandidates.set(candidateSlot(news), candidate);
+        // The engine shows a provider's stderr with the preview: say why this replace happens.
+        if (d.reason === TAG_GONE_REASON) console.error(`${news.name}: ${refOf(news)}: ${TAG_GONE_REASON}: replaced, the up builds it again (or adopts it, if another run pushed it meanwhile)`);
+        const changes = d.changes || providerChanged(olds, news);
+        const deleteBeforeReplace = "deleteBeforeReplace" in d && d.deleteBeforeReplace === true;
+        return { changes, replaces: d.replaces, deleteBeforeReplace };
+    });
 }
 
-export async function create(inputs: ArtifactInputs) {
-    const own = buildModuleOf(inputs.kind)?.lifecycle;
-    const outs = own ? await own.create(inputs, DEPS.log!) : await createArtifact(inputs, depsFor(inputs));
-    return { id: inputs.path ?? refOf(inputs), outs };
+export function create(inputs: ArtifactInputs) {
+    return reported(inputs.name, async () => {
+        const own = buildModuleOf(inputs.kind)?.lifecycle;
+        const outs = own ? await own.create(inputs, DEPS.log!) : await createArtifact(inputs, depsFor(inputs));
+        return { id: inputs.path ?? refOf(inputs), outs };
+    });
 }
 
 /** The lifecycle's deps for a create: a warm-start candidate reaches the builder only (the state keeps the inputs as given). */
@@ -60,20 +88,26 @@ function depsFor(inputs: ArtifactInputs): LifecycleDeps {
     return { ...DEPS, kinds: (kind) => (kind === inputs.kind ? warm : buildModuleOf(kind)) };
 }
 
-export async function read(id: string, props: ArtifactOutputs) {
-    const own = buildModuleOf(props.kind)?.lifecycle;
-    const current = own ? await own.read(props) : await readArtifact(props, DEPS);
-    return current ? { id, props: current } : { id: "", props: {} };
+export function read(id: string, props: ArtifactOutputs) {
+    return reported(props.name, async () => {
+        const own = buildModuleOf(props.kind)?.lifecycle;
+        const current = own ? await own.read(props) : await readArtifact(props, DEPS);
+        return current ? { id, props: current } : { id: "", props: {} };
+    });
 }
 
-export async function update(_id: string, olds: ArtifactOutputs, news: ArtifactInputs) {
-    const own = buildModuleOf(news.kind)?.lifecycle;
-    return { outs: own ? await own.update(olds, news) : await updateArtifact(olds, news, DEPS) };
+export function update(_id: string, olds: ArtifactOutputs, news: ArtifactInputs) {
+    return reported(news.name, async () => {
+        const own = buildModuleOf(news.kind)?.lifecycle;
+        return { outs: own ? await own.update(olds, news) : await updateArtifact(olds, news, DEPS) };
+    });
 }
 
-export async function remove(_id: string, props: ArtifactOutputs) {
-    const own = buildModuleOf(props.kind)?.lifecycle;
-    if (own) return own.delete(props);
-    // Registry content stays: other stacks and runners share it.
-    appendJournal({ artifact: props.name, kind: props.kind, key: props.key, action: "delete", digest: props.digest });
+export function remove(_id: string, props: ArtifactOutputs) {
+    return reported(props.name, async () => {
+        const own = buildModuleOf(props.kind)?.lifecycle;
+        if (own) return own.delete(props);
+        // Registry content stays: other stacks and runners share it.
+        appendJournal({ artifact: props.name, kind: props.kind, key: props.key, action: "delete", digest: props.digest });
+    });
 }

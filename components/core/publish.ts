@@ -11,6 +11,8 @@ import { GitState } from "./gitState";
 import { announceCacheStatus, TagLookup } from "./preview";
 import { formatReference, repositoryFor } from "../oci/reference";
 import { baseOfPlan, Provenance, provenanceOf } from "../oci/provenance";
+import { artifactKey, WarmrunError } from "./errors";
+import { missingTools } from "./process";
 
 /** Where a key is published, and what the registry answered at preview. */
 export interface Publication {
@@ -103,6 +105,20 @@ export interface KindComponentModule<F = any, B = any> {
     /** Checks that need the wiring side (stack secrets) or the registry's answer; run before anything is registered. */
     check?(args: CheckArgs<F, B>): Promise<void>;
     wire(parent: pulumi.ComponentResource, args: KindArgs<F, B>): Wiring;
+}
+
+/**
+ * A kind's check that the tools its build runs are installed, wherever a create would build (a
+ * miss): a missing one is a problem at preview, not halfway through an up. `fix` says what installs them.
+ */
+export function requireToolsOnMiss(args: CheckArgs, tools: string[], fix = "run `npm run setup`"): void {
+    if (args.publication.hit) return;
+    const missing = missingTools(tools);
+    if (missing.length === 0) return;
+    throw new WarmrunError(
+        `${artifactKey(args.spec.name)}: ${args.publication.ref} is not in the registry, so \`pulumi up\` builds it with ` +
+            `${missing.join(" and ")}, which ${missing.length === 1 ? "is" : "are"} not installed (not on PATH): ${fix}`,
+    );
 }
 
 export interface PublishOptions {

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { NAMESPACE, validateConfig, WarmrunConfig, ArtifactSpec } from "./config";
 import { StatCache } from "./fileset";
 import { RegistryArgs, RUN_ID } from "./artifact";
-import { ProblemList, WarmrunError } from "./errors";
+import { artifactKey, artifactMessage, ProblemList, systemErrorMessage, userMessage, WarmrunError } from "./errors";
 import { sharedLookup, TagLookup } from "./preview";
 import { aliasTagsFor, GitState, readGitState } from "./gitState";
 import { ImageResolver, Plan } from "./kind";
@@ -28,13 +28,29 @@ export interface Planned extends CheckArgs {
 /** An artifact whose upstream could not be planned: its upstream's problem says it all. */
 class UpstreamFailed extends Error {}
 
-/** The user's message for a problem of one artifact; undefined when another message covers it. */
+/**
+ * The stack's problems, one line each, every line naming its artifacts: a message that names its
+ * artifact stays as it is; one several artifacts met alike (an unreachable registry, a workspace two
+ * images share) is one line naming them all. An artifact whose upstream failed adds nothing: the
+ * upstream's problem says it all.
+ */
+export function stackProblems(failures: { name: string; error: unknown }[]): string[] {
+    const own: string[] = [];
+    const shared = new Map<string, string[]>();
+    for (const { name, error } of failures) {
+        if (error instanceof UpstreamFailed) continue;
+        const message = userMessage(error);
+        if (message.startsWith(artifactKey(name)) || message.startsWith(`${name}: `)) {
+            const line = artifactMessage(name, error);
+            if (!own.includes(line)) own.push(line);
+        } else shared.set(message, [...(shared.get(message) ?? []), name]);
+    }
+    return [...own, ...[...shared].map(([message, names]) => `${names.map(artifactKey).join(", ")}: ${message}`)];
+}
+
+/** The user's message for a problem of one artifact (a program's own artifact()), naming it. */
 export function problemOf(spec: ArtifactSpec, e: unknown): string | undefined {
-    if (e instanceof UpstreamFailed) return undefined;
-    if (e instanceof WarmrunError) return e.message;
-    // Not foreseen (a bug, or a system error without a message of ours): still one line, naming the artifact.
-    const message = e instanceof Error ? e.message : String(e);
-    return `${NAMESPACE}:artifacts.${spec.name}: ${message}`;
+    return stackProblems([{ name: spec.name, error: e }])[0];
 }
 
 export interface PlanOptions {
@@ -90,14 +106,8 @@ export async function planStack(config: WarmrunConfig, o: PlanOptions): Promise<
         );
     }
     const settled = await Promise.allSettled(config.artifacts.map((spec) => planned.get(spec.name)!));
-    const problems: string[] = [];
-    settled.forEach((s, i) => {
-        if (s.status === "rejected") {
-            const p = problemOf(config.artifacts[i], s.reason);
-            // The same cause (an unreachable registry) is one problem, however many artifacts meet it.
-            if (p !== undefined && !problems.includes(p)) problems.push(p);
-        }
-    });
+    const failures = settled.flatMap((s, i) => (s.status === "rejected" ? [{ name: config.artifacts[i].name, error: s.reason }] : []));
+    const problems = stackProblems(failures);
     if (problems.length) throw new ProblemList(problems);
     return new Map(settled.map((s, i) => [config.artifacts[i].name, (s as PromiseFulfilledResult<Planned>).value]));
 }
@@ -166,9 +176,20 @@ export async function buildStack(
     return built;
 }
 
-/** A problem the user can act on becomes the program's error: its message alone, no stack trace. */
+/**
+ * Every error of the program becomes its one message, without a stack trace: a problem the user
+ * can act on as it is, a file's system error as a sentence; anything else (a bug) with a word on how
+ * to see where it happened (WARMRUN_DEBUG=1 lets the error through, stack and all).
+ */
 export function asRunError(e: unknown): unknown {
-    return e instanceof WarmrunError ? new pulumi.RunError(e.message) : e;
+    if (process.env.WARMRUN_DEBUG && !(e instanceof WarmrunError)) return e;
+    const known = e instanceof WarmrunError || systemErrorMessage(e) !== undefined;
+    const error = new pulumi.RunError(known ? userMessage(e) : `${userMessage(e)} (an unexpected error: run with WARMRUN_DEBUG=1 to see where it happened, and report it)`);
+    // The engine prints a RunError's message alone, but the Node.js runtime still formats the error
+    // with util.inspect (for a trace event) when it has a stack: measured, most of the CPU time of a
+    // failing preview's program, most of it garbage collection. Without a stack it takes the message.
+    error.stack = "";
+    return error;
 }
 
 function secretKeys(): Set<string> {

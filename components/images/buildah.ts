@@ -7,7 +7,7 @@ import { promisify } from "util";
 import { execFile } from "child_process";
 import { Builder, BuildContext, BuildResult, refOf } from "../core/lifecycle";
 import { artifactAnnotations } from "../oci/annotations";
-import { runTool } from "../core/process";
+import { runTool, ToolError } from "../core/process";
 import { summaryOf } from "../downloads/counter";
 import { WarmrunError } from "../core/errors";
 import { provenanceAnnotations } from "../oci/provenance";
@@ -77,7 +77,11 @@ export async function pushWithBuildah(inputs: BuildContext["inputs"], image: str
     const dest = `docker://${refOf(inputs)}`;
     const pushArgs = [...BUILDAH_GLOBAL, "push", "--format", "oci", "--digestfile", digestFile, ...(inputs.registry.insecure ? ["--tls-verify=false"] : []), ...(authfile ? ["--authfile", authfile] : []), image, dest];
     // buildah pushes every blob before the manifest, so the tag only ever names a whole image.
-    await runTool(inputs.name, "buildah", pushArgs, { secrets: [inputs.registry.password ?? ""] });
+    await runTool(inputs.name, "buildah", pushArgs, { secrets: [inputs.registry.password ?? ""] }).catch((e) => {
+        throw e instanceof ToolError
+            ? new WarmrunError(`${inputs.name}: buildah push to ${refOf(inputs)} failed (exit ${e.exitCode}); the manifest goes last, so the tag was not set; last lines:\n${e.tail}`)
+            : e;
+    });
     const digest = fs.readFileSync(digestFile, "utf8").trim();
     if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new WarmrunError(`${inputs.name}: buildah push wrote no digest`);
     return digest;
@@ -107,7 +111,14 @@ export async function buildWithBuildah(
         const labels = artifactAnnotations({ key: inputs.key, kind: inputs.kind, name: inputs.name });
         log(`${inputs.name}: buildah bud (${spec.contextFiles.length} context files)`);
         const annotations = { ...provenanceAnnotations(inputs.provenance), ...(opts.annotations ?? {}) };
-        const built = await runTool(inputs.name, "buildah", budArgs(spec, { contextDir, containerfile, image, insecure: inputs.registry.insecure, labels, authfile, annotations }), { secrets, stream: opts.stream });
+        const built = await runTool(inputs.name, "buildah", budArgs(spec, { contextDir, containerfile, image, insecure: inputs.registry.insecure, labels, authfile, annotations }), { secrets, stream: opts.stream }).catch((e) => {
+            throw e instanceof ToolError
+                ? new WarmrunError(
+                      `${inputs.name}: the image build failed (buildah bud exited with ${e.exitCode}), so nothing was pushed: fix the ` +
+                          `Containerfile or the build context of warmrun:artifacts.${inputs.name} and run again; last lines:\n${e.tail}`,
+                  )
+                : e;
+        });
         const digest = await pushWithBuildah(inputs, image, tmp, authfile);
         // For the SBOM: the image's Debian packages.
         const debs = await debPackagesOfLocalImage(inputs.name, image);

@@ -2,11 +2,17 @@
 // arguments (BASE, UPSTREAM_<NAME>), and with the Docker builder a miss builds through @pulumi/docker-build.
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
-import { KindArgs, Wiring } from "../core/publish";
+import { CheckArgs, KindArgs, requireToolsOnMiss, Wiring } from "../core/publish";
 import { HOST_CA_BUNDLE, ImageBuildSpec } from "./buildah";
 import { chooseBuilder, dockerBuildOnMiss, upstreamBuildArgs } from "./docker";
 import { ImageSpec } from "./imagePlan";
 import { onlyDeclared } from "./containerfileArgs";
+
+/** On a miss built by buildah, buildah must be there (a Docker build needs only the daemon, which chose it). */
+export async function checkImage(args: CheckArgs): Promise<void> {
+    if (args.publication.hit || chooseBuilder(args.stack.builder) !== "buildah") return;
+    requireToolsOnMiss(args, ["buildah"], "run `npm run setup` (it installs buildah), or set warmrun:builder to docker where a Docker daemon runs");
+}
 
 export function wireImage(parent: pulumi.ComponentResource, args: KindArgs<unknown, ImageSpec>): Wiring {
     const builder = chooseBuilder(args.stack.builder);

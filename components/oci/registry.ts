@@ -21,12 +21,25 @@ export interface RegistryPrefix {
     namespace: string;
 }
 
+/** The port of `host[:port]` as written, or undefined when there is none. */
+export function portOf(host: string): string | undefined {
+    return /:([0-9]+)$/.exec(host)?.[1];
+}
+
+/** Whether a port, as written, is one a TCP connection can use (1-65535). */
+export function isValidPort(port: string): boolean {
+    const n = Number(port);
+    return Number.isInteger(n) && n >= 1 && n <= 65535;
+}
+
 /** Parses `host[:port][/namespace]`, the form of the `warmrun:registry` setting. */
 export function parseRegistryPrefix(value: string): RegistryPrefix | undefined {
     const m = PREFIX_RE.exec(value);
     if (!m) return undefined;
     // A bare single word would be a Docker Hub namespace; warmrun wants an explicit host.
     if (!m[1].includes(".") && !m[1].includes(":") && m[1] !== "localhost") return undefined;
+    const port = portOf(m[1]);
+    if (port !== undefined && !isValidPort(port)) return undefined;
     return { host: m[1], namespace: m[2] ?? "" };
 }
 
@@ -49,6 +62,43 @@ export function unreachableHint(host: string): string {
     return port
         ? `start the local registry on port ${port} (\`warmrun up\` starts it; or \`npx warmrun registry start ${port}\`, in a warmrun checkout \`npm run registry -- ${port}\`), or point warmrun:registry at a reachable registry`
         : "check the host name and the network (proxy, firewall), or point warmrun:registry at a reachable registry";
+}
+
+/** Why a request could not be sent (fetch's cause), in words, with what to do. */
+export function unreachableReason(host: string, cause: string): string {
+    if (cause === "bad port") {
+        return `registry ${host} is unreachable (bad port: HTTP clients refuse to connect to port ${portOf(host) ?? "?"}, one of the Fetch standard's blocked ports): run the registry on another port`;
+    }
+    if (cause === "ENOTFOUND" || cause === "EAI_AGAIN") return `registry ${host} is unreachable (${cause}: its host name does not resolve): fix the host in warmrun:registry`;
+    if (/SSL|TLS|CERT|EPROTO/i.test(cause)) {
+        return `registry ${host}: the TLS connection failed (${cause}): if it speaks plain HTTP, set warmrun:registryInsecure to true; if it uses a private CA, add the CA to the system's trust store`;
+    }
+    return `registry ${host} is unreachable (${cause}): ${unreachableHint(host)}`;
+}
+
+/** fetch's reason for a request that was never answered. */
+function causeOf(e: any): string {
+    return String(e?.cause?.code ?? e?.cause?.message ?? e?.message);
+}
+
+/** The first characters of a body that is not what was asked for, on one line, for a message. */
+function glimpse(text: string): string {
+    const flat = text.replace(/\s+/g, " ").trim();
+    return flat.length > 60 ? `${flat.slice(0, 57)}...` : flat;
+}
+
+/** Parses JSON, or undefined. */
+function parseJson(text: string): any {
+    try {
+        return JSON.parse(text);
+    } catch {
+        return undefined;
+    }
+}
+
+/** Whether a parsed body is an OCI (or Docker v2) image manifest or index. */
+export function isManifest(json: any): boolean {
+    return typeof json === "object" && json !== null && json.schemaVersion === 2 && (Array.isArray(json.layers) || Array.isArray(json.manifests));
 }
 
 export interface RegistryConnection {
@@ -87,6 +137,7 @@ export class RegistryClient {
     private tokens = new Map<string, string>();
     private creds?: Promise<RegistryCredentials | undefined>;
     private acceptedBasic?: string;
+    private probed?: Promise<void>;
     /** Requests made, by kind, so callers and tests can see what a run cost. */
     readonly calls: Record<string, number> = {};
 
@@ -130,26 +181,64 @@ export class RegistryClient {
         return new WarmrunError(`registry ${this.conn.host} ${what}: the credentials from ${creds.source} were rejected: ${fix}`);
     }
 
+    private notARegistry(what: string, res: Response, body: string): WarmrunError {
+        const type = res.headers.get("content-type")?.split(";")[0] || "no content type";
+        return new WarmrunError(
+            `registry ${this.conn.host} does not answer as an OCI registry: ${what} gave ${res.status} ${type}` +
+                `${body ? ` ("${glimpse(body)}")` : ""}: check that warmrun:registry names an OCI distribution registry (host[:port][/namespace])`,
+        );
+    }
+
+    /**
+     * `GET /v2/` once per client, unauthenticated: a registry answers 200, or 401 when it wants
+     * credentials; anything else is a server that is not one (a web server's 404, a proxy's 502).
+     */
+    private probe(): Promise<void> {
+        this.probed ??= (async () => {
+            let res: Response;
+            try {
+                res = await fetch(`${this.baseUrl}/v2/`, { redirect: "follow" });
+            } catch (e) {
+                throw new WarmrunError(unreachableReason(this.conn.host, causeOf(e)));
+            }
+            const body = await res.text().catch(() => "");
+            if (res.status !== 200 && res.status !== 401) throw this.notARegistry("GET /v2/", res, body);
+        })();
+        return this.probed;
+    }
+
     private async fetchToken(challenge: Record<string, string>, scope: string): Promise<string> {
         const url = new URL(challenge.realm);
         const creds = await this.credentials();
         let res: Response;
+        try {
+            res = await this.tokenRequest(url, challenge, scope, creds);
+        } catch (e) {
+            throw new WarmrunError(`registry ${this.conn.host}: its token service ${url.origin} is unreachable (${causeOf(e)}): check the registry's auth settings and the network`);
+        }
+        const text = await res.text().catch(() => "");
+        if (res.status === 401 || res.status === 403) throw this.rejected(creds, `refused a token (${res.status}) for ${scope}`);
+        if (!res.ok) throw new WarmrunError(`registry ${this.conn.host}: its token service answered ${res.status}${text ? ` ("${glimpse(text)}")` : ""}: check the registry's auth settings, or try again later`);
+        const body = parseJson(text);
+        const token = body?.token ?? body?.access_token;
+        if (typeof token !== "string" || token === "") throw this.notARegistry("its token service", res, text);
+        return token;
+    }
+
+    /** The token request: an OAuth2 refresh-token grant for an identity token, else a GET with basic credentials. */
+    private tokenRequest(url: URL, challenge: Record<string, string>, scope: string, creds: RegistryCredentials | undefined): Promise<Response> {
         if (creds?.identityToken) {
             // OAuth2 refresh-token grant, the way Docker uses an identity token.
             const form = new URLSearchParams({ grant_type: "refresh_token", refresh_token: creds.identityToken, client_id: "warmrun", scope: challenge.scope ?? scope });
             if (challenge.service) form.set("service", challenge.service);
-            res = await fetch(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: form.toString() });
-        } else {
-            if (challenge.service) url.searchParams.set("service", challenge.service);
-            url.searchParams.set("scope", challenge.scope ?? scope);
-            const headers: Record<string, string> = {};
-            const basic = RegistryClient.basic(creds);
-            if (basic) headers.authorization = basic;
-            res = await fetch(url, { headers });
+            return fetch(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: form.toString() });
         }
-        if (!res.ok) throw this.rejected(creds, `refused a token (${res.status}) for ${scope}`);
-        const body: any = await res.json();
-        return body.token ?? body.access_token;
+        if (challenge.service) url.searchParams.set("service", challenge.service);
+        url.searchParams.set("scope", challenge.scope ?? scope);
+        const headers: Record<string, string> = {};
+        const basic = RegistryClient.basic(creds);
+        if (basic) headers.authorization = basic;
+        return fetch(url, { headers });
     }
 
     private async request(
@@ -159,6 +248,7 @@ export class RegistryClient {
         init: { headers?: Record<string, string>; body?: Buffer | (() => Readable) } = {},
     ): Promise<Response> {
         const url = pathOrUrl.startsWith("http") ? pathOrUrl : this.baseUrl + pathOrUrl;
+        await this.probe();
         this.calls[method] = (this.calls[method] ?? 0) + 1;
         const send = async (auth?: string): Promise<Response> => {
             const headers: Record<string, string> = { ...(init.headers ?? {}) };
@@ -166,9 +256,8 @@ export class RegistryClient {
             const body = typeof init.body === "function" ? (Readable.toWeb(init.body()) as any) : init.body;
             try {
                 return await fetch(url, { method, headers, body, redirect: "follow", duplex: "half" } as any);
-            } catch (e: any) {
-                const cause = e?.cause?.code ?? e?.cause?.message ?? e?.message;
-                throw new WarmrunError(`registry ${this.conn.host} is unreachable (${cause}): ${unreachableHint(this.conn.host)}`);
+            } catch (e) {
+                throw new WarmrunError(unreachableReason(this.conn.host, causeOf(e)));
             }
         };
         const cached = this.tokens.get(scope);
@@ -194,9 +283,18 @@ export class RegistryClient {
         return res;
     }
 
+    /** A refusal in words: the registry's own error codes, a denial's user, or what a non-registry sent. */
     private async fail(res: Response, what: string): Promise<never> {
         const text = await res.text().catch(() => "");
-        throw new RegistryRequestError(`registry ${this.conn.host}: ${what} failed with ${res.status}: ${text.slice(0, 300)}`, res.status, text);
+        const json = parseJson(text);
+        const errors: string = Array.isArray(json?.errors) ? json.errors.map((e: any) => `${e?.code ?? "ERROR"}: ${e?.message ?? ""}`.trim()).join("; ") : "";
+        if (res.status === 403) {
+            const creds = await this.credentials().catch(() => undefined);
+            const who = creds?.username ? `user "${creds.username}" (${creds.source})` : creds ? creds.source : "anonymous access";
+            throw new RegistryRequestError(`registry ${this.conn.host} denied ${what} (403${errors ? `, ${errors}` : ""}) to ${who}: grant it pull and push on the repository, or use other credentials`, res.status, text);
+        }
+        if (!errors && /^\s*</.test(text)) throw this.notARegistry(what, res, text);
+        throw new RegistryRequestError(`registry ${this.conn.host}: ${what} failed with ${res.status}${errors ? ` (${errors})` : text ? ` ("${glimpse(text)}")` : ""}`, res.status, text);
     }
 
     /** The digest a tag points to, or undefined when the tag does not exist. */
@@ -207,7 +305,8 @@ export class RegistryClient {
         if (res.status === 404) return undefined;
         if (!res.ok) return this.fail(res, `HEAD ${repo}:${tag}`);
         const digest = res.headers.get("docker-content-digest");
-        if (digest) return digest;
+        if (digest && /^sha256:[0-9a-f]{64}$/.test(digest)) return digest;
+        // No digest header (or not one): the manifest itself says, if it is one.
         return (await this.getManifest(repo, tag))?.digest;
     }
 
@@ -218,7 +317,8 @@ export class RegistryClient {
         if (res.status === 404) return undefined;
         if (!res.ok) return this.fail(res, `GET manifest ${repo}:${reference}`);
         const body = Buffer.from(await res.arrayBuffer());
-        const json = JSON.parse(body.toString("utf8"));
+        const json = parseJson(body.toString("utf8"));
+        if (!isManifest(json)) throw this.notARegistry(`GET manifest ${repo}:${reference}`, res, body.toString("utf8"));
         return {
             digest: digestOf(body),
             mediaType: json.mediaType ?? res.headers.get("content-type") ?? "",
@@ -277,8 +377,10 @@ export class RegistryClient {
             const res = await this.request("GET", next, `repository:${repo}:pull`);
             if (res.status === 404) return tags;
             if (!res.ok) return this.fail(res, `listing tags of ${repo}`);
-            const body: any = await res.json();
-            tags.push(...(body.tags ?? []));
+            const text = await res.text();
+            const body = parseJson(text);
+            if (typeof body !== "object" || body === null) throw this.notARegistry(`listing tags of ${repo}`, res, text);
+            if (Array.isArray(body.tags)) tags.push(...body.tags);
             const link = /<([^>]+)>\s*;\s*rel="?next"?/.exec(res.headers.get("link") ?? "");
             next = link ? new URL(link[1], this.baseUrl).toString() : undefined;
         }

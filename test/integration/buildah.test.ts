@@ -100,7 +100,7 @@ describe("BaseImage with buildah against a real registry", function () {
     it("a Containerfile that fails to build is one clear error, and no tag is pushed", async () => {
         const inputs = await imageInputs("broken", "FROM scratch\nCOPY missing.txt /missing.txt\n", { "present.txt": "x\n" });
         await assert.rejects(createArtifact(inputs, { kinds: buildModuleOf }), (e: Error) => {
-            assert.match(e.message, /^broken: buildah exited with \d+; last lines:/);
+            assert.match(e.message, /^broken: the image build failed \(buildah bud exited with \d+\), so nothing was pushed: fix the Containerfile or the build context of warmrun:artifacts\.broken and run again; last lines:/);
             assert.match(e.message, /missing\.txt/);
             return true;
         });

@@ -55,11 +55,16 @@ export class EngineSession {
         fs.mkdirSync(path.join(workDir, "state"), { recursive: true });
     }
 
-    run(args: string[], opts: { allowFailure?: boolean; withConfig?: boolean } = {}): Promise<PulumiRun> {
+    /**
+     * Runs pulumi on this stack. `env` adds to (or overrides) the session's environment for this run;
+     * `wrap` runs pulumi through another command (e.g. setpriv with fewer capabilities).
+     */
+    run(args: string[], opts: { allowFailure?: boolean; withConfig?: boolean; env?: NodeJS.ProcessEnv; wrap?: string[] } = {}): Promise<PulumiRun> {
         const full = [...args, "--stack", this.stack, "--cwd", this.projectDir, "--non-interactive"];
         if (opts.withConfig !== false) full.push("--config-file", this.configFile);
+        const [command, ...commandArgs] = [...(opts.wrap ?? []), "pulumi", ...full];
         return new Promise((resolve, reject) => {
-            execFile("pulumi", full, { env: this.env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+            execFile(command, commandArgs, { env: { ...this.env, ...(opts.env ?? {}) }, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
                 const code = err ? ((err as any).code as number) ?? 1 : 0;
                 const result = { code, stdout, stderr };
                 if (code !== 0 && !opts.allowFailure) {

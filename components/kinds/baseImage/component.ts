@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { KindArgs, Wiring } from "../../core/publish";
 import { ImageSpec } from "../../images/imagePlan";
 import { wireImage } from "../../images/publishImage";
+export { checkImage as check } from "../../images/publishImage";
 import { layerCacheRepository } from "../../images/layerCache";
 
 export function wire(parent: pulumi.ComponentResource, args: KindArgs<unknown, ImageSpec>): Wiring {

@@ -1,2 +1,2 @@
 // CargoDepsImage's wiring: the image kinds' (upstream references as build args, Docker on a miss).
-export { wireImage as wire } from "../../images/publishImage";
+export { checkImage as check, wireImage as wire } from "../../images/publishImage";

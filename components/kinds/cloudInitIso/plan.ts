@@ -3,7 +3,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { FileEntry, KeyMaterial, computeKey, sha256Hex, shortKey } from "../../core/keys";
-import { hashFileSet } from "../../core/fileset";
+import { hashFileSet, pathProblem } from "../../core/fileset";
 import { WarmrunError } from "../../core/errors";
 import { Plan, PlanContext } from "../../core/kind";
 import { parseExtraUserData, renderSeed, SeedFile, SeedInputs } from "./seed";
@@ -15,7 +15,8 @@ export const CLOUD_INIT_RECIPE_VERSION = 1;
 function readLocal(where: string, file: unknown, projectRoot: string): string {
     if (typeof file !== "string") throw new WarmrunError(`${where} must be the path of a file, relative to the project`);
     const abs = path.resolve(projectRoot, file);
-    if (!fs.existsSync(abs) || !fs.statSync(abs).isFile()) throw new WarmrunError(`${where}: file ${file} does not exist: create it or fix the path (relative to the project)`);
+    const problem = pathProblem(abs, file, "file");
+    if (problem) throw new WarmrunError(`${where}: ${problem}`);
     return fs.readFileSync(abs, "utf8");
 }
 

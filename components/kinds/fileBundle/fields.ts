@@ -1,5 +1,5 @@
 // FileBundle's fields: a directory published as a single-layer OCI artifact.
-import * as fs from "fs";
+import { pathProblem } from "../../core/fileset";
 import * as path from "path";
 import { KindDefinition } from "../../core/kind";
 
@@ -26,7 +26,8 @@ export const fileBundle: KindDefinition<FileBundleFields> = {
         // ignoreFile is relative to root, so it is checked once root is resolved.
         if (typeof fields.ignoreFile !== "string" || !path.isAbsolute(fields.root ?? "")) return [];
         const ignoreFile = path.resolve(fields.root, fields.ignoreFile);
-        if (!fs.existsSync(ignoreFile)) return [`${ctx.where}.ignoreFile: file ${fields.ignoreFile} does not exist under ${ctx.raw.root}`];
+        const problem = pathProblem(ignoreFile, fields.ignoreFile, "file");
+        if (problem) return [`${ctx.where}.ignoreFile: ${problem.replace(/ \(relative to the project\)$/, ` (relative to ${ctx.raw.root})`)}`];
         fields.ignoreFile = ignoreFile;
         return [];
     },

@@ -1,5 +1,5 @@
 // PackerAppliance's fields: a `packer build` keyed by everything the build reads.
-import * as fs from "fs";
+import { pathProblem } from "../../core/fileset";
 import * as path from "path";
 import { FieldContext, KindDefinition } from "../../core/kind";
 
@@ -29,8 +29,9 @@ function packerProblems(fields: PackerFields, ctx: FieldContext): string[] {
     const problems: string[] = [];
     const resolveFile = (field: string, rel: string): string | undefined => {
         const abs = path.resolve(ctx.projectRoot, rel);
-        if (fs.existsSync(abs) && fs.statSync(abs).isFile()) return abs;
-        problems.push(`${where}.${field}: file ${rel} does not exist: create it or fix the path (relative to the project)`);
+        const problem = pathProblem(abs, rel, "file");
+        if (!problem) return abs;
+        problems.push(`${where}.${field}: ${problem}`);
         return undefined;
     };
     if (Array.isArray(fields.varFiles)) fields.varFiles = fields.varFiles.map((f: string, i: number) => resolveFile(`varFiles[${i}]`, f) ?? f);

@@ -1,5 +1,5 @@
 // Qcow2Image's fields: a VM disk made from an upstream image (or by the user's own command).
-import * as fs from "fs";
+import { pathProblem } from "../../core/fileset";
 import * as path from "path";
 import { FieldContext, KindDefinition } from "../../core/kind";
 
@@ -55,7 +55,8 @@ export function qcow2Problems(fields: Qcow2Fields, ctx: Pick<FieldContext, "wher
     if (fields.commandInputs && !fields.command) problems.push(`${where}.commandInputs only counts with a command`);
     for (const f of fields.commandInputs ?? []) {
         const abs = path.resolve(ctx.projectRoot, f);
-        if (!fs.existsSync(abs) || !fs.statSync(abs).isFile()) problems.push(`${where}.commandInputs: file ${f} does not exist: create it or fix the path (relative to the project)`);
+        const problem = pathProblem(abs, f, "file");
+        if (problem) problems.push(`${where}.commandInputs: ${problem}`);
     }
     return problems;
 }

@@ -60,6 +60,14 @@ describe("cargo compile key: errors, fallback, why", () => {
         assert.ok(r2.material.fallback);
     });
 
+    it("without the index too, a lock that does not satisfy a dependency fails; dev and optional ones are left to cargo", async () => {
+        const offline = (files: Record<string, string>) => cargoCompileKeyMaterial(memSource(files), { cacheDir: "/nonexistent", index: world.provider(true) });
+        await assert.rejects(offline({ ...ok, "Cargo.toml": member("app", `[dependencies]\nlib = "2"`) }), /^WarmrunError: ws\/Cargo.lock has no locked package satisfying app's dependency lib 2 \(Cargo.toml\); run `cargo update -p lib`/);
+        await assert.rejects(offline({ ...ok, "Cargo.toml": member("app", `[build-dependencies]\nlib = "1"\nregex = "1"`) }), /dependency regex 1 .*run `cargo update -p regex`/);
+        const fine = await offline({ ...ok, "Cargo.toml": member("app", `[dependencies]\nlib = "1"\nserde = { version = "1", optional = true }\n\n[dev-dependencies]\nproptest = "1"`) });
+        assert.ok(fine.material.fallback, "the fallback key, no false alarm");
+    });
+
     it("describes changes by unit, toolchain, rustflags and profile", async () => {
         const w2 = new World([entry("lib", [], { default: [], derive: [] }, "1.1.0"), entry("regex")]);
         const before = await units(world, { ...ok, ".cargo/config.toml": "[build]\nrustflags = []\n" });

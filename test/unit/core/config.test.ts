@@ -1,6 +1,9 @@
 import { strict as assert } from "assert";
+import * as fs from "fs";
 import * as path from "path";
-import { ConfigError, validateConfig, orderArtifacts } from "../../../components/core/config";
+import { execFileSync } from "child_process";
+import { ConfigError, validateConfig, orderArtifacts, suggestArtifactName } from "../../../components/core/config";
+import { isValidRepository } from "../../../components/oci/registry";
 import { tempDir, removeTempDirs, writeTree } from "../../support/tmp";
 
 let project: string;
@@ -107,6 +110,35 @@ describe("config validation", () => {
     it("17. an unknown builder", () => expectOne({ ...GOOD, builder: "kaniko" }, /^warmrun:builder "kaniko" is not one of auto, docker, buildah/));
     it("18. a missing ignore file", () =>
         expectOne({ ...GOOD, artifacts: { x: { kind: "FileBundle", root: "inputs/base", ignoreFile: ".warmrunignore" } } }, /^warmrun:artifacts\.x\.ignoreFile: file \.warmrunignore does not exist/));
+
+    it("19. a registry port out of range is refused, naming the port; 1 and 65535 are ports", () => {
+        expectOne({ ...GOOD, registry: "127.0.0.1:99999/warmrun" }, /^warmrun:registry "127\.0\.0\.1:99999\/warmrun": port 99999 is out of range \(1-65535\): fix the port/);
+        expectOne({ ...GOOD, registry: "registry.example.com:0" }, /port 0 is out of range/);
+        for (const port of [1, 65535]) assert.equal(validateConfig(raw({ ...GOOD, registry: `127.0.0.1:${port}/w` }), { projectRoot: project, secretKeys: new Set() }).registry.host, `127.0.0.1:${port}`);
+    });
+    it("20. an unknown kind, with a suggestion", () =>
+        expectOne({ ...GOOD, artifacts: { x: { kind: "filebundle", root: "inputs/base" } } }, /^warmrun:artifacts\.x\.kind "filebundle" is not a known kind \(did you mean FileBundle\?\): use one of /));
+    it("21. a file where a directory is expected, a directory where a file is expected, a dangling link, a FIFO", () => {
+        writeTree(project, { "inputs/file.txt": "x", "inputs/ctx/Containerfile/README": "a directory" });
+        fs.symlinkSync("nowhere/Containerfile", path.join(project, "inputs/dangling"));
+        execFileSync("mkfifo", [path.join(project, "inputs/fifo")]);
+        expectOne({ ...GOOD, artifacts: { x: { kind: "FileBundle", root: "inputs/file.txt" } } }, /^warmrun:artifacts\.x\.root: inputs\/file\.txt is a file, not a directory: give the directory \(e\.g\. inputs\)$/);
+        expectOne({ ...GOOD, artifacts: { x: { kind: "BaseImage", containerfile: "inputs/ctx/Containerfile" } } }, /^warmrun:artifacts\.x\.containerfile: inputs\/ctx\/Containerfile is a directory, not a regular file: give the path of a file in it$/);
+        expectOne({ ...GOOD, artifacts: { x: { kind: "BaseImage", containerfile: "inputs/dangling" } } }, /^warmrun:artifacts\.x\.containerfile: file inputs\/dangling is a symbolic link to nowhere\/Containerfile, which does not exist: fix the link or the path$/);
+        expectOne({ ...GOOD, artifacts: { x: { kind: "BaseImage", containerfile: "inputs/fifo" } } }, /^warmrun:artifacts\.x\.containerfile: inputs\/fifo is a FIFO \(named pipe\), not a regular file/);
+    });
+    it("22. a suggested artifact name is always a valid one, or none is given", () => {
+        const names = ["My_Disk", "-Tools_", "a..b", "__x__", "UPPER", "a/b", "spaces in name", "ünïcode", "日本", "---", "x-", ".hidden", "a__b", "a.-b"];
+        for (const name of names) {
+            const s = suggestArtifactName(name);
+            if (s !== undefined) assert.ok(isValidRepository(s), `${name} -> ${s}`);
+        }
+        assert.equal(suggestArtifactName("-Tools_"), "tools");
+        assert.equal(suggestArtifactName("My_Disk"), "my_disk");
+        assert.equal(suggestArtifactName("日本"), undefined);
+        const problems = problemsOf({ ...GOOD, artifacts: { "日本": { kind: "FileBundle", root: "inputs/base" } } });
+        assert.doesNotMatch(problems[0], /e\.g\./, "no suggestion when nothing valid is left");
+    });
 
     it("reports every problem at once, never echoing a secret", () => {
         const problems = problemsOf({ registry: "not a registry", registryUsername: "ci", registryPassword: "hunter2", artifacts: { x: { kind: "Nope" } } });

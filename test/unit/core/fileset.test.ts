@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { listFiles, makeIgnoreMatcher, parseIgnoreFile, hashFileSet, StatCache } from "../../../components/core/fileset";
+import { listFiles, makeIgnoreMatcher, parseIgnoreFile, hashFileSet, hashFileStream, pathProblem, StatCache } from "../../../components/core/fileset";
 import { tempDir, removeTempDirs, writeTree } from "../../support/tmp";
 
 describe("file sets and ignore rules", () => {
@@ -75,5 +75,29 @@ describe("file sets and ignore rules", () => {
         const [entry] = await hashFileSet({ root }, cache);
         assert.equal(entry.sha256, "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb");
         assert.equal(cache.reads, 1);
+    });
+    it("pathProblem: what is wrong with a path a setting names, in its own words; nothing for a good one", () => {
+        const root = tempDir();
+        writeTree(root, { "f.txt": "x", "d/x": "x" });
+        fs.symlinkSync("loop-b", path.join(root, "loop-a"));
+        fs.symlinkSync("loop-a", path.join(root, "loop-b"));
+        fs.symlinkSync("d", path.join(root, "to-d"));
+        const p = (rel: string, want: "file" | "dir") => pathProblem(path.join(root, rel), rel, want);
+        assert.equal(p("f.txt", "file"), undefined);
+        assert.equal(p("to-d", "dir"), undefined, "a link to a directory serves as one");
+        assert.equal(p("gone", "dir"), "directory gone does not exist: create it or fix the path (relative to the project)");
+        assert.equal(p("f.txt/x", "file"), "file f.txt/x does not exist: create it or fix the path (relative to the project)");
+        assert.equal(p("loop-a", "file"), "file loop-a is a loop of symbolic links: fix the links or the path");
+        assert.equal(p("d", "file"), "d is a directory, not a regular file: give the path of a file in it");
+        assert.equal(p("f.txt", "dir"), "f.txt is a file, not a directory: give the directory (e.g. .)");
+    });
+
+    it("a file that cannot be hashed gives its path to the error", async () => {
+        const dir = tempDir();
+        await assert.rejects(hashFileStream(dir), (e: NodeJS.ErrnoException) => {
+            assert.equal(e.code, "EISDIR");
+            assert.equal(e.path, dir);
+            return true;
+        });
     });
 });

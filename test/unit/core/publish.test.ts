@@ -5,6 +5,7 @@ import { strict as assert } from "assert";
 import { validateConfig } from "../../../components/core/config";
 import { StatCache } from "../../../components/core/fileset";
 import { buildStack } from "../../../components/core/stack";
+import { CheckArgs, requireToolsOnMiss } from "../../../components/core/publish";
 import { ImageName } from "../../../components/oci/reference";
 import { tempDir, removeTempDirs, writeTree } from "../../support/tmp";
 import { registered, resetRegistered, plain } from "../../support/mocks";
@@ -56,5 +57,18 @@ describe("provenance of every Artifact (mocks)", () => {
         assert.equal(plain(inputs.ext.build).containerfileText, `FROM docker.io/library/debian@${EXT}\nCOPY f /f\n`);
         assert.deepEqual(Object.keys(inputs.up.inputs).filter((k) => k.startsWith("image:")), []);
         assert.deepEqual(asked, ["docker.io/library/debian:trixie"], "asked once for the stack");
+    });
+});
+
+describe("a build tool missing on a miss (requireToolsOnMiss)", () => {
+    after(removeTempDirs);
+    const args = (hit: boolean): CheckArgs => ({ spec: { name: "disk" }, publication: { hit, ref: "127.0.0.1:5000/w/disk:abc" } }) as unknown as CheckArgs;
+
+    it("names the artifact, the tool and the fix on a miss; a hit needs no tool", () => {
+        assert.throws(
+            () => requireToolsOnMiss(args(false), ["warmrun-no-such-tool"], "install it"),
+            /^WarmrunError: warmrun:artifacts\.disk: 127\.0\.0\.1:5000\/w\/disk:abc is not in the registry, so `pulumi up` builds it with warmrun-no-such-tool, which is not installed \(not on PATH\): install it$/,
+        );
+        assert.doesNotThrow(() => requireToolsOnMiss(args(true), ["warmrun-no-such-tool"]));
     });
 });

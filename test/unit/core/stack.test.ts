@@ -5,7 +5,8 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { validateConfig } from "../../../components/core/config";
 import { StatCache } from "../../../components/core/fileset";
-import { buildStack } from "../../../components/core/stack";
+import { asRunError, buildStack, stackProblems } from "../../../components/core/stack";
+import { ProblemList, WarmrunError } from "../../../components/core/errors";
 import { computeKey, shortKey } from "../../../components/core/keys";
 import { bundleKeyMaterial } from "../../../components/kinds/fileBundle/plan";
 import { tempDir, removeTempDirs, writeTree } from "../../support/tmp";
@@ -82,5 +83,50 @@ describe("component graph (mocks)", () => {
         assert.notEqual(after.base.key, before.base.key);
         assert.notEqual(after.app.key, before.app.key, "dependent rebuilt");
         assert.equal(after.docs.key, before.docs.key, "unrelated artifact untouched");
+    });
+    it("a problem several artifacts meet is one line naming them all; an artifact's own problems stay its own", () => {
+        const registryDown = () => new WarmrunError("registry 127.0.0.1:1 is unreachable (ECONNREFUSED): start it");
+        assert.deepEqual(
+            stackProblems([
+                { name: "base", error: registryDown() },
+                { name: "docs", error: registryDown() },
+                { name: "app", error: new WarmrunError("warmrun:artifacts.app.root: bad") },
+                { name: "img", error: new WarmrunError("img: buildah is not installed") },
+            ]),
+            [
+                "warmrun:artifacts.app.root: bad",
+                "warmrun:artifacts.img: buildah is not installed",
+                "warmrun:artifacts.base, warmrun:artifacts.docs: registry 127.0.0.1:1 is unreachable (ECONNREFUSED): start it",
+            ],
+        );
+    });
+
+    it("a registry that fails every look-up is one problem, not one per artifact, and nothing is registered", async () => {
+        const raw = {
+            "warmrun:registry": "127.0.0.1:5000/warmrun",
+            "warmrun:artifacts": JSON.stringify({ base: { kind: "FileBundle", root: "base" }, app: { kind: "FileBundle", root: "app", upstream: ["base"] }, docs: { kind: "FileBundle", root: "docs" } }),
+        };
+        const config = validateConfig(raw, { projectRoot: project, secretKeys: new Set() });
+        const down = async (): Promise<string | undefined> => {
+            throw new WarmrunError("registry 127.0.0.1:5000 is unreachable (ECONNREFUSED): start it");
+        };
+        await assert.rejects(buildStack(config, new StatCache(), undefined, down), (e: unknown) => {
+            assert.ok(e instanceof ProblemList);
+            assert.deepEqual(e.problems, ["warmrun:artifacts.base, warmrun:artifacts.docs: registry 127.0.0.1:5000 is unreachable (ECONNREFUSED): start it"]);
+            return true;
+        });
+        assert.equal(registered.length, 0, "nothing registered");
+    });
+
+    it("the program's error is a RunError with the message alone: no stack for the runtime to format", () => {
+        const known = asRunError(new WarmrunError("warmrun:artifacts.x: bad")) as Error;
+        assert.ok(pulumi.RunError.isInstance(known));
+        assert.equal(known.message, "warmrun:artifacts.x: bad");
+        assert.equal(known.stack, "");
+        const denied = asRunError(Object.assign(new Error("EACCES: permission denied, open '/ctx/key'"), { code: "EACCES", path: "/ctx/key", syscall: "open" })) as Error;
+        assert.match(denied.message, /^cannot read \/ctx\/key \(permission denied\)/);
+        const bug = asRunError(new TypeError("x is undefined")) as Error;
+        assert.match(bug.message, /^x is undefined \(an unexpected error: run with WARMRUN_DEBUG=1/);
+        assert.equal(bug.stack, "");
     });
 });
