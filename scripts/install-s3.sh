@@ -16,7 +16,7 @@ version=$(awk -v m="$module" '$1 == m { print $2 }' "$root/scripts/s3/go.mod")
 [ -n "$version" ] || { log "scripts/s3/go.mod does not require $module"; exit 1; }
 dest="$cache/bin/versitygw"
 
-if [ -x "$dest" ] && go version -m "$dest" 2>/dev/null | awk '$1 == "mod" { print $2, $3 }' | grep -qx "$module $version"; then
+if [ -x "$dest" ] && grep -qx "$module $version" <<<"$(go version -m "$dest" 2>/dev/null | awk '$1 == "mod" { print $2, $3 }')"; then
   echo "$dest"
   exit 0
 fi

@@ -21,7 +21,9 @@ fi
 # into $WARMRUN_CACHE/bin (skipped when that version is there).
 ORAS_VERSION=v1.3.6
 oras_bin="$WARMRUN_CACHE/bin/oras"
-if ! "$oras_bin" version 2>/dev/null | grep -q "^Version: *${ORAS_VERSION#v}\$"; then
+# (Each check reads the tool's whole answer first: under pipefail, `cmd | grep -q` fails when
+# grep stops reading early, and the tool would be installed again on every run.)
+if ! grep -q "^Version: *${ORAS_VERSION#v}\$" <<<"$("$oras_bin" version 2>/dev/null)"; then
   command -v go >/dev/null 2>&1 || { log "Go is needed to build ORAS: install Go >= 1.25 and re-run"; exit 1; }
   log "go install oras.land/oras/cmd/oras@$ORAS_VERSION"
   mkdir -p "$WARMRUN_CACHE/bin"
@@ -32,7 +34,7 @@ fi
 # virtualenv under $WARMRUN_CACHE (skipped when that version is there).
 SPDX_TOOLS_VERSION=0.8.5
 spdx_venv="$WARMRUN_CACHE/spdx-tools"
-if ! "$spdx_venv/bin/python" -m pip show spdx-tools 2>/dev/null | grep -q "^Version: ${SPDX_TOOLS_VERSION}\$"; then
+if ! grep -q "^Version: ${SPDX_TOOLS_VERSION}\$" <<<"$("$spdx_venv/bin/python" -m pip show spdx-tools 2>/dev/null)"; then
   log "pip install spdx-tools==$SPDX_TOOLS_VERSION into $spdx_venv"
   /usr/bin/python3 -m venv "$spdx_venv"
   "$spdx_venv/bin/python" -m pip install --quiet --disable-pip-version-check "spdx-tools==$SPDX_TOOLS_VERSION"
