@@ -101,7 +101,8 @@ export function nextPhase(current: Phase, line: string): Phase {
 /** Serial output as text lines: escape sequences and carriage returns removed. */
 export function cleanConsoleLine(raw: string): string {
     return raw
-        .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "")
+        .replace(/\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g, "")
+        .replace(/\x1b\[[0-9;?!>=]*[ -\/]*[@-~]/g, "")
         .replace(/\x1b[()][A-Za-z0-9]/g, "")
         .replace(/\x1bc/g, "")
         .replace(/[\r\x00-\x08\x0b-\x1f\x7f]/g, "")

@@ -65,6 +65,7 @@ describe("vm: the serial console", () => {
     it("lines without escape sequences or carriage returns, split across chunks", () => {
         assert.equal(cleanConsoleLine("\x1b[0;32m  OK  \x1b[0m] Started x.\r"), "  OK  ] Started x.");
         assert.equal(cleanConsoleLine("\x1bc\x1b[?7l\x1b[2JSeaBIOS"), "SeaBIOS");
+        assert.equal(cleanConsoleLine("\x1b[!p\x1b]104\x07\x1b[!p\x1b]104\x07[  184.4] cloud-init[351]: x"), "[  184.4] cloud-init[351]: x", "systemd's console resets");
         const s = new LineSplitter();
         assert.deepEqual(s.push("first li"), []);
         assert.deepEqual(s.push("ne\r\nsecond\nthi"), ["first line", "second"]);
