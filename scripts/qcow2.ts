@@ -68,19 +68,25 @@ function log(message: string): void {
     process.stderr.write(`[qcow2] ${message}\n`);
 }
 
-/** The stack's Qcow2Image outputs: the named artifact, or the only one whose tag is base-qcow2-. */
-function stackDisk(opts: Options): { ref: string; digest: string } | undefined {
+/** The stack's per-artifact outputs (`pulumi stack output outputs`), or undefined (said why) when there are none. */
+export function stackOutputs(stack: string | undefined, say: (m: string) => void = log): Record<string, any> | undefined {
     let text: string;
     try {
-        text = execFileSync("pulumi", ["stack", "output", "outputs", "--json", "--cwd", ROOT, ...(opts.stack ? ["--stack", opts.stack] : [])], {
+        text = execFileSync("pulumi", ["stack", "output", "outputs", "--json", "--cwd", ROOT, ...(stack ? ["--stack", stack] : [])], {
             encoding: "utf8",
             stdio: ["ignore", "pipe", "pipe"],
         });
     } catch (e: any) {
-        log(`no stack outputs (${String(e.stderr ?? e.message).trim().split("\n").pop()}): run \`npm run up\` first, or set QCOW2_CACHE_IMAGE`);
+        say(`no stack outputs (${String(e.stderr ?? e.message).trim().split("\n").pop()}): run \`npm run up\` first, or set QCOW2_CACHE_IMAGE`);
         return undefined;
     }
-    const outputs = JSON.parse(text) as Record<string, { ref: string; digest: string }>;
+    return JSON.parse(text);
+}
+
+/** The stack's Qcow2Image outputs: the named artifact, or the only one whose tag is base-qcow2-. */
+export function stackDisk(opts: Pick<Options, "stack" | "artifact">, say: (m: string) => void = log): { ref: string; digest: string } | undefined {
+    const outputs = stackOutputs(opts.stack, say) as Record<string, { ref: string; digest: string }> | undefined;
+    if (!outputs) return undefined;
     if (opts.artifact) {
         if (!outputs[opts.artifact]) throw new WarmrunError(`the stack has no artifact ${opts.artifact}; it has ${Object.keys(outputs).join(", ")}`);
         return outputs[opts.artifact];
@@ -90,7 +96,7 @@ function stackDisk(opts: Options): { ref: string; digest: string } | undefined {
     return disks[0]?.[1];
 }
 
-function clientFor(host: string): RegistryClient {
+export function clientFor(host: string): RegistryClient {
     const insecure = process.env.WARMRUN_REGISTRY_INSECURE ? process.env.WARMRUN_REGISTRY_INSECURE === "true" : defaultInsecure(host);
     return new RegistryClient({ host, insecure, username: process.env.WARMRUN_REGISTRY_USERNAME, password: process.env.WARMRUN_REGISTRY_PASSWORD });
 }
@@ -108,7 +114,7 @@ function repositoryOf(opts: Options): { host: string; repository: string } {
     return { host, repository };
 }
 
-function progressReporter(): ((done: number, total: number) => void) | undefined {
+export function progressReporter(): ((done: number, total: number) => void) | undefined {
     if (!process.stderr.isTTY) return undefined;
     let last = 0;
     return (done, total) => {

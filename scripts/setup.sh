@@ -6,7 +6,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$WARMRUN_ROOT"
 
-packages=(docker-registry buildah debootstrap curl git qemu-utils e2fsprogs xorriso packer qemu-system-x86 openssh-client skopeo python3-venv busybox-static apache2-utils)
+packages=(docker-registry buildah debootstrap curl git qemu-utils e2fsprogs xorriso packer qemu-system-x86 openssh-client skopeo python3-venv busybox-static apache2-utils openssl)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -8,6 +8,10 @@ export const ARTIFACT_ANNOTATION = "dev.warmrun.artifact";
 /** A containerDisk's path of the disk inside the image, and the disk's sha256. */
 export const DISK_PATH_ANNOTATION = "dev.warmrun.disk-path";
 export const DISK_SHA256_ANNOTATION = "dev.warmrun.disk-sha256";
+/** A bootable containerDisk's kernel and initrd paths in the image (KubeVirt's kernelBoot), and its kernel command line. */
+export const KERNEL_PATH_ANNOTATION = "dev.warmrun.kernel-path";
+export const INITRD_PATH_ANNOTATION = "dev.warmrun.initrd-path";
+export const KERNEL_ARGS_ANNOTATION = "dev.warmrun.kernel-args";
 /** The OCI name of a blob's file (one per layer of a non-image artifact). */
 export const TITLE_ANNOTATION = "org.opencontainers.image.title";
 /** A lease (core/lease.ts): who builds the key, until when, which take of the lease, and the key. */

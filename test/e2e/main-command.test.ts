@@ -37,9 +37,9 @@ describe("the README's main command: npm run up", function () {
         removeTempDirs();
     });
 
-    const DEV_ARTIFACTS = ["ci-scripts", "debian-disk", "debian-rootfs", "rust-base", "rust-deps", "toolchain-config"];
+    const DEV_ARTIFACTS = ["ci-scripts", "debian-disk", "debian-rootfs", "rust-base", "rust-deps", "toolchain-config", "vm-guest"];
     /** The tool whose downloads a real build of each dev artifact counts. */
-    const DOWNLOADING_TOOL: Record<string, string> = { "debian-rootfs": "debootstrap", "rust-base": "apt", "rust-deps": "cargo" };
+    const DOWNLOADING_TOOL: Record<string, string> = { "debian-rootfs": "debootstrap", "rust-base": "apt", "rust-deps": "cargo", "vm-guest": "apt" };
     const stackOutputs = () =>
         JSON.parse(execFileSync("bash", ["-c", ". scripts/lib.sh && use_engine 2>/dev/null && pulumi stack output --json --stack dev"], { cwd: PROJECT_ROOT, env, encoding: "utf8" }));
 

@@ -144,6 +144,43 @@ describe("Qcow2Image builder (real registry, mke2fs, qemu-img)", function () {
         assert.ok(!fs.existsSync(path.join(work, "m.qcow2")));
     });
 
+    it("kernelBoot: the tree's kernel and initrd ride in the same layer, named by annotations, and restore beside the disk", async () => {
+        writeTree(path.join(work, "kb"), { "boot/vmlinuz-6.12.9-cloud-amd64": "KERNEL-BYTES\n", "boot/initrd.img-6.12.9-cloud-amd64": "INITRD-BYTES\n", "etc/hostname": "guest\n" });
+        const l = await layerFromDirectory(path.join(work, "kb"), path.join(work, "kb.tar.gz"));
+        const digest = await pushImage(client, "test/kb-base", "v1", [l], imageConfig([l], { createdBy: "test" }), {});
+        const spec = { upstreamRef: `${registry.host}/test/kb-base@${digest}`, compression: "none" as const, kernelBoot: { kernelArgs: "root=/dev/vda rw console=ttyS0" } };
+        const out = await createArtifact(inputs("kb", spec, "f".repeat(64)), { kinds: () => ({ build: buildQcow2 }) });
+        const m = await client.getManifest("test/kb", out.digest);
+        const a = m!.json.annotations;
+        assert.deepEqual([a["dev.warmrun.kernel-path"], a["dev.warmrun.initrd-path"], a["dev.warmrun.kernel-args"]], ["/boot/vmlinuz", "/boot/initrd.img", "root=/dev/vda rw console=ttyS0"]);
+        // GNU tar's view of the layer: the disk, then the kernel and initrd, all 107:107.
+        const layerFile = path.join(work, "kb-layer.tar");
+        await client.downloadBlob("test/kb", m!.json.layers[0].digest, layerFile);
+        const listing = execFileSync("tar", ["--numeric-owner", "-tvf", layerFile], { encoding: "utf8" }).trim().split("\n");
+        assert.deepEqual(listing.map((l) => l.split(/\s+/).pop()), ["disk/", "boot/", "disk/disk.qcow2", "boot/vmlinuz", "boot/initrd.img"]);
+        for (const l of listing) assert.match(l, / 107\/107 /);
+        assert.equal(execFileSync("tar", ["-xOf", layerFile, "boot/vmlinuz"], { encoding: "utf8" }), "KERNEL-BYTES\n");
+        const dir = path.join(work, "kb-restored");
+        const r = await restoreDisk(client, "test/kb", out.tag, path.join(dir, "disk.qcow2"), {
+            extras: (ann) => ({ [ann["dev.warmrun.kernel-path"]]: path.join(dir, "vmlinuz"), [ann["dev.warmrun.initrd-path"]]: path.join(dir, "initrd.img") }),
+        });
+        assert.ok(r.found);
+        assert.equal(fs.readFileSync(path.join(dir, "vmlinuz"), "utf8"), "KERNEL-BYTES\n");
+        assert.equal(fs.readFileSync(path.join(dir, "initrd.img"), "utf8"), "INITRD-BYTES\n");
+        assert.equal(`sha256:${sha256File(path.join(dir, "disk.qcow2"))}`, a["dev.warmrun.disk-sha256"]);
+        // An annotation naming a file the layer lacks: nothing is written.
+        const lost = path.join(work, "kb-lost");
+        await assert.rejects(
+            restoreDisk(client, "test/kb", out.tag, path.join(lost, "disk.qcow2"), { extras: () => ({ "/boot/missing": path.join(lost, "missing") }) }),
+            /its annotations name \/boot\/missing, which its layer does not hold; nothing was written/,
+        );
+        assert.ok(!fs.existsSync(path.join(lost, "disk.qcow2")) && !fs.existsSync(path.join(lost, "missing")));
+        // A tree without a kernel: one error naming the field, nothing pushed.
+        const none = inputs("kbnone", { compression: "none", kernelBoot: { kernelArgs: "console=ttyS0" } }, "9".repeat(64));
+        await assert.rejects(createArtifact(none, { kinds: () => ({ build: buildQcow2 }) }), /kbnone: kernelBoot: the upstream image has no \/boot\/vmlinuz-\*/);
+        assert.deepEqual(await client.listTags("test/kbnone"), []);
+    });
+
     it("a layer that arrives corrupted leaves no file behind", async () => {
         const out = await createArtifact(inputs("tamper", { compression: "none" }, "e".repeat(64)), { kinds: () => ({ build: buildQcow2 }) });
         const layer = (await client.getManifest("test/tamper", out.digest))!.json.layers[0].digest.slice(7);

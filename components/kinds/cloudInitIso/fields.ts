@@ -12,6 +12,7 @@ export interface CloudInitFields {
     agentConfigPath?: string;
     registries?: Record<string, Record<string, unknown>>;
     rpms?: string[];
+    packages?: string[];
     service?: string;
     hostname?: string;
     networkConfig?: Record<string, unknown>;
@@ -32,6 +33,7 @@ export const cloudInitIso: KindDefinition<CloudInitFields> = {
         agentConfigPath: { type: "string", description: "guest path of the agent configuration (default /etc/flightctl/config.yaml)" },
         registries: { type: "object", description: "registries.conf entries: location -> settings (e.g. insecure: true)" },
         rpms: { type: "string[]", description: "packages (names, URLs or guest paths) installed with dnf at first boot" },
+        packages: { type: "string[]", description: "packages cloud-init's packages module installs at first boot with the guest's own package manager (apt, dnf, ...)" },
         service: { type: "string", description: "systemd unit enabled and started at first boot" },
         hostname: { type: "string", description: "the guest's hostname" },
         networkConfig: { type: "object", description: "network-config version 2 (default: DHCP on every ethernet)" },

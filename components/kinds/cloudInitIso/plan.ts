@@ -48,12 +48,15 @@ export async function seedInputs(name: string, fields: CloudInitFields, projectR
         throw new WarmrunError(`${where}.networkConfig must be network-config version 2: add version: 2 (and ethernets: ...)`);
     }
     if (fields.rpms?.some((r) => r.startsWith("-"))) throw new WarmrunError(`${where}.rpms: package names or URLs, not options`);
+    const badPackage = fields.packages?.find((p) => typeof p !== "string" || !/^[A-Za-z0-9][A-Za-z0-9.+_:~=-]*$/.test(p));
+    if (badPackage !== undefined) throw new WarmrunError(`${where}.packages: "${badPackage}" is not a package name (e.g. curl, or curl=8.14.1-2 for a version); local files and URLs go in rpms or runcmd`);
     return {
         caCertificates,
         files,
         ...(fields.agentConfig ? { agentConfig: { path: guestPath(`${where}.agentConfigPath`, fields.agentConfigPath ?? "/etc/flightctl/config.yaml"), value: fields.agentConfig } } : {}),
         ...(fields.registries ? { registries: fields.registries } : {}),
         rpms: fields.rpms ?? [],
+        ...(fields.packages?.length ? { packages: fields.packages } : {}),
         ...(fields.service ? { service: fields.service } : {}),
         ...(fields.hostname ? { hostname: fields.hostname } : {}),
         ...(fields.networkConfig ? { networkConfig: fields.networkConfig } : {}),

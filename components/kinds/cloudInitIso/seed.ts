@@ -25,6 +25,8 @@ export interface SeedInputs {
     /** registries.conf entries: location -> settings (insecure, blocked, mirrors...). */
     registries?: Record<string, Record<string, unknown>>;
     rpms: string[];
+    /** Installed by cloud-init's own packages module, with the guest's package manager (apt, dnf...). */
+    packages?: string[];
     service?: string;
     hostname?: string;
     networkConfig?: Record<string, unknown>;
@@ -79,6 +81,7 @@ export function cloudConfig(inputs: SeedInputs): Record<string, unknown> {
     const doc: Record<string, unknown> = {};
     if (inputs.hostname) doc.hostname = inputs.hostname;
     if (inputs.caCertificates.length) doc.ca_certs = { trusted: inputs.caCertificates };
+    if (inputs.packages?.length) doc.packages = [...inputs.packages];
     if (files.length) doc.write_files = files.map((f) => ({ path: f.path, content: f.content, owner: "root:root", permissions: f.permissions }));
     const runcmd: string[][] = [];
     if (inputs.rpms.length) runcmd.push(["dnf", "install", "-y", ...inputs.rpms]);

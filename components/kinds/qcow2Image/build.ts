@@ -12,8 +12,8 @@ import { imageConfig, pushImage, LayerFile } from "../../oci/image";
 import { RegistryClient } from "../../oci/registry";
 import { MEDIA } from "../../oci/manifest";
 import { parseReference } from "../../oci/reference";
-import { artifactAnnotations, DISK_PATH_ANNOTATION, DISK_SHA256_ANNOTATION } from "../../oci/annotations";
-import { Compression, QCOW2_KIND } from "./fields";
+import { artifactAnnotations, DISK_PATH_ANNOTATION, DISK_SHA256_ANNOTATION, INITRD_PATH_ANNOTATION, KERNEL_ARGS_ANNOTATION, KERNEL_PATH_ANNOTATION } from "../../oci/annotations";
+import { Compression, INITRD_PATH, KERNEL_PATH, QCOW2_KIND } from "./fields";
 import { Qcow2BuildSpec } from "./plan";
 import { runTool } from "../../core/process";
 import { WarmrunError } from "../../core/errors";
@@ -189,20 +189,51 @@ export async function makeQcow2WithCommand(name: string, spec: Qcow2BuildSpec, s
     return out;
 }
 
-/** The tar entries of the layer: each parent directory of the disk path, then the disk. */
-export function containerDiskEntries(diskPath: string): { dirs: string[]; file: string } {
-    const rel = diskPath.replace(/^\/+/, "");
-    const parts = rel.split("/");
+/** The tar entries of the layer: each parent directory of the disk path (and of the extra files' paths), then the disk. */
+export function containerDiskEntries(diskPath: string, extraPaths: string[] = []): { dirs: string[]; file: string; extras: string[] } {
+    const rel = (p: string) => p.replace(/^\/+/, "");
     const dirs: string[] = [];
-    for (let i = 1; i < parts.length; i++) dirs.push(parts.slice(0, i).join("/") + "/");
-    return { dirs, file: rel };
+    for (const p of [diskPath, ...extraPaths]) {
+        const parts = rel(p).split("/");
+        for (let i = 1; i < parts.length; i++) {
+            const d = parts.slice(0, i).join("/") + "/";
+            if (!dirs.includes(d)) dirs.push(d);
+        }
+    }
+    return { dirs, file: rel(diskPath), extras: extraPaths.map(rel) };
+}
+
+/** A file the containerDisk carries besides the disk (a kernel, an initrd): its path in the image and where it is now. */
+export interface ContainerDiskExtra {
+    path: string;
+    file: string;
+}
+
+/** Version-sorts kernel file names: vmlinuz-6.12.9 after vmlinuz-6.1.0. */
+function byVersion(a: string, b: string): number {
+    return a.localeCompare(b, "en", { numeric: true });
+}
+
+/**
+ * The kernel and initrd of an unpacked tree (Debian's /boot/vmlinuz-<version>, /boot/initrd.img-<version>,
+ * the newest when there are several); a clear error when the tree has none.
+ */
+export function treeKernel(root: string, name: string): { version: string; kernel: string; initrd: string } {
+    const boot = path.join(root, "boot");
+    const fix = `install a kernel in the upstream image (e.g. Debian's linux-image-cloud-amd64, which also makes the initramfs), or drop warmrun:artifacts.${name}.kernelBoot`;
+    const kernels = fs.existsSync(boot) ? fs.readdirSync(boot).filter((f) => /^vmlinuz-/.test(f)).sort(byVersion) : [];
+    if (!kernels.length) throw new WarmrunError(`${name}: kernelBoot: the upstream image has no /boot/vmlinuz-*: ${fix}`);
+    const version = kernels[kernels.length - 1].slice("vmlinuz-".length);
+    const initrd = path.join(boot, `initrd.img-${version}`);
+    if (!fs.existsSync(initrd)) throw new WarmrunError(`${name}: kernelBoot: the upstream image has /boot/vmlinuz-${version} but no /boot/initrd.img-${version}: ${fix}`);
+    return { version, kernel: path.join(boot, `vmlinuz-${version}`), initrd };
 }
 
 /**
  * Writes the containerDisk layer: an uncompressed tar (a qcow2 is compressed already, and `get`
  * then streams the disk straight out of it), entries owned by 107:107, mtime 0.
  */
-export async function writeContainerDiskLayer(qcow2: string, diskPath: string, outFile: string): Promise<LayerFile & { diskSha256: string }> {
+export async function writeContainerDiskLayer(qcow2: string, diskPath: string, outFile: string, extras: ContainerDiskExtra[] = []): Promise<LayerFile & { diskSha256: string }> {
     const pack = tarStream.pack();
     const layerHash = createHash("sha256");
     const diskHash = createHash("sha256");
@@ -219,7 +250,7 @@ export async function writeContainerDiskLayer(qcow2: string, diskPath: string, o
         fs.createWriteStream(outFile),
     );
     const owner = { uid: CONTAINERDISK_OWNER, gid: CONTAINERDISK_OWNER, uname: "", gname: "", mtime: new Date(0) };
-    const { dirs, file } = containerDiskEntries(diskPath);
+    const { dirs, file, extras: extraNames } = containerDiskEntries(diskPath, extras.map((e) => e.path));
     for (const d of dirs) pack.entry({ name: d, type: "directory", mode: 0o555, ...owner });
     const entry = pack.entry({ name: file, type: "file", mode: 0o440, size: fs.statSync(qcow2).size, ...owner });
     await pipeline(
@@ -232,6 +263,10 @@ export async function writeContainerDiskLayer(qcow2: string, diskPath: string, o
         },
         entry as any,
     );
+    for (const [i, extra] of extras.entries()) {
+        const e = pack.entry({ name: extraNames[i], type: "file", mode: 0o444, size: fs.statSync(extra.file).size, ...owner });
+        await pipeline(fs.createReadStream(extra.file, { highWaterMark: 1 << 20 }), e as any);
+    }
     pack.finalize();
     await done;
     const digest = `sha256:${layerHash.digest("hex")}`;
@@ -248,8 +283,9 @@ export async function pushContainerDisk(
     scratch: string,
     annotations: Record<string, string>,
     provenance?: Provenance,
+    extras: ContainerDiskExtra[] = [],
 ): Promise<{ digest: string; diskSha256: string; layerBytes: number }> {
-    const layer = await writeContainerDiskLayer(qcow2, diskPath, path.join(scratch, "layer.tar"));
+    const layer = await writeContainerDiskLayer(qcow2, diskPath, path.join(scratch, "layer.tar"), extras);
     const all = { ...annotations, [DISK_PATH_ANNOTATION]: diskPath, [DISK_SHA256_ANNOTATION]: `sha256:${layer.diskSha256}` };
     const config = imageConfig([layer], { env: [], labels: all, createdBy: `warmrun ${QCOW2_KIND}: ${diskPath}` });
     const digest = await pushImage(client, repository, tag, [layer], config, all, provenance);
@@ -265,6 +301,8 @@ export async function build(ctx: BuildContext): Promise<BuildResult> {
         let downloads = { count: 0, bytes: 0 };
         // The SBOM lists the tree's Debian packages; a command builder's disk, only its inputs.
         let sbom: SbomParts = {};
+        const extras: ContainerDiskExtra[] = [];
+        const bootAnnotations: Record<string, string> = {};
         if (spec.command) {
             qcow2 = await makeQcow2WithCommand(inputs.name, spec, scratch, log);
         } else {
@@ -277,11 +315,21 @@ export async function build(ctx: BuildContext): Promise<BuildResult> {
             const got = await unpackImage(client, spec.upstreamRef, root, scratch, inputs.name);
             downloads = { count: got.layers, bytes: got.bytes };
             sbom = { debs: debPackagesOfTree(root) };
+            if (spec.kernelBoot) {
+                const k = treeKernel(root, inputs.name);
+                for (const [from, to, file] of [[k.kernel, KERNEL_PATH, "vmlinuz"], [k.initrd, INITRD_PATH, "initrd.img"]]) {
+                    const copy = path.join(scratch, file);
+                    fs.copyFileSync(from, copy);
+                    extras.push({ path: to, file: copy });
+                }
+                Object.assign(bootAnnotations, { [KERNEL_PATH_ANNOTATION]: KERNEL_PATH, [INITRD_PATH_ANNOTATION]: INITRD_PATH, [KERNEL_ARGS_ANNOTATION]: spec.kernelBoot.kernelArgs });
+                log(`${inputs.name}: kernel ${k.version} and its initrd go in the image at ${KERNEL_PATH}, ${INITRD_PATH} (kernelBoot)`);
+            }
             qcow2 = await makeQcow2FromTree(inputs.name, inputs.key, spec, root, scratch, log);
             fs.rmSync(root, { recursive: true, force: true });
         }
-        const annotations = artifactAnnotations({ key: inputs.key, kind: QCOW2_KIND, name: inputs.name });
-        const pushed = await pushContainerDisk(client, inputs.repository, inputs.tag, qcow2, spec.diskPath, scratch, annotations, inputs.provenance);
+        const annotations = { ...artifactAnnotations({ key: inputs.key, kind: QCOW2_KIND, name: inputs.name }), ...bootAnnotations };
+        const pushed = await pushContainerDisk(client, inputs.repository, inputs.tag, qcow2, spec.diskPath, scratch, annotations, inputs.provenance, extras);
         log(`${inputs.name}: qcow2 ${Math.round(fs.statSync(qcow2).size / 2 ** 20)} MiB, sha256 ${pushed.diskSha256}`);
         return { digest: pushed.digest, downloads, sbom };
     } finally {

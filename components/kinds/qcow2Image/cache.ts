@@ -20,6 +20,10 @@ export interface RestoreResult {
     sha256?: string;
     bytes?: number;
     diskPath?: string;
+    /** The manifest's annotations (kernel and initrd paths, kernel command line...). */
+    annotations?: Record<string, string>;
+    /** Image path -> file, of each extra file restored. */
+    extras?: Record<string, string>;
 }
 
 /** A progress line for a terminal: `[#####-----]  50%  12/24 MiB`. */
@@ -47,7 +51,7 @@ export async function restoreDisk(
     repository: string,
     reference: string,
     file: string,
-    opts: { diskPath?: string; progress?: (done: number, total: number) => void } = {},
+    opts: { diskPath?: string; progress?: (done: number, total: number) => void; extras?: (annotations: Record<string, string>) => Record<string, string> } = {},
 ): Promise<RestoreResult> {
     let manifest = await client.getManifest(repository, reference);
     if (!manifest) return { found: false };
@@ -61,18 +65,28 @@ export async function restoreDisk(
     const wantDisk: string | undefined = annotations[DISK_SHA256_ANNOTATION];
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     const partial = `${file}.partial`;
+    // Extra files (a bootable disk's kernel and initrd) come out of the same layer, each to its own partial file.
+    const extras = opts.extras?.(annotations) ?? {};
+    const extraPartials: Record<string, string> = Object.fromEntries(Object.entries(extras).map(([p, f]) => [p.replace(/^\/+/, ""), `${f}.partial`]));
     try {
         for (const layer of (manifest.json.layers ?? []) as any[]) {
-            const got = await streamLayer(client, repository, layer, partial, diskPath, opts.progress);
+            const got = await streamLayer(client, repository, layer, partial, diskPath, opts.progress, extraPartials);
             if (!got) continue;
             if (wantDisk && `sha256:${got.sha256}` !== wantDisk) {
                 throw new WarmrunError(`${repository}@${manifest.digest}: the disk arrived with sha256:${got.sha256}, the manifest says ${wantDisk}; nothing was written`);
             }
+            const missing = Object.keys(extras).filter((p) => !got.extras.includes(p.replace(/^\/+/, "")));
+            if (missing.length) throw new WarmrunError(`${repository}@${manifest.digest}: its annotations name ${missing.join(", ")}, which its layer does not hold; nothing was written`);
+            for (const [p, f] of Object.entries(extras)) {
+                fs.mkdirSync(path.dirname(path.resolve(f)), { recursive: true });
+                fs.renameSync(extraPartials[p.replace(/^\/+/, "")], f);
+            }
             fs.renameSync(partial, file);
-            return { found: true, digest: manifest.digest, sha256: got.sha256, bytes: got.bytes, diskPath: got.name };
+            return { found: true, digest: manifest.digest, sha256: got.sha256, bytes: got.bytes, diskPath: got.name, annotations, extras };
         }
     } finally {
         fs.rmSync(partial, { force: true });
+        for (const p of Object.values(extraPartials)) fs.rmSync(p, { force: true });
     }
     throw new WarmrunError(
         `${repository}:${reference} holds no ${diskPath ?? "*.qcow2"} file: is it a containerDisk? Give the path inside the image with --disk-path (e.g. /qcow2/disk.qcow2)`,
@@ -87,7 +101,8 @@ async function streamLayer(
     out: string,
     diskPath: string | undefined,
     progress?: (done: number, total: number) => void,
-): Promise<{ sha256: string; bytes: number; name: string } | undefined> {
+    extraFiles: Record<string, string> = {},
+): Promise<{ sha256: string; bytes: number; name: string; extras: string[] } | undefined> {
     const { body } = await client.openBlob(repository, layer.digest);
     const layerHash = createHash("sha256");
     let received = 0;
@@ -102,7 +117,19 @@ async function streamLayer(
     const gzip = /gzip/.test(layer.mediaType ?? "");
     const extract = tarStream.extract();
     let found: { sha256: string; bytes: number; name: string } | undefined;
+    const extrasFound: string[] = [];
     extract.on("entry", (header, stream, next) => {
+        const rel = header.name.replace(/^\.?\/+/, "");
+        if (header.type === "file" && extraFiles[rel] && !extrasFound.includes(rel)) {
+            pipeline(stream, fs.createWriteStream(extraFiles[rel], { mode: 0o644 })).then(
+                () => {
+                    extrasFound.push(rel);
+                    next();
+                },
+                (err) => next(err),
+            );
+            return;
+        }
         if (found || header.type !== "file" || !isDiskEntry(header.name, diskPath)) {
             stream.on("end", next);
             stream.resume();
@@ -130,7 +157,8 @@ async function streamLayer(
     const digest = `sha256:${layerHash.digest("hex")}`;
     if (digest !== layer.digest) {
         fs.rmSync(out, { force: true });
+        for (const f of Object.values(extraFiles)) fs.rmSync(f, { force: true });
         throw new WarmrunError(`${repository}: layer ${layer.digest} arrived as ${digest}; the partial disk was deleted`);
     }
-    return found;
+    return found && { ...found, extras: extrasFound };
 }

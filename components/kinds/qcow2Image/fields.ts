@@ -18,7 +18,15 @@ export interface Qcow2Fields {
     diskPath?: string;
     command?: string[];
     commandInputs?: string[];
+    kernelBoot?: boolean;
+    kernelArgs?: string;
 }
+
+/** Where a bootable containerDisk carries its kernel and initrd (KubeVirt's kernelBoot kernelPath/initrdPath). */
+export const KERNEL_PATH = "/boot/vmlinuz";
+export const INITRD_PATH = "/boot/initrd.img";
+/** The kernel command line of a disk that holds one bare filesystem, attached as the first virtio disk. */
+export const DEFAULT_KERNEL_ARGS = "root=/dev/vda rw console=ttyS0";
 
 const UNIT: Record<string, number> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
 
@@ -52,6 +60,9 @@ export function qcow2Problems(fields: Qcow2Fields, ctx: Pick<FieldContext, "wher
     if (!fields.command && upstream.length !== 1) {
         problems.push(`${where}.upstream must name exactly one image (e.g. a DebianRootfs or BaseImage) whose root tree goes on the disk${upstream.length ? `, not ${upstream.length}` : ""}; or give a command`);
     }
+    if (fields.kernelBoot && fields.command) problems.push(`${where}.kernelBoot takes the kernel from the upstream image's tree, which a command builder does not unpack: drop kernelBoot, or give the disk a boot loader in the command`);
+    if (fields.kernelArgs !== undefined && !fields.kernelBoot) problems.push(`${where}.kernelArgs only counts with kernelBoot: true`);
+    if (fields.kernelArgs !== undefined && !fields.kernelArgs.trim()) problems.push(`${where}.kernelArgs is empty: give the kernel command line, e.g. "${DEFAULT_KERNEL_ARGS}"`);
     if (fields.commandInputs && !fields.command) problems.push(`${where}.commandInputs only counts with a command`);
     for (const f of fields.commandInputs ?? []) {
         const abs = path.resolve(ctx.projectRoot, f);
@@ -71,6 +82,8 @@ export const qcow2Image: KindDefinition<Qcow2Fields> = {
         diskPath: { type: "string", description: "path of the disk in the containerDisk image (default /disk/disk.qcow2)" },
         command: { type: "string[]", description: "your own builder (e.g. bootc-image-builder): writes the qcow2 to {output}; {image} is the upstream's pinned reference" },
         commandInputs: { type: "string[]", description: "files the command reads, relative to the project; they enter the key" },
+        kernelBoot: { type: "boolean", description: "also put the tree's kernel and initrd in the image (/boot/vmlinuz, /boot/initrd.img) for KubeVirt's kernelBoot and `npm run vm -- boot` (default false)" },
+        kernelArgs: { type: "string", description: `kernel command line recorded with kernelBoot (default "${DEFAULT_KERNEL_ARGS}")` },
     },
     validate: qcow2Problems,
 };

@@ -6,7 +6,7 @@ import { hashFiles, StatCache } from "../../core/fileset";
 import { WarmrunError } from "../../core/errors";
 import { GitState } from "../../core/gitState";
 import { Plan, PlanContext } from "../../core/kind";
-import { Compression, parseSize, Qcow2Fields, QCOW2_KIND } from "./fields";
+import { Compression, DEFAULT_KERNEL_ARGS, parseSize, Qcow2Fields, QCOW2_KIND } from "./fields";
 
 export const QCOW2_RECIPE_VERSION = 1;
 export const QCOW2_TAG_PREFIX = "base-qcow2-";
@@ -27,6 +27,8 @@ export interface Qcow2BuildSpec {
     command?: string[];
     /** Directory the command runs in (the project). */
     commandCwd?: string;
+    /** The tree's kernel and initrd go in the image too, with this kernel command line. */
+    kernelBoot?: { kernelArgs: string };
 }
 
 /** The build spec of validated fields (fields.ts), without the upstream reference. */
@@ -42,6 +44,7 @@ export function qcow2Spec(fields: Qcow2Fields, projectRoot: string): Qcow2BuildS
         label: fields.label ?? "rootfs",
         diskPath: fields.diskPath ?? "/disk/disk.qcow2",
         ...(fields.command ? { command: fields.command, commandCwd: projectRoot } : {}),
+        ...(fields.kernelBoot ? { kernelBoot: { kernelArgs: fields.kernelArgs ?? DEFAULT_KERNEL_ARGS } } : {}),
     };
 }
 
@@ -62,6 +65,8 @@ export async function qcow2KeyMaterial(spec: Qcow2BuildSpec, fields: Qcow2Fields
             label: spec.label,
             diskPath: spec.diskPath,
             command: spec.command ?? null,
+            // Only when set, so the keys of disks without it stay what they were.
+            ...(spec.kernelBoot ? { kernelBoot: spec.kernelBoot } : {}),
         },
         upstream,
     };

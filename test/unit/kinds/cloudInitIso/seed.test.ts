@@ -15,6 +15,15 @@ describe("CloudInitIso seed", () => {
         assert.deepEqual(YAML.parse(r.networkConfig).version, 2);
     });
 
+    it("packages go to cloud-init's own packages module (the guest's apt or dnf), beside rpms' dnf runcmd", () => {
+        assert.equal(YAML.parse(renderSeed(SEED).userData).packages, undefined, "no packages: no module, and the seed renders as before");
+        const doc = YAML.parse(renderSeed({ ...SEED, packages: ["curl", "podman=5.4.2+ds1-2"] }).userData);
+        assert.deepEqual(doc.packages, ["curl", "podman=5.4.2+ds1-2"]);
+        assert.deepEqual(doc.runcmd[0], ["dnf", "install", "-y", "flightctl-agent"]);
+        const merged = YAML.parse(renderSeed({ ...SEED, packages: ["curl"], extraUserData: { packages: ["jq"] } }).userData);
+        assert.deepEqual(merged.packages, ["curl", "jq"], "extra user-data's packages are added to ours");
+    });
+
     it("instance-id follows the content: the same seed, the same id; any change, a new one", () => {
         const a = renderSeed(SEED);
         assert.equal(renderSeed({ ...SEED }).instanceId, a.instanceId);

@@ -20,5 +20,9 @@ describe("Qcow2Image fields", () => {
         assert.match(problems({}, []), /upstream must name exactly one image/);
         assert.match(problems({ commandInputs: ["nope.json"], command: ["x"] }, []), /commandInputs: file nope\.json does not exist/);
         assert.equal(problems({ command: ["bootc-image-builder", "--output", "{output}", "{image}"] }, []), "");
+        assert.match(problems({ kernelBoot: true, command: ["x"] }, []), /warmrun:artifacts\.disk\.kernelBoot takes the kernel from the upstream image's tree/);
+        assert.match(problems({ kernelArgs: "console=ttyS0" }), /warmrun:artifacts\.disk\.kernelArgs only counts with kernelBoot: true/);
+        assert.match(problems({ kernelBoot: true, kernelArgs: " " }), /kernelArgs is empty/);
+        assert.equal(problems({ kernelBoot: true, kernelArgs: "root=LABEL=rootfs rw console=ttyS0" }), "");
     });
 });

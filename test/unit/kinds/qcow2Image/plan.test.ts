@@ -1,6 +1,6 @@
 // Qcow2Image's plan: what enters the key, and the disk's alias tags.
 import { strict as assert } from "assert";
-import { qcow2KeyMaterial, qcow2AliasTags, Qcow2BuildSpec } from "../../../../components/kinds/qcow2Image/plan";
+import { qcow2KeyMaterial, qcow2AliasTags, qcow2Spec, Qcow2BuildSpec } from "../../../../components/kinds/qcow2Image/plan";
 import { computeKey, inputSummary } from "../../../../components/core/keys";
 
 const SPEC: Qcow2BuildSpec = { sizeBytes: 2 ** 31, size: "2G", filesystem: "ext4", compression: "zstd", label: "rootfs", diskPath: "/disk/disk.qcow2" };
@@ -18,6 +18,17 @@ describe("Qcow2Image plan", () => {
         keys.add(computeKey(await qcow2KeyMaterial({ ...SPEC, command: ["bib", "{output}"] }, {}, { rootfs: "u1" }, "/one")));
         assert.equal(keys.size, 8);
         assert.deepEqual(Object.keys(inputSummary(base)).sort(), ["param:command", "param:compression", "param:diskPath", "param:filesystem", "param:label", "param:size", "upstream:rootfs"]);
+    });
+
+    it("kernelBoot and its command line enter the key only when set, so other disks keep their keys", async () => {
+        const plain = await qcow2KeyMaterial(SPEC, {}, { rootfs: "u1" }, "/one");
+        assert.equal(plain.params.kernelBoot, undefined);
+        const spec = qcow2Spec({ kernelBoot: true }, "/one");
+        assert.deepEqual(spec.kernelBoot, { kernelArgs: "root=/dev/vda rw console=ttyS0" });
+        const boot = await qcow2KeyMaterial(spec, {}, { rootfs: "u1" }, "/one");
+        const args = await qcow2KeyMaterial(qcow2Spec({ kernelBoot: true, kernelArgs: "root=/dev/vda ro console=ttyS0" }, "/one"), {}, { rootfs: "u1" }, "/one");
+        assert.equal(new Set([plain, boot, args].map(computeKey)).size, 3);
+        assert.equal(qcow2Spec({}, "/one").kernelBoot, undefined);
     });
 
     it("aliases: base-qcow2-<git-sha> always, latest only when the stack policy gives it", () => {
