@@ -17,47 +17,40 @@ if [ ${#missing[@]} -gt 0 ]; then
   # Debian's package starts a registry service where systemd runs; warmrun starts its own.
 fi
 
-# ORAS, the OCI artifact client the SBOM tests read referrers with, built from its Go module
-# into $WARMRUN_CACHE/bin (skipped when that version is there).
+# Tools built or installed under $WARMRUN_CACHE, each skipped when its version is there. (A check
+# reads the tool's whole answer first: under pipefail, `cmd | grep -q` fails when grep stops
+# reading early, and the tool would be installed again on every run.)
+
+# go_tool NAME MODULE VERSION PATTERN: builds MODULE@VERSION into $WARMRUN_CACHE/bin unless the
+# answer of `NAME <version argument>` (VERSION_ARG) matches PATTERN.
+go_tool() {
+  local name=$1 module=$2 version=$3 pattern=$4
+  if ! grep -q -- "$pattern" <<<"$("$WARMRUN_CACHE/bin/$name" $VERSION_ARG 2>/dev/null)"; then
+    command -v go >/dev/null 2>&1 || { log "Go is needed to build $name: install Go >= 1.25 and re-run"; exit 1; }
+    log "go install $module@$version"
+    mkdir -p "$WARMRUN_CACHE/bin"
+    GOBIN="$WARMRUN_CACHE/bin" GOFLAGS=-buildvcs=false go install "$module@$version"
+  fi
+}
+# pip_tool NAME VERSION VENV: NAME==VERSION from PyPI in the virtualenv VENV, unless it is there.
+pip_tool() {
+  local name=$1 version=$2 venv=$3
+  if ! grep -q "^Version: ${version}\$" <<<"$("$venv/bin/python" -m pip show "$name" 2>/dev/null)"; then
+    log "pip install $name==$version into $venv"
+    /usr/bin/python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$name==$version"
+  fi
+}
+
+# ORAS, the OCI artifact client the SBOM tests read referrers with.
 ORAS_VERSION=v1.3.6
-oras_bin="$WARMRUN_CACHE/bin/oras"
-# (Each check reads the tool's whole answer first: under pipefail, `cmd | grep -q` fails when
-# grep stops reading early, and the tool would be installed again on every run.)
-if ! grep -q "^Version: *${ORAS_VERSION#v}\$" <<<"$("$oras_bin" version 2>/dev/null)"; then
-  command -v go >/dev/null 2>&1 || { log "Go is needed to build ORAS: install Go >= 1.25 and re-run"; exit 1; }
-  log "go install oras.land/oras/cmd/oras@$ORAS_VERSION"
-  mkdir -p "$WARMRUN_CACHE/bin"
-  GOBIN="$WARMRUN_CACHE/bin" GOFLAGS=-buildvcs=false go install "oras.land/oras/cmd/oras@$ORAS_VERSION"
-fi
-
-# spdx-tools (pyspdxtools), the SPDX validator the SBOM tests check documents with, in a
-# virtualenv under $WARMRUN_CACHE (skipped when that version is there).
-SPDX_TOOLS_VERSION=0.8.5
-spdx_venv="$WARMRUN_CACHE/spdx-tools"
-if ! grep -q "^Version: ${SPDX_TOOLS_VERSION}\$" <<<"$("$spdx_venv/bin/python" -m pip show spdx-tools 2>/dev/null)"; then
-  log "pip install spdx-tools==$SPDX_TOOLS_VERSION into $spdx_venv"
-  /usr/bin/python3 -m venv "$spdx_venv"
-  "$spdx_venv/bin/python" -m pip install --quiet --disable-pip-version-check "spdx-tools==$SPDX_TOOLS_VERSION"
-fi
-
-# The linters of the GitHub Action and the example workflow: actionlint (its Go module, built
-# into $WARMRUN_CACHE/bin) and zizmor (from PyPI, in a virtualenv under $WARMRUN_CACHE); each
-# skipped when that version is there.
+VERSION_ARG=version go_tool oras oras.land/oras/cmd/oras "$ORAS_VERSION" "^Version: *${ORAS_VERSION#v}\$"
+# spdx-tools (pyspdxtools), the SPDX validator the SBOM tests check documents with.
+pip_tool spdx-tools 0.8.5 "$WARMRUN_CACHE/spdx-tools"
+# The linters of the GitHub Action and the example workflow: actionlint and zizmor.
 ACTIONLINT_VERSION=v1.7.12
-actionlint_bin="$WARMRUN_CACHE/bin/actionlint"
-if [ "$("$actionlint_bin" -version 2>/dev/null | head -n 1)" != "$ACTIONLINT_VERSION" ]; then
-  command -v go >/dev/null 2>&1 || { log "Go is needed to build actionlint: install Go >= 1.25 and re-run"; exit 1; }
-  log "go install github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
-  mkdir -p "$WARMRUN_CACHE/bin"
-  GOBIN="$WARMRUN_CACHE/bin" GOFLAGS=-buildvcs=false go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
-fi
-ZIZMOR_VERSION=1.32.0
-zizmor_venv="$WARMRUN_CACHE/zizmor"
-if [ "$("$zizmor_venv/bin/zizmor" --version 2>/dev/null)" != "zizmor $ZIZMOR_VERSION" ]; then
-  log "pip install zizmor==$ZIZMOR_VERSION into $zizmor_venv"
-  /usr/bin/python3 -m venv "$zizmor_venv"
-  "$zizmor_venv/bin/python" -m pip install --quiet --disable-pip-version-check "zizmor==$ZIZMOR_VERSION"
-fi
+VERSION_ARG=-version go_tool actionlint github.com/rhysd/actionlint/cmd/actionlint "$ACTIONLINT_VERSION" "^${ACTIONLINT_VERSION}\$"
+pip_tool zizmor 1.32.0 "$WARMRUN_CACHE/zizmor"
 
 # Rust (cargo, rustc, rustup) comes with the machine: the differential test of the CargoDepsImage key
 # asks cargo itself. Debian's cargo is too old for it, so it is not installed from apt; say so early.
