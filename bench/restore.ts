@@ -48,7 +48,7 @@ export async function restoreBench(opts: BenchOptions): Promise<Figure[]> {
         // The same through the command users run, start-up included.
         const cli = await medianTime(opts.runs, async () => {
             fs.rmSync(out, { force: true });
-            await run("npx", ["ts-node", "--transpile-only", "scripts/qcow2.ts", "pull", `${HOST}/${REPOSITORY}:${TAG}`, out], { cwd: PROJECT_ROOT });
+            await run("node", ["loader/run.js", "scripts/qcow2", "pull", `${HOST}/${REPOSITORY}:${TAG}`, out], { cwd: PROJECT_ROOT });
         });
         const cp = await medianTime(opts.runs, async () => {
             fs.rmSync(out, { force: true });
