@@ -10,10 +10,12 @@ import { compressionBench } from "./compression";
 import { restoreBench } from "./restore";
 import { parserBench } from "./parser";
 import { missCostBench } from "./missCost";
+import { perArtifactBench } from "./perArtifact";
 
 const SECTIONS: Record<string, (opts: BenchOptions) => Promise<Figure[]>> = {
     hashing: hashingBench,
     noop: noopBench,
+    perArtifact: perArtifactBench,
     restore: restoreBench,
     compression: compressionBench,
     parser: parserBench,
