@@ -2,11 +2,13 @@
 // `registry`, `outputs` (per artifact: ref, digest, pinned, key, cacheHit, ...) and `downloads`.
 import * as path from "path";
 import { runProgram } from "./components/core/stack";
+import { findPackageRoot } from "./components/core/packageRoot";
 
 // Run by the `warmrun` command for a user's repository, the program is the installed package's and
 // WARMRUN_PROJECT_ROOT names the repository: config paths, git state and the cache directory are its.
+// Otherwise it is warmrun's own checkout, whose program runs as index.ts or compiled as dist/index.js.
 export = () => {
-    const projectRoot = path.resolve(process.env.WARMRUN_PROJECT_ROOT || __dirname);
+    const projectRoot = path.resolve(process.env.WARMRUN_PROJECT_ROOT || findPackageRoot(__dirname));
     process.chdir(projectRoot);
     return runProgram(projectRoot);
 };

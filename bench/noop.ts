@@ -8,7 +8,7 @@ import YAML from "yaml";
 import { engineDir, PROJECT_ROOT } from "../test/support/engine";
 import { BenchOptions, Figure, figure, medianTime, run, secs } from "./lib";
 
-class BenchStack {
+export class BenchStack {
     readonly env: NodeJS.ProcessEnv;
     readonly configFile: string;
 

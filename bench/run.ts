@@ -11,15 +11,17 @@ import { restoreBench } from "./restore";
 import { parserBench } from "./parser";
 import { missCostBench } from "./missCost";
 import { baseStepBench } from "./baseStep";
+import { perArtifactBench } from "./perArtifact";
 
 const SECTIONS: Record<string, (opts: BenchOptions) => Promise<Figure[]>> = {
     hashing: hashingBench,
     noop: noopBench,
+    perArtifact: perArtifactBench,
     restore: restoreBench,
     compression: compressionBench,
     parser: parserBench,
     cargo: cargoBench,
-    // A few minutes: four builds of a two-step Containerfile. Run it with --only baseStep.
+    // About 4 minutes a run (two builds of a two-step Containerfile): run it with --only baseStep.
     baseStep: baseStepBench,
     // About an hour on 2 cores (seven builds of a 154-crate workspace): run it with --only missCost.
     missCost: missCostBench,

@@ -6,6 +6,7 @@ import * as path from "path";
 import { execFileSync } from "child_process";
 import { createRequire } from "module";
 import { WarmrunError } from "../components/core/errors";
+import { findPackageRoot as packageRootFrom } from "../components/core/packageRoot";
 
 export interface Project {
     /** The user's repository: config paths, git state and the cache directory are relative to it. */
@@ -27,11 +28,7 @@ const STACK_FILE = /^Pulumi\.([A-Za-z0-9._-]+)\.yaml$/;
 
 /** The warmrun package root: the nearest package.json above `from` named warmrun. */
 export function findPackageRoot(from: string = __dirname): string {
-    for (let d = from; ; d = path.dirname(d)) {
-        const manifest = path.join(d, "package.json");
-        if (fs.existsSync(manifest) && JSON.parse(fs.readFileSync(manifest, "utf8")).name === "warmrun") return d;
-        if (path.dirname(d) === d) throw new WarmrunError(`no warmrun package.json above ${from}: reinstall the package`);
-    }
+    return packageRootFrom(from);
 }
 
 function gitTopLevel(cwd: string): string | undefined {

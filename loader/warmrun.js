@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The `warmrun` command: cli/warmrun.ts, compiled in an installed package, through ts-node in a
-// checkout (loader/load.js), so `npx warmrun` in warmrun's own repository needs no build.
+// The `warmrun` command: cli/warmrun.ts, compiled in an installed package and in a checkout whose
+// dist/ is fresh, else through ts-node (loader/load.js), so a checkout never runs a stale build.
 "use strict";
 require("./load")
     .load("cli/warmrun")

@@ -3,8 +3,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { DownloadCounter } from "../components/downloads/counter";
+import { findPackageRoot } from "../components/core/packageRoot";
 
-const corpus = path.join(__dirname, "..", "test", "fixtures", "downloads");
+const corpus = path.join(findPackageRoot(__dirname), "test", "fixtures", "downloads");
 const logs = fs.readdirSync(corpus).filter((f) => f.endsWith(".txt")).map((f) => fs.readFileSync(path.join(corpus, f)));
 const noise = Buffer.from("   Compiling serde v1.0.200\nwarning: unused variable `x`\n  --> src/lib.rs:10:9\n".repeat(2000));
 const block = Buffer.concat([...logs, noise]);

@@ -12,8 +12,9 @@ import * as path from "path";
 import * as http from "http";
 import { spawn, execFileSync } from "child_process";
 import { countDownloads } from "../components/downloads/counter";
+import { findPackageRoot } from "../components/core/packageRoot";
 
-const ROOT = path.resolve(__dirname, "..");
+const ROOT = findPackageRoot(__dirname);
 const OUT = path.join(ROOT, "test", "fixtures", "downloads");
 
 export interface ExpectedItem {

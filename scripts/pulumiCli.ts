@@ -1,9 +1,9 @@
 // Runs the pinned Pulumi engine the way `npm run up` does (scripts/lib.sh: use_engine, the local
 // state backend and dev passphrase unless PULUMI_BACKEND_URL / PULUMI_CONFIG_PASSPHRASE say otherwise).
-import * as path from "path";
 import { execFile } from "child_process";
+import { findPackageRoot } from "../components/core/packageRoot";
 
-export const PROJECT_ROOT = path.resolve(__dirname, "..");
+export const PROJECT_ROOT = findPackageRoot(__dirname);
 
 export interface CliRun {
     code: number;

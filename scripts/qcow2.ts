@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { execFileSync } from "child_process";
+import { findPackageRoot } from "../components/core/packageRoot";
 import { RegistryClient, defaultInsecure } from "../components/oci/registry";
 import { restoreDisk, progressLine } from "../components/kinds/qcow2Image/cache";
 import { pushContainerDisk } from "../components/kinds/qcow2Image/build";
@@ -34,7 +35,7 @@ environment:
   WARMRUN_REGISTRY_INSECURE, WARMRUN_LATEST_BRANCH (default main)`;
 
 // The Pulumi project whose stack outputs name the disk (the `warmrun` command points elsewhere).
-const ROOT = process.env.WARMRUN_PULUMI_PROJECT || path.resolve(__dirname, "..");
+const ROOT = process.env.WARMRUN_PULUMI_PROJECT || findPackageRoot(__dirname);
 
 interface Options {
     positional: string[];

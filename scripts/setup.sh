@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what warmrun needs on a Debian/Ubuntu machine, skipping what is already there:
-# system packages, the npm dependencies (npm ci, from package-lock.json), the Pulumi engine and
-# the S3-compatible server of the team-backend tests.
+# system packages, the npm dependencies (npm ci, from package-lock.json), the compiled JavaScript
+# (dist/, keyed by its sources), the Pulumi engine and the S3-compatible server of the team-backend tests.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$WARMRUN_ROOT"
@@ -66,6 +66,11 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   npm ci --no-audit --no-fund --loglevel=error
   echo "$want" >"$stamp"
 fi
+
+# dist/, the compiled JavaScript the program, the providers and the npm scripts run, rebuilt only
+# when its sources' key changed (scripts/build-dist.js). When it cannot be built (a type error), the
+# loader runs the sources through ts-node instead: a stale build never runs.
+node scripts/build-dist.js || log "dist/ not rebuilt: the program and the scripts run the sources through ts-node"
 
 use_engine
 # The S3-compatible server of the team-backend tests (scripts/s3.sh), built once into $WARMRUN_CACHE/bin.

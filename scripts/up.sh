@@ -32,6 +32,6 @@ case "$PULUMI_BACKEND_URL" in
     fi ;;
 esac
 if $check; then
-  npx ts-node --transpile-only scripts/recover.ts --stack "$stack" ${recover[@]+"${recover[@]}"} -- ${args[@]+"${args[@]}"}
+  node loader/run.js scripts/recover --stack "$stack" ${recover[@]+"${recover[@]}"} -- ${args[@]+"${args[@]}"}
 fi
 pulumi up --yes --stack "$stack" ${args[@]+"${args[@]}"}

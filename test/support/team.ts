@@ -60,7 +60,7 @@ export async function startS3(bucket = "team-state"): Promise<TestS3> {
 }
 
 /** The files a checkout needs to run the program; node_modules is linked, not copied. */
-const PROJECT_FILES = ["index.ts", "components", "loader", "Pulumi.yaml", "package.json", "package-lock.json", "tsconfig.json", "tsconfig.pulumi.json"];
+const PROJECT_FILES = ["index.ts", "program.js", "components", "loader", "Pulumi.yaml", "package.json", "package-lock.json", "tsconfig.json", "tsconfig.pulumi.json"];
 
 /** A copy of this project in a new directory, as a second runner's checkout would be. */
 export function copyProject(prefix = "warmrun-checkout-"): string {

@@ -8,6 +8,7 @@ import { execFileSync } from "child_process";
 import { BuildContext, BuildResult, Adopter } from "../../core/lifecycle";
 import { artifactAnnotations, TITLE_ANNOTATION } from "../../oci/annotations";
 import { pushArtifact } from "../../oci/push";
+import { downloadBlobToFile } from "../../oci/blobFile";
 import { runTool } from "../../core/process";
 import { countDownloads } from "../../downloads/counter";
 import { hashFileStream } from "../../core/fileset";
@@ -312,7 +313,7 @@ export const adopt: Adopter = async (ctx, digest) => {
         const present = fs.existsSync(abs) && fs.statSync(abs).size === layer.size && (await hashFileStream(abs)) === sha256;
         if (!present) {
             log(`${inputs.name}: downloading ${name} (${layer.size} bytes)`);
-            bytes += await client.downloadBlob(inputs.repository, layer.digest, abs);
+            bytes += await downloadBlobToFile(client, inputs.repository, layer.digest, abs);
             count++;
         }
         fs.writeFileSync(`${abs}.sha256`, sha256Line(sha256, name));
