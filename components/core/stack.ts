@@ -16,7 +16,7 @@ import { CheckArgs, KindComponent, KindComponentModule, Publication, resolvePubl
 import { kindNamed, KindEntry } from "../kinds";
 import { publishGithubVariables } from "../report/githubVariables";
 import { formatPrefix } from "../oci/reference";
-import { releaseRunImages } from "../images/storage";
+import { releaseRunImages, RELEASE_ATTEMPTS } from "../images/storage";
 import { registryResolver, sharedResolver } from "../images/pinning";
 
 /** A planned artifact: everything its component needs but the upstreams' pinned references. */
@@ -206,6 +206,7 @@ function releaseBuilderStorage(artifacts: Record<string, KindComponent>): void {
     pulumi.all(Object.values(artifacts).map((a) => a.artifact.digest)).apply(async () => {
         const r = await releaseRunImages(RUN_ID);
         if (r.removed.length || r.kept.length) pulumi.log.info(`builder storage: removed ${r.removed.length} image name(s) this run's builds made or pulled${r.kept.length ? `; ${r.kept.length} still in use, left for a later run` : ""}`);
+        if (r.abandoned.length) pulumi.log.warn(`builder storage: ${r.abandoned.join(", ")} still in use by a container after ${RELEASE_ATTEMPTS} runs; no run asks again: \`buildah containers\` lists what holds them, \`buildah rm\` and \`buildah rmi\` free them`);
     });
 }
 

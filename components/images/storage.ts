@@ -15,7 +15,12 @@ export interface LedgerEntry {
     /** CONTAINERS_STORAGE_CONF of the build, so the release asks the same storage. */
     storageConf?: string;
     names: string[];
+    /** Releases that found these names still in use (a container of a killed build holds them). */
+    attempts?: number;
 }
+
+/** After this many releases that found a name in use, it is left to the user (Release.abandoned). */
+export const RELEASE_ATTEMPTS = 3;
 
 /** Ledgers of older runs whose writer is gone, or that are older than this, are swept. */
 const STALE_MS = 7 * 86_400_000;
@@ -99,6 +104,8 @@ export interface Release {
     absent: string[];
     /** Names buildah would not remove, e.g. an image a running container uses; left for a later release. */
     kept: string[];
+    /** Names still in use after RELEASE_ATTEMPTS releases: dropped from the ledger, left to the user. */
+    abandoned: string[];
 }
 
 export type Buildah = (args: string[], env: NodeJS.ProcessEnv) => Promise<{ code: number; stderr: string }>;
@@ -117,7 +124,7 @@ const runBuildah: Buildah = (args, env) =>
 export async function releaseRunImages(runId: string, opts: { env?: NodeJS.ProcessEnv; buildah?: Buildah; now?: number } = {}): Promise<Release> {
     const env = opts.env ?? process.env;
     const dir = ledgerDir(env);
-    const result: Release = { removed: [], absent: [], kept: [] };
+    const result: Release = { removed: [], absent: [], kept: [], abandoned: [] };
     let names: string[];
     try {
         names = fs.readdirSync(dir).filter((n) => n.endsWith(".jsonl"));
@@ -137,11 +144,15 @@ export async function releaseRunImages(runId: string, opts: { env?: NodeJS.Proce
     const buildah = opts.buildah ?? runBuildah;
     for (const name of ledgersToRelease(runId, files, opts.now ?? Date.now())) {
         const entries = files.find((f) => f.name === name)!.entries;
-        let left = false;
+        // What is still in use stays in the ledger (alone, so what was removed is not asked again),
+        // until RELEASE_ATTEMPTS releases have found it so: then every later run would spend a
+        // buildah call on it for nothing.
+        const left: LedgerEntry[] = [];
         // Dependents first (recorded later), so an upstream's image is no longer in use when its turn comes.
         const seen = new Set<string>();
         for (const e of [...entries].reverse()) {
             const storageEnv = e.storageConf ? { ...env, CONTAINERS_STORAGE_CONF: e.storageConf } : env;
+            const inUse: string[] = [];
             for (const image of e.names) {
                 const id = `${e.storageConf ?? ""} ${image}`;
                 if (seen.has(id)) continue;
@@ -149,13 +160,18 @@ export async function releaseRunImages(runId: string, opts: { env?: NodeJS.Proce
                 const r = await buildah(["rmi", image], storageEnv);
                 if (r.code === 0) result.removed.push(image);
                 else if (/image not known|no such image|not found|unable to find/i.test(r.stderr)) result.absent.push(image);
-                else {
-                    result.kept.push(image);
-                    left = true;
-                }
+                else inUse.push(image);
+            }
+            const attempts = (e.attempts ?? 0) + 1;
+            if (attempts >= RELEASE_ATTEMPTS) result.abandoned.push(...inUse);
+            else if (inUse.length) {
+                result.kept.push(...inUse);
+                left.unshift({ ...e, names: inUse, attempts });
             }
         }
-        if (!left) fs.rmSync(path.join(dir, name), { force: true });
+        const file = path.join(dir, name);
+        if (left.length) fs.writeFileSync(file, left.map((e) => JSON.stringify(e) + "\n").join(""));
+        else fs.rmSync(file, { force: true });
     }
     return result;
 }

@@ -2,7 +2,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { fromReferences, ledgersToRelease, readLedger, recordBuildImages, releaseRunImages, Buildah } from "../../../components/images/storage";
+import { fromReferences, ledgersToRelease, readLedger, recordBuildImages, releaseRunImages, Buildah, RELEASE_ATTEMPTS } from "../../../components/images/storage";
 import { tempDir, removeTempDirs } from "../../support/tmp";
 
 const D = (c: string) => `sha256:${c.repeat(64)}`;
@@ -63,14 +63,26 @@ describe("builder storage ledger", () => {
             "/s.conf rmi localhost/warmrun-build/base:1",
             `/s.conf rmi r/rootfs@${D("r")}`,
         ]);
-        assert.deepEqual(r, { removed: ["localhost/warmrun-build/tool:3", `r/base@${D("b")}`, "localhost/warmrun-build/deps:2"], absent: [`r/rootfs@${D("r")}`], kept: ["localhost/warmrun-build/base:1"] });
+        assert.deepEqual(r, { removed: ["localhost/warmrun-build/tool:3", `r/base@${D("b")}`, "localhost/warmrun-build/deps:2"], absent: [`r/rootfs@${D("r")}`], kept: ["localhost/warmrun-build/base:1"], abandoned: [] });
         assert.ok(fs.existsSync(path.join(dir, "run-2.jsonl")), "kept for a later release");
+        // Only the name in use is asked again, until RELEASE_ATTEMPTS releases have found it so.
+        calls.length = 0;
+        const second = await releaseRunImages("run-2", { env, buildah });
+        assert.deepEqual(calls, ["/s.conf rmi localhost/warmrun-build/base:1"]);
+        assert.deepEqual(second, { removed: [], absent: [], kept: ["localhost/warmrun-build/base:1"], abandoned: [] });
+        const third = await releaseRunImages("run-2", { env, buildah });
+        assert.equal(RELEASE_ATTEMPTS, 3);
+        assert.deepEqual(third, { removed: [], absent: [], kept: [], abandoned: ["localhost/warmrun-build/base:1"] });
+        assert.ok(!fs.existsSync(path.join(dir, "run-2.jsonl")), "given up: the ledger is gone");
+        calls.length = 0;
+        await releaseRunImages("run-2", { env, buildah });
+        assert.deepEqual(calls, [], "no later run asks again");
     });
 
     it("a run with no ledger starts no buildah", async () => {
         let called = false;
         const r = await releaseRunImages("warm", { env: { WARMRUN_BUILDAH_LEDGER: path.join(tempDir(), "none") }, buildah: async () => ((called = true), { code: 0, stderr: "" }) });
-        assert.deepEqual(r, { removed: [], absent: [], kept: [] });
+        assert.deepEqual(r, { removed: [], absent: [], kept: [], abandoned: [] });
         assert.equal(called, false);
     });
 });
