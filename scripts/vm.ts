@@ -29,7 +29,8 @@ options:
   --out DIR            overlay.qcow2 and console.log go here (default bin/output/vm)
   --timeout SECONDS    default 600
   --memory MIB         default 1024
-  --cpus N             default 2
+  --cpus N             default 2 under KVM, 1 under TCG (several vCPUs race on the
+                       kernel's self-patching under software emulation)
   --accel kvm|tcg      default: KVM when /dev/kvm starts a guest, else TCG (a note, not an error)
   --network MODE       restricted (default: DHCP, reaches nothing), user (NAT to what this host reaches), none
   --quiet              no console lines (the progress line and the result only)
@@ -46,14 +47,14 @@ interface Options {
     out?: string;
     timeout: number;
     memory: number;
-    cpus: number;
+    cpus?: number;
     accel?: string;
     network: Network;
     quiet: boolean;
 }
 
 export function parseArgs(argv: string[]): Options {
-    const o: Options = { command: "", timeout: 600, memory: 1024, cpus: 2, network: "restricted", quiet: false, stack: process.env.WARMRUN_STACK };
+    const o: Options = { command: "", timeout: 600, memory: 1024, network: "restricted", quiet: false, stack: process.env.WARMRUN_STACK };
     const number = (flag: string, v: string) => {
         const n = Number(v);
         if (!Number.isInteger(n) || n <= 0) throw new WarmrunError(`${flag} ${v} is not a positive whole number\n${USAGE}`);

@@ -7,7 +7,7 @@ import * as path from "path";
 import { spawn, execFileSync } from "child_process";
 import { runTool } from "../core/process";
 import { WarmrunError } from "../core/errors";
-import { Accel, chooseAccel, LineSplitter, lastLines, Network, nextPhase, Phase, qemuArgs } from "./qemu";
+import { Accel, chooseAccel, guestCpus, LineSplitter, lastLines, Network, nextPhase, Phase, qemuArgs } from "./qemu";
 
 export interface BootOptions {
     /** The cached disk (qcow2); never written. */
@@ -20,7 +20,8 @@ export interface BootOptions {
     kernelArgs?: string;
     timeoutSeconds: number;
     memoryMiB: number;
-    cpus: number;
+    /** Default: guestCpus(accel). */
+    cpus?: number;
     network: Network;
     /** "kvm" or "tcg" to force one; else KVM when it works. */
     accel?: string;
@@ -125,7 +126,7 @@ function cpuSecondsOf(pid: number | undefined): number | undefined {
 
 function runQemu(o: BootOptions, accel: Accel, overlay: string, log: fs.WriteStream): Promise<Attempt> {
     return new Promise((resolve, reject) => {
-        const args = qemuArgs({ accel, memoryMiB: o.memoryMiB, cpus: o.cpus, overlay, seedIso: o.seedIso, kernel: o.kernel, initrd: o.initrd, kernelArgs: o.kernelArgs, network: o.network });
+        const args = qemuArgs({ accel, memoryMiB: o.memoryMiB, cpus: guestCpus(accel, o.cpus), overlay, seedIso: o.seedIso, kernel: o.kernel, initrd: o.initrd, kernelArgs: o.kernelArgs, network: o.network });
         log.write(`# qemu-system-x86_64 ${args.join(" ")}\n`);
         const started = Date.now();
         const child = spawn("qemu-system-x86_64", args, { stdio: ["pipe", "pipe", "pipe"] });

@@ -39,6 +39,15 @@ export function bootKernelArgs(imageArgs: string | undefined, accel: Accel = "kv
     return args.join(" ");
 }
 
+/**
+ * The guest's CPUs: what was asked, else 2 under KVM and 1 under software emulation. Multi-threaded
+ * TCG with several vCPUs lets one vCPU run code another is patching (the kernel patches its own text
+ * with int3 at boot), which now and then panics the guest; one vCPU cannot race with itself.
+ */
+export function guestCpus(accel: Accel, asked?: number): number {
+    return asked ?? (accel === "tcg" ? 1 : 2);
+}
+
 /** QEMU's arguments: no display, the serial console on stdout, no reboot (a guest that powers off or reboots ends the run). */
 export function qemuArgs(o: QemuOptions): string[] {
     const args = [

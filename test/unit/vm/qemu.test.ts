@@ -1,6 +1,6 @@
 // Booting a cached disk, the pure parts: QEMU's command line, the console's phases, the accelerator choice.
 import { strict as assert } from "assert";
-import { bootKernelArgs, chooseAccel, cleanConsoleLine, lastLines, LineSplitter, nextPhase, Phase, phaseOf, progressLine, qemuArgs, QemuOptions } from "../../../components/vm/qemu";
+import { bootKernelArgs, chooseAccel, guestCpus, cleanConsoleLine, lastLines, LineSplitter, nextPhase, Phase, phaseOf, progressLine, qemuArgs, QemuOptions } from "../../../components/vm/qemu";
 
 const BASE: QemuOptions = { accel: "tcg", memoryMiB: 1024, cpus: 2, overlay: "/run/overlay.qcow2", network: "restricted" };
 
@@ -92,5 +92,12 @@ describe("vm: KVM or software emulation", () => {
         assert.match(broken.note!, /KVM did not start a guest on this host before \(no kernel output in 20 s\)/);
         assert.deepEqual(chooseAccel(false, undefined, "kvm"), { accel: "kvm" });
         assert.equal(chooseAccel(true, undefined, "tcg").accel, "tcg");
+    });
+
+    it("one vCPU under software emulation unless asked (several race on the kernel's self-patching), two under KVM", () => {
+        assert.equal(guestCpus("tcg"), 1);
+        assert.equal(guestCpus("kvm"), 2);
+        assert.equal(guestCpus("tcg", 4), 4);
+        assert.deepEqual(qemuArgs({ accel: "tcg", memoryMiB: 512, cpus: guestCpus("tcg"), overlay: "o.qcow2", network: "none" }).join(" ").match(/-smp \d+/)?.[0], "-smp 1");
     });
 });
