@@ -151,10 +151,19 @@ export interface LeaseOptions {
     /** How the artifact is named in log lines (repo:tag). */
     ref: string;
     log: (message: string) => void;
-    /** Pause between writing a lease and reading it back, so a near-simultaneous writer is seen. */
+    /** Pause between writing a lease and reading it back, so a near-simultaneous writer is seen (default: settleMsFor). */
     settleMs?: number;
     sleep?: (ms: number) => Promise<void>;
     now?: () => Date;
+}
+
+/**
+ * How long to wait before reading a lease back. Another runner that saw no lease writes its own
+ * within its read-then-write time, which on the same registry is about ours: four times ours,
+ * at least 200 ms, at most the 1 s that covers a slow registry.
+ */
+export function settleMsFor(readThenWriteMs: number): number {
+    return Math.min(1000, Math.max(200, 4 * readThenWriteMs));
 }
 
 /** A lease this runner holds while it builds. */
@@ -236,7 +245,6 @@ export async function leaseOrWait(opts: LeaseOptions): Promise<LeaseOutcome> {
     const { client, repository, tag, log } = opts;
     const sleep = opts.sleep ?? defaultSleep;
     const now = opts.now ?? (() => new Date());
-    const settleMs = opts.settleMs ?? 1000;
     let waitedFor: string | undefined;
     let announced: string | undefined;
     let attempt = 0;
@@ -248,13 +256,14 @@ export async function leaseOrWait(opts: LeaseOptions): Promise<LeaseOutcome> {
             if (waitedFor) log(`${opts.name}: ${opts.ref} appeared after ${Math.round((now().getTime() - started) / 1000)} s of waiting for ${waitedFor}; adopting it`);
             return { adopted: digest, ...(waitedFor ? { waitedFor } : {}) };
         }
+        const readAt = Date.now();
         let current = await readLease(client, repository, tag);
         if (!isLive(current, now())) {
             if (current) log(`${opts.name}: the lease of ${current.holder} on ${opts.ref} expired at ${current.expires.toISOString()}; taking it over`);
             else if (waitedFor) log(`${opts.name}: ${waitedFor} gave up its lease on ${opts.ref} without pushing it (its build failed or stopped); building it here`);
             const mine = newLease(opts.key, opts.holder, opts.seconds, now());
             const written = await writeLease(client, repository, tag, mine);
-            await sleep(settleMs);
+            await sleep(opts.settleMs ?? settleMsFor(Date.now() - readAt));
             const check = await readLease(client, repository, tag);
             if (check?.token === mine.token) {
                 const held = hold(opts, { ...mine, digest: written });

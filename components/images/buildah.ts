@@ -15,6 +15,7 @@ import { buildahLayerCacheArgs } from "./layerCache";
 import type { CookSpec } from "./warmStart";
 import { DebPackage, debPackagesOfTree } from "../sbom/dpkg";
 import { recordBuildImages } from "./storage";
+import { withLabelInstruction } from "./containerfile";
 
 export interface ImageBuildSpec {
     /** Files of the build context: copied from sourceRoot, or written from text. */
@@ -56,7 +57,8 @@ export function budArgs(
     if (spec.target) args.push("--target", spec.target);
     if (spec.hostCaBundle) args.push("--volume", `${spec.hostCaBundle}:${HOST_CA_BUNDLE}:ro`);
     for (const [k, v] of Object.entries(spec.buildArgs).sort()) args.push("--build-arg", `${k}=${v}`);
-    for (const [k, v] of Object.entries(opts.labels).sort()) args.push("--label", `${k}=${v}`, "--annotation", `${k}=${v}`);
+    // The labels themselves are a LABEL instruction in the Containerfile (withLabelInstruction).
+    for (const [k, v] of Object.entries(opts.labels).sort()) args.push("--annotation", `${k}=${v}`);
     // Manifest-only annotations: provenance (org.opencontainers.image.*; buildah's own base.* give way to
     // these) and a deps image's warm-start facts.
     for (const [k, v] of Object.entries(opts.annotations ?? {}).sort()) args.push("--annotation", `${k}=${v}`);
@@ -106,9 +108,9 @@ export async function buildWithBuildah(
         const contextDir = path.join(tmp, "context");
         materializeContext(spec, contextDir);
         const containerfile = path.join(tmp, "Containerfile");
-        fs.writeFileSync(containerfile, spec.containerfileText);
-        const authfile = writeAuthFile(tmp, inputs.registry.host, inputs.registry.username, inputs.registry.password);
         const labels = artifactAnnotations({ key: inputs.key, kind: inputs.kind, name: inputs.name });
+        fs.writeFileSync(containerfile, withLabelInstruction(spec.containerfileText, labels, spec.target));
+        const authfile = writeAuthFile(tmp, inputs.registry.host, inputs.registry.username, inputs.registry.password);
         log(`${inputs.name}: buildah bud (${spec.contextFiles.length} context files)`);
         const annotations = { ...provenanceAnnotations(inputs.provenance), ...(opts.annotations ?? {}) };
         const built = await runTool(inputs.name, "buildah", budArgs(spec, { contextDir, containerfile, image, insecure: inputs.registry.insecure, labels, authfile, annotations }), { secrets, stream: opts.stream }).catch((e) => {

@@ -202,3 +202,21 @@ export function rewriteImages(text: string, replacements: { mention: ImageMentio
     for (const r of sorted) out = out.slice(0, r.mention.start) + r.with + out.slice(r.mention.end);
     return out;
 }
+
+/**
+ * The Containerfile with one LABEL instruction of `labels` at the end of the stage the build stops
+ * at. buildah turns each `--label` into a step of its own, and with `--layers` each such step
+ * commits and pushes a cache entry; one instruction is one step.
+ */
+export function withLabelInstruction(text: string, labels: Record<string, string>, target?: string): string {
+    const entries = Object.entries(labels).sort(([a], [b]) => a.localeCompare(b));
+    if (entries.length === 0) return text;
+    const instruction = `LABEL ${entries.map(([k, v]) => `${JSON.stringify(k)}=${JSON.stringify(v)}`).join(" ")}`;
+    const { stages } = analyzeContainerfile(text, { buildArgs: {}, upstreamArgs: [] });
+    const stage = targetStage(stages, target);
+    const next = stage ? stages[stage.index + 1] : undefined;
+    if (!next) return `${text}${text === "" || text.endsWith("\n") ? "" : "\n"}${instruction}\n`;
+    const lines = text.split("\n");
+    lines.splice(next.line - 1, 0, instruction);
+    return lines.join("\n");
+}

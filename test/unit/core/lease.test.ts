@@ -14,6 +14,7 @@ import {
     parseLease,
     renewRetrySeconds,
     renewSeconds,
+    settleMsFor,
 } from "../../../components/core/lease";
 import { isValidTag } from "../../../components/oci/registry";
 import { digestOf, MEDIA } from "../../../components/oci/manifest";
@@ -80,6 +81,10 @@ describe("leases (pure)", () => {
         assert.equal(renewSeconds(1800), 600);
         assert.equal(renewSeconds(300), 100);
         assert.equal(renewSeconds(2), 1);
+    });
+
+    it("a written lease is read back after four times this runner's read-then-write time, between 200 ms and 1 s", () => {
+        assert.deepEqual([0, 10, 60, 120, 400, 5000].map(settleMsFor), [200, 200, 240, 480, 1000, 1000]);
     });
 
     it("a failed renewal is tried again within 15 s, so a default lease rides out almost 300 s of registry trouble", () => {

@@ -1,7 +1,7 @@
 // The Containerfile analysis (stages, ARG substitution, line continuations, COPY --from) that
 // pinning reads, parsed by dockerfile-ast.
 import { strict as assert } from "assert";
-import { analyzeContainerfile, baseOf, rewriteImages, substitute } from "../../../components/images/containerfile";
+import { analyzeContainerfile, baseOf, rewriteImages, substitute, withLabelInstruction } from "../../../components/images/containerfile";
 
 describe("Containerfile analysis", () => {
     it("finds each stage's FROM and every COPY --from image, skipping stages, stage indexes and scratch", () => {
@@ -77,5 +77,23 @@ describe("Containerfile analysis", () => {
         const v = (name: string) => ({ SET: "a", EMPTY: "" } as Record<string, string>)[name];
         assert.equal(substitute("${SET:-b}${UNSET:-c}${EMPTY:-d}${EMPTY-e}${SET:+f}${UNSET:+g}${UNSET+h}$SET", v).value, "acdfa");
         assert.deepEqual(substitute("${UNSET}x", v).unset, ["UNSET"]);
+    });
+});
+
+describe("containerfile: the artifact's labels as one LABEL instruction", () => {
+    const labels = { "dev.warmrun.kind": "BaseImage", "dev.warmrun.artifact": "base", "dev.warmrun.key": "abc" };
+    const line = 'LABEL "dev.warmrun.artifact"="base" "dev.warmrun.key"="abc" "dev.warmrun.kind"="BaseImage"';
+
+    it("at the end of the last stage, sorted, whether or not the file ends with a newline", () => {
+        assert.equal(withLabelInstruction("FROM a\nRUN x\n", labels), `FROM a\nRUN x\n${line}\n`);
+        assert.equal(withLabelInstruction("FROM a\nRUN x \\\n  && y", labels), `FROM a\nRUN x \\\n  && y\n${line}\n`);
+        assert.equal(withLabelInstruction("FROM a\n", {}), "FROM a\n");
+    });
+
+    it("at the end of the --target stage, before the next FROM, so the stages after it are untouched", () => {
+        const text = "FROM a AS build\nRUN x\n\nFROM build AS Final\nRUN y\nFROM b\nCOPY --from=final /y /y\n";
+        assert.equal(withLabelInstruction(text, labels, "final"), `FROM a AS build\nRUN x\n\nFROM build AS Final\nRUN y\n${line}\nFROM b\nCOPY --from=final /y /y\n`);
+        const parsed = analyzeContainerfile(withLabelInstruction(text, labels, "build"), { buildArgs: {}, upstreamArgs: [] });
+        assert.deepEqual(parsed.stages.map((st) => st.line), [1, 5, 7]);
     });
 });
