@@ -84,7 +84,7 @@ export async function noopBench(opts: BenchOptions): Promise<Figure[]> {
                 warmrun: `dev stack ${secs(ours.seconds)}`,
                 baseline: `trivial stack ${secs(theirs.seconds)}`,
                 ratio,
-                target: "<= 1.2",
+                target: "<= 1.15",
                 note: "time ratio",
             }),
         ];
