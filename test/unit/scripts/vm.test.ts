@@ -3,10 +3,10 @@ import { strict as assert } from "assert";
 import { parseArgs } from "../../../scripts/vm";
 
 describe("npm run vm: arguments", () => {
-    it("defaults: restricted network, 600 s, 1024 MiB, 2 vCPUs, the accelerator chosen at boot", () => {
+    it("defaults: restricted network, 600 s, 1024 MiB, the vCPUs and the accelerator chosen at boot", () => {
         const o = parseArgs(["boot"]);
         assert.equal(o.command, "boot");
-        assert.deepEqual([o.network, o.timeout, o.memory, o.cpus, o.accel, o.quiet], ["restricted", 600, 1024, 2, undefined, false]);
+        assert.deepEqual([o.network, o.timeout, o.memory, o.cpus, o.accel, o.quiet], ["restricted", 600, 1024, undefined, undefined, false]);
     });
 
     it("every option", () => {
