@@ -95,6 +95,24 @@ const COMMANDS: Record<string, Command> = {
         const { main } = await import("../scripts/stats");
         return main(args, `usage: ${COMMAND_HELP.stats.usage}`);
     },
+    async gc(argv) {
+        // Retention over one stack or several (--stack a,b); the first one finds the project.
+        const { stack, rest } = takeStack(argv);
+        const stacks = stack?.split(",").map((s) => s.trim()).filter(Boolean);
+        const { project, env } = await prepare(stacks?.[0]);
+        adopt(env);
+        // gc's own defaults are relative to warmrun's checkout: the repository's files instead, and
+        // the user's relative paths from where the command runs.
+        const args = rest.map((a, i) => (["--journal", "--seen-file"].includes(rest[i - 1]) ? path.resolve(a) : rest[i - 1] === "--state-file" ? a.split(",").map((f) => path.resolve(f)).join(",") : a));
+        const unless = (flag: string, value: string) => (rest.includes(flag) ? [] : [flag, value]);
+        const { main } = await import("../scripts/gc");
+        return main([
+            ...(rest.includes("--state-file") ? [] : ["--stack", stacks?.join(",") ?? project.stack]),
+            ...unless("--journal", process.env.WARMRUN_JOURNAL || path.join(project.root, CACHE_DIR, "journal.jsonl")),
+            ...unless("--seen-file", path.join(project.root, CACHE_DIR, "gc-seen.json")),
+            ...args,
+        ]);
+    },
     async downloads(argv) {
         const { main } = await import("../scripts/warmrun-downloads");
         return main(argv);

@@ -12,6 +12,7 @@ commands:
   report     the cache report: hit or miss per artifact, why, and the expected cost
   outputs    stack outputs as CI variables ($GITHUB_OUTPUT, $GITHUB_ENV, dotenv)
   stats      the cache's history: hit rate, builds, time saved, per artifact and day
+  gc         retention: delete the registry's old keys no stack pins (a dry run unless --yes)
   downloads  run a command and count what it downloaded; fail a warm run that downloads
   qcow2      restore or push a qcow2 disk cached as a containerDisk
   registry   start, stop or check the local registry on 127.0.0.1
@@ -113,6 +114,26 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
         ],
         output: "A table, JSON ({window, artifacts, total, days}), or Markdown: the tables and two Mermaid xychart-beta charts\n(hit rate per day, build minutes per day), on standard output or in FILE.",
         exitCodes: [["0", "written"], ["1", "the journal cannot be read, or the registry's journal cannot be read or written"], BAD_ARGS],
+    },
+    gc: {
+        usage: "warmrun gc [--stack a,b] [--keep N] [--keep-aliases N] [--grace 24h] [--json] [--yes] [--journal FILE] [--seen-file FILE] [--state-file FILE,FILE]",
+        text:
+            "Retention of the stacks' artifact repositories: keeps what any of the stacks pins, the newest --keep keys and\n" +
+            "--keep-aliases git aliases per artifact, and anything a tag has named for less than --grace; lists the rest and,\n" +
+            "with --yes, deletes those manifests (the registry's own garbage collection then frees their blobs).",
+        options: [
+            ["--stack a,b", "the stacks whose state pins artifacts (default: the repository's stack)"],
+            ["--keep N", "newest keys kept per artifact"],
+            ["--keep-aliases N", "newest git alias tags kept per artifact"],
+            ["--grace D", "keep what a tag has named for less than D (e.g. 24h, 30m)"],
+            ["--yes", "delete; without it a dry run"],
+            ["--json", "the plan (and what was deleted) as JSON"],
+            ["--journal FILE", "the journal that orders builds (default .warmrun/journal.jsonl, or $WARMRUN_JOURNAL)"],
+            ["--seen-file FILE", "when gc first saw each tag (default .warmrun/gc-seen.json)"],
+            ["--state-file F,G", "saved `pulumi stack export` output instead of asking the stacks"],
+        ],
+        output: "Per artifact, each manifest with keep or delete and why, then the totals and the bytes that become reclaimable; JSON with --json.",
+        exitCodes: [["0", "planned (or deleted)"], ["1", "a stack or the registry failed"], BAD_ARGS, ["4", "the registry refuses deletes (nothing deleted)"]],
     },
     downloads: {
         usage: "warmrun downloads [--report FILE.md] [--json FILE] [--label NAME] [--max-count N] [--max-bytes N] -- <command...>",

@@ -34,6 +34,7 @@ import {
     StateReference,
 } from "../components/report/retention";
 import { parseOptions, pulumi, PROJECT_ROOT, UsageError } from "./pulumiCli";
+import { WarmrunError } from "../components/core/errors";
 
 const USAGE =
     "usage: npm run gc -- [--stack a,b] [--keep N] [--keep-aliases N] [--grace 24h] [--journal FILE] [--json] [--yes] [--state-file FILE,FILE] [--seen-file FILE]\n" +
@@ -41,7 +42,7 @@ const USAGE =
 
 export const EXIT_REFUSED = 4;
 
-class GcError extends Error {}
+class GcError extends WarmrunError {}
 
 /** Where gc records when it first saw each tag: beside the journal, in the project's cache directory. */
 export const DEFAULT_SEEN_FILE = path.join(".warmrun", "gc-seen.json");
@@ -193,7 +194,7 @@ function refused(e: unknown): e is RegistryRequestError {
     return e instanceof RegistryRequestError && (e.status === 405 || /"code"\s*:\s*"UNSUPPORTED"/.test(e.body));
 }
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
     const o = parseOptions(argv, ["--stack", "--keep", "--keep-aliases", "--grace", "--journal", "--state-file", "--seen-file"], ["--yes", "--json", "--help"], USAGE);
     if (o.flags.has("help")) {
         process.stdout.write(`${USAGE}\n`);

@@ -158,6 +158,18 @@ describe("the installable package: `warmrun` in a repository of its own, and com
         assert.deepEqual(report.rows.map((row: any) => `${row.artifact} ${row.status} ${row.action}`).sort(), ["ci-scripts hit keep", "deps hit keep", "runtime hit keep"]);
     });
 
+    it("warmrun gc (a dry run) from the repository: the stack's keys are kept, gc's state goes to the repository's .warmrun", async () => {
+        const r = await warmrun(["gc", "--json", "--keep", "1", "--grace", "0"]);
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        const gc = JSON.parse(r.stdout);
+        assert.deepEqual([gc.stacks, gc.dryRun, gc.deleted], [["ci"], true, 0]);
+        // One key per artifact, pinned by the stack: nothing to delete (an image's SBOM is kept with it).
+        assert.deepEqual(gc.plans.map((p: any) => `${p.repository} delete ${p.delete.length}`).sort(), ["myapp/ci-scripts delete 0", "myapp/deps delete 0", "myapp/runtime delete 0"]);
+        for (const p of gc.plans) assert.match(JSON.stringify(p.keep), /pinned by the state of stack ci/);
+        assert.ok(fs.existsSync(path.join(repo, ".warmrun", "gc-seen.json")), "gc's sightings are the repository's");
+        assert.equal(git(repo, ["status", "--porcelain"]), "", "the tree stays clean");
+    });
+
     it("warmrun outputs --format dotenv prints only variables, the pinned references among them", async () => {
         const r = await warmrun(["outputs", "--format", "dotenv"]);
         assert.equal(r.code, 0, r.stderr);
