@@ -34,6 +34,31 @@ interface Prepared {
     env: NodeJS.ProcessEnv;
 }
 
+function stackNames(stack: string | undefined): string[] | undefined {
+    return stack?.split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+/**
+ * `npm run gc`'s arguments for `warmrun gc` in a user's repository: gc's own defaults are relative to
+ * warmrun's checkout, so the repository's journal and sightings file instead, and the user's relative
+ * paths resolved from where the command runs. A `--stack` the user gave always passes through (with
+ * `--state-file` too, so gc refuses the pair); the project's stack only when neither was given.
+ */
+export function gcArguments(o: { stack?: string; rest: string[]; projectRoot: string; projectStack: string; journal?: string; cwd?: string }): string[] {
+    const resolve = (p: string) => path.resolve(o.cwd ?? process.cwd(), p);
+    const rest = o.rest;
+    const args = rest.map((a, i) => (["--journal", "--seen-file"].includes(rest[i - 1]) ? resolve(a) : rest[i - 1] === "--state-file" ? a.split(",").map(resolve).join(",") : a));
+    const unless = (flag: string, value: string) => (rest.includes(flag) ? [] : [flag, value]);
+    const stacks = stackNames(o.stack);
+    const stackArgs = stacks ? ["--stack", stacks.join(",")] : rest.includes("--state-file") ? [] : ["--stack", o.projectStack];
+    return [
+        ...stackArgs,
+        ...unless("--journal", o.journal || path.join(o.projectRoot, CACHE_DIR, "journal.jsonl")),
+        ...unless("--seen-file", path.join(o.projectRoot, CACHE_DIR, "gc-seen.json")),
+        ...args,
+    ];
+}
+
 /** Project, engine and environment; with `stack`, the stack selected (created on first use); with `registry`, the local registry up. */
 async function prepare(stack: string | undefined, needs: { stack?: boolean; registry?: boolean } = {}): Promise<Prepared> {
     const project = discover({ cwd: process.cwd(), stack });
@@ -98,20 +123,10 @@ const COMMANDS: Record<string, Command> = {
     async gc(argv) {
         // Retention over one stack or several (--stack a,b); the first one finds the project.
         const { stack, rest } = takeStack(argv);
-        const stacks = stack?.split(",").map((s) => s.trim()).filter(Boolean);
-        const { project, env } = await prepare(stacks?.[0]);
+        const { project, env } = await prepare(stackNames(stack)?.[0]);
         adopt(env);
-        // gc's own defaults are relative to warmrun's checkout: the repository's files instead, and
-        // the user's relative paths from where the command runs.
-        const args = rest.map((a, i) => (["--journal", "--seen-file"].includes(rest[i - 1]) ? path.resolve(a) : rest[i - 1] === "--state-file" ? a.split(",").map((f) => path.resolve(f)).join(",") : a));
-        const unless = (flag: string, value: string) => (rest.includes(flag) ? [] : [flag, value]);
         const { main } = await import("../scripts/gc");
-        return main([
-            ...(rest.includes("--state-file") ? [] : ["--stack", stacks?.join(",") ?? project.stack]),
-            ...unless("--journal", process.env.WARMRUN_JOURNAL || path.join(project.root, CACHE_DIR, "journal.jsonl")),
-            ...unless("--seen-file", path.join(project.root, CACHE_DIR, "gc-seen.json")),
-            ...args,
-        ]);
+        return main(gcArguments({ stack, rest, projectRoot: project.root, projectStack: project.stack, journal: process.env.WARMRUN_JOURNAL }));
     },
     async downloads(argv) {
         const { main } = await import("../scripts/warmrun-downloads");
