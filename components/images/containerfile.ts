@@ -215,8 +215,10 @@ export function withLabelInstruction(text: string, labels: Record<string, string
     const { stages } = analyzeContainerfile(text, { buildArgs: {}, upstreamArgs: [] });
     const stage = targetStage(stages, target);
     const next = stage ? stages[stage.index + 1] : undefined;
-    if (!next) return `${text}${text === "" || text.endsWith("\n") ? "" : "\n"}${instruction}\n`;
+    // The file's own line ending, so a CRLF Containerfile stays one.
+    const eol = text.includes("\r\n") ? "\r\n" : "\n";
+    if (!next) return `${text}${text === "" || text.endsWith("\n") ? "" : eol}${instruction}${eol}`;
     const lines = text.split("\n");
-    lines.splice(next.line - 1, 0, instruction);
+    lines.splice(next.line - 1, 0, eol === "\r\n" ? `${instruction}\r` : instruction);
     return lines.join("\n");
 }

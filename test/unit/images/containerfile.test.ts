@@ -96,4 +96,10 @@ describe("containerfile: the artifact's labels as one LABEL instruction", () => 
         const parsed = analyzeContainerfile(withLabelInstruction(text, labels, "build"), { buildArgs: {}, upstreamArgs: [] });
         assert.deepEqual(parsed.stages.map((st) => st.line), [1, 5, 7]);
     });
+
+    it("keeps a CRLF file CRLF, in the middle as at the end", () => {
+        const text = "FROM a AS build\r\nRUN x\r\nFROM b\r\nRUN y\r\n";
+        assert.equal(withLabelInstruction(text, labels, "build"), `FROM a AS build\r\nRUN x\r\n${line}\r\nFROM b\r\nRUN y\r\n`);
+        assert.equal(withLabelInstruction("FROM a\r\nRUN x", labels), `FROM a\r\nRUN x\r\n${line}\r\n`);
+    });
 });
