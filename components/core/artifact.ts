@@ -25,6 +25,8 @@ export interface ArtifactArgs {
     tag: pulumi.Input<string>;
     aliasTags: pulumi.Input<string[]>;
     inputs: pulumi.Input<Record<string, string>>;
+    /** Where the full file list of a folded `inputs` is kept (core/fileSummary.ts). */
+    fileList?: pulumi.Input<string>;
     build: pulumi.Input<any>;
     /** Where it came from: the OCI provenance annotations every pushed manifest carries. */
     provenance?: pulumi.Input<Provenance>;

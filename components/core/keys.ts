@@ -1,5 +1,6 @@
 // Content keys: sha256 over canonical JSON of everything an artifact is built from.
 import { createHash } from "crypto";
+import { describeFolderChange, summarizeFiles } from "./fileSummary";
 // canonicalize implements RFC 8785 (JSON Canonicalization Scheme): sorted keys, fixed number forms.
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const canonicalize: (value: unknown) => string | undefined = require("canonicalize");
@@ -60,14 +61,12 @@ export function shortKey(key: string): string {
 }
 
 /**
- * The flat map of inputs stored with each artifact, one entry per file, parameter and upstream,
- * so that a diff between two runs names exactly what changed.
+ * The flat map of inputs stored with each artifact, one entry per file (per directory above
+ * FILE_ENTRY_LIMIT files: core/fileSummary.ts), parameter and upstream, so that a diff between two
+ * runs names what changed.
  */
 export function inputSummary(material: KeyMaterial): Record<string, string> {
-    const summary: Record<string, string> = {};
-    for (const f of material.files) {
-        summary[`file:${f.path}`] = f.executable ? `${f.sha256}+x` : f.sha256;
-    }
+    const summary: Record<string, string> = summarizeFiles(material.files);
     for (const [name, value] of Object.entries(material.params)) {
         summary[`param:${name}`] = canonicalJson(value ?? null);
     }
@@ -120,6 +119,9 @@ export function describeImageChange(entry: string, old: string | undefined, now:
     return `${what} moved: ${old} -> ${now}`;
 }
 
+/** A reason names this many changes, then how many more there are. */
+export const REASONS_SHOWN = 20;
+
 /**
  * One line a change, e.g. "changed file:Cargo.lock; added param:diskSize"; with the two summaries,
  * a moved external image reads "FROM debian:trixie moved: sha256:... -> sha256:...", and the entries a
@@ -130,9 +132,12 @@ export function describeInputChanges(changes: InputChanges, olds?: Record<string
     const generic = (names: string[]) => (own ? names.filter((n) => !own.covers(n)) : names);
     const parts = [
         ...(own ? own.describe(olds as Record<string, string>, news as Record<string, string>) : []),
-        ...generic(changes.changed).map((n) => (n.startsWith("image:") && olds && news ? describeImageChange(n, olds[n], news[n]) : `changed ${n}`)),
-        ...generic(changes.added).map((n) => `added ${n}`),
-        ...generic(changes.removed).map((n) => `removed ${n}`),
+        ...generic(changes.changed).map((n) =>
+            n.startsWith("image:") && olds && news ? describeImageChange(n, olds[n], news[n]) : n.startsWith("files:") && olds && news ? describeFolderChange(n, olds[n], news[n]) : `changed ${n}`,
+        ),
+        ...generic(changes.added).map((n) => (n.startsWith("files:") && news ? describeFolderChange(n, undefined, news[n]) : `added ${n}`)),
+        ...generic(changes.removed).map((n) => (n.startsWith("files:") && olds ? describeFolderChange(n, olds[n], undefined) : `removed ${n}`)),
     ];
+    if (parts.length > REASONS_SHOWN) return `${parts.slice(0, REASONS_SHOWN).join("; ")}; and ${parts.length - REASONS_SHOWN} more`;
     return parts.length ? parts.join("; ") : "no input changed";
 }

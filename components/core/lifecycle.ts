@@ -5,6 +5,7 @@ import { RegistryClient, RegistryConnection } from "../oci/registry";
 import { WarmrunError } from "./errors";
 import { appendJournal, DownloadSummary, NO_DOWNLOADS, WarmFrom, warmLabel } from "./journal";
 import { diffInputs, describeInputChanges, EntryDescriber } from "./keys";
+import { unfoldSummaries } from "./fileSummary";
 import { KEY_ANNOTATION } from "../oci/annotations";
 import { formatReference, pinnedReference } from "../oci/reference";
 import { Provenance } from "../oci/provenance";
@@ -22,8 +23,10 @@ export interface ArtifactInputs {
     tag: string;
     /** Further tags that point at the same manifest (git-sha alias, latest). */
     aliasTags: string[];
-    /** One entry per input file, parameter and upstream key: what diffs name. */
+    /** One entry per input file (per directory for a large context), parameter and upstream key: what diffs name. */
     inputs: Record<string, string>;
+    /** Where the full file list of a folded `inputs` is kept (core/fileSummary.ts); never part of the key or the diff. */
+    fileList?: string;
     /** What the kind's builder needs; never part of the key by itself. */
     build: any;
     /** Where it came from (git remote, commit, commit time, base): annotations of every manifest pushed. */
@@ -251,7 +254,10 @@ export function diffArtifact(olds: ArtifactOutputs, news: ArtifactInputs, descri
         const changes = diffInputs(olds.inputs ?? {}, news.inputs);
         // Each changed input by its path (inputs["file:Cargo.lock"]), so previews name the files.
         for (const name of [...changes.changed, ...changes.added, ...changes.removed]) replaces.push(`inputs[${JSON.stringify(name)}]`);
-        return { changes: true, replaces, reason: describeInputChanges(changes, olds.inputs ?? {}, news.inputs, describer) };
+        // The reason names files where both file lists are kept, directories otherwise.
+        const unfolded = unfoldSummaries(olds.inputs ?? {}, news.inputs, olds.fileList, news.fileList);
+        const said = unfolded ? { changes: diffInputs(unfolded.olds, unfolded.news), ...unfolded } : { changes, olds: olds.inputs ?? {}, news: news.inputs };
+        return { changes: true, replaces, reason: describeInputChanges(said.changes, said.olds, said.news, describer) };
     }
     if (news.tagInRegistry === false) return { changes: true, replaces: ["tagInRegistry"], reason: TAG_GONE_REASON };
     const aliasesChanged = JSON.stringify(olds.aliasTags ?? []) !== JSON.stringify(news.aliasTags);

@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Artifact, CiOutputs, ciOutputs, RegistryArgs, RUN_ID } from "./artifact";
 import { computeKey, inputSummary, KeyMaterial, shortKey } from "./keys";
+import { fileListPath, isFolded, saveFileList } from "./fileSummary";
 import { ArtifactSpec, BuilderChoice } from "./config";
 import { Plan, TagNaming } from "./kind";
 import { GitState } from "./gitState";
@@ -25,8 +26,10 @@ export interface Publication {
     /** The digest the registry holds under the tag; undefined: a miss, a create builds. */
     digest: string | undefined;
     hit: boolean;
-    /** One entry per input file, parameter and upstream key: what diffs name. */
+    /** One entry per input file (per directory for a large context), parameter and upstream key: what diffs name. */
     inputs: Record<string, string>;
+    /** Where the full file list is kept when `inputs` folds the files into directories. */
+    fileList?: string;
 }
 
 export interface ResolveOptions {
@@ -38,6 +41,8 @@ export interface ResolveOptions {
     /** The stack's alias tags, for kinds that name none of their own. */
     stackAliasTags: string[];
     lookup: TagLookup;
+    /** Where the file lists of folded summaries are kept (core/fileSummary.ts); none: not kept. */
+    fileListDir?: string;
 }
 
 /** Key -> tag -> the registry's answer. */
@@ -46,6 +51,9 @@ export async function resolvePublication(o: ResolveOptions): Promise<Publication
     const repository = repositoryFor(o.registry, o.name);
     const tag = `${o.naming?.tagPrefix ?? ""}${shortKey(key)}`;
     const digest = await o.lookup(repository, tag);
+    const inputs = inputSummary(o.material);
+    const fileList = o.fileListDir && isFolded(inputs) ? fileListPath(o.fileListDir, o.name, key) : undefined;
+    if (fileList) saveFileList(fileList, o.material.files);
     return {
         key,
         repository,
@@ -54,7 +62,8 @@ export async function resolvePublication(o: ResolveOptions): Promise<Publication
         aliasTags: o.naming?.aliasTags ?? o.stackAliasTags,
         digest,
         hit: digest !== undefined,
-        inputs: inputSummary(o.material),
+        inputs,
+        ...(fileList ? { fileList } : {}),
     };
 }
 
@@ -150,6 +159,7 @@ export function publish(o: PublishOptions): Artifact {
             tag: p.tag,
             aliasTags: p.aliasTags,
             inputs: p.inputs,
+            ...(p.fileList !== undefined ? { fileList: p.fileList } : {}),
             build: o.build,
             ...(o.provenance !== undefined ? { provenance: o.provenance } : {}),
             runId: RUN_ID,

@@ -85,6 +85,7 @@ export async function planArtifact(spec: ArtifactSpec, upstream: Record<string, 
         naming: plan.naming,
         stackAliasTags: o.aliasTags,
         lookup: o.lookup,
+        fileListDir: path.join(o.stack.cacheDir, "file-lists"),
     });
     const component = entry.component();
     const args: CheckArgs = { spec, fields: spec.fields, plan, publication, registry: o.registry, stack: o.stack };

@@ -1,6 +1,7 @@
 // The cache report: what a `pulumi up` would rebuild, why, and what it would cost, read from
 // `pulumi preview --json`. Pure functions only; scripts/cache-report.ts runs the preview.
-import { diffInputs, describeImageChange, EntryDescriber } from "../core/keys";
+import { diffInputs, describeImageChange, EntryDescriber, REASONS_SHOWN } from "../core/keys";
+import { describeFolderChange, unfoldSummaries } from "../core/fileSummary";
 import { parseCacheStatus } from "../core/preview";
 import { warmCandidateOf } from "../images/warmStart";
 import { warmLabel } from "../core/journal";
@@ -91,7 +92,10 @@ function shortOf(key: string | null): string | null {
  * upstream:): upstreams first (they explain a dependent's miss), then the kind's own entries in its
  * words (`describer`, e.g. a deps image's `tokio 1.40.0 -> 1.41.0`), then files, then parameters.
  */
-export function describeReasons(olds: Record<string, string>, news: Record<string, string>, describer?: EntryDescriber): string[] {
+export function describeReasons(olds: Record<string, string>, news: Record<string, string>, describer?: EntryDescriber, lists?: { old?: string; now?: string }): string[] {
+    // Files by name where both file lists of folded summaries are kept (core/fileSummary.ts).
+    const unfolded = lists ? unfoldSummaries(olds, news, lists.old, lists.now) : undefined;
+    if (unfolded) [olds, news] = [unfolded.olds, unfolded.news];
     const c = diffInputs(olds, news);
     const RANK: Record<string, number> = { upstream: 0, image: 0, file: 1, param: 2 };
     const reasons: { rank: number; text: string }[] = [];
@@ -101,6 +105,7 @@ export function describeReasons(olds: Record<string, string>, news: Record<strin
         const name = entry.slice(colon + 1);
         const rank = RANK[space] ?? 3;
         if (space === "file") reasons.push({ rank, text: `${name} ${how}` });
+        else if (space === "files") reasons.push({ rank: RANK.file, text: describeFolderChange(entry, how === "added" ? undefined : olds[entry], how === "removed" ? undefined : news[entry]) });
         else if (space === "image") reasons.push({ rank, text: describeImageChange(entry, olds[entry], news[entry]) });
         else if (space === "upstream") reasons.push({ rank, text: `upstream ${name} ${how}` });
         else if (space === "param" && how === "changed" && (olds[entry] + news[entry]).length <= 60) reasons.push({ rank, text: `param ${name}: ${olds[entry]} -> ${news[entry]}` });
@@ -112,7 +117,8 @@ export function describeReasons(olds: Record<string, string>, news: Record<strin
     for (const e of generic(c.changed)) say(e, "changed");
     for (const e of generic(c.added)) say(e, "added");
     for (const e of generic(c.removed)) say(e, "removed");
-    return reasons.sort((a, b) => a.rank - b.rank).map((r) => r.text);
+    const texts = reasons.sort((a, b) => a.rank - b.rank).map((r) => r.text);
+    return texts.length > REASONS_SHOWN ? [...texts.slice(0, REASONS_SHOWN), `and ${texts.length - REASONS_SHOWN} more`] : texts;
 }
 
 /** The engine's replace reasons that are not inputs (where the artifact is published, its kind). */
@@ -182,7 +188,10 @@ export function reportRows(preview: PreviewJson, journal: RecordedBuild[] = []):
         const reasons =
             status === "miss"
                 ? [
-                      ...describeReasons(oldState?.inputs?.inputs ?? oldState?.outputs?.inputs ?? {}, newState?.inputs?.inputs ?? {}, kindNamed(kind)?.definition.inputs),
+                      ...describeReasons(oldState?.inputs?.inputs ?? oldState?.outputs?.inputs ?? {}, newState?.inputs?.inputs ?? {}, kindNamed(kind)?.definition.inputs, {
+                          old: oldState?.outputs?.fileList ?? oldState?.inputs?.fileList,
+                          now: newState?.inputs?.fileList,
+                      }),
                       ...placeReasons(step.replaceReasons),
                   ]
                 : [];
