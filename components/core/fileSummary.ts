@@ -4,7 +4,7 @@
 // directory, so a diff can still name the files that changed when both lists are there.
 import * as fs from "fs";
 import * as path from "path";
-import { createHash, Hash } from "crypto";
+import { createHash } from "crypto";
 import type { FileEntry } from "./keys";
 
 /** Up to this many files, the summary names each one (`file:<path>`). */
@@ -21,21 +21,34 @@ export function fileValue(f: FileEntry): string {
     return f.executable ? `${f.sha256}+x` : f.sha256;
 }
 
-/** The directory entry a file folds into at `depth` (`files:./` for the root's own files), from its directories. */
-function groupOf(dirs: string[], depth: number): string {
-    return dirs.length === 0 ? "files:./" : `files:${dirs.slice(0, depth).join("/")}/`;
+/** The directory entry a file folds into at `depth`: its first `depth` directories (`files:./` for the root's own files). */
+function groupOf(filePath: string, depth: number): string {
+    let end = -1;
+    for (let k = 0; k < depth; k++) {
+        const next = filePath.indexOf("/", end + 1);
+        if (next < 0) break;
+        end = next;
+    }
+    return end < 0 ? "files:./" : `files:${filePath.slice(0, end + 1)}`;
 }
 
 /** The deepest folding whose entries stay within the limit (0: one entry for every file). */
-function foldingDepth(dirsOfFiles: string[][], limit: number): number {
-    const deepest = Math.min(MAX_DEPTH, dirsOfFiles.reduce((m, d) => Math.max(m, d.length), 0));
+function foldingDepth(files: FileEntry[], limit: number): number {
+    let deepest = 0;
+    for (const f of files) {
+        let n = 0;
+        for (let at = f.path.indexOf("/"); at >= 0 && n < MAX_DEPTH; at = f.path.indexOf("/", at + 1)) n++;
+        if (n > deepest) deepest = n;
+    }
     let best = 0;
     for (let depth = 1; depth <= deepest; depth++) {
-        if (new Set(dirsOfFiles.map((d) => groupOf(d, depth))).size > limit) break;
+        if (new Set(files.map((f) => groupOf(f.path, depth))).size > limit) break;
         best = depth;
     }
     return best;
 }
+
+const byPath = (a: FileEntry, b: FileEntry) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 
 /**
  * The summary's file entries: `file:<path>` -> sha256 for up to `fileLimit` files; above it
@@ -47,19 +60,18 @@ export function summarizeFiles(files: FileEntry[], fileLimit = FILE_ENTRY_LIMIT,
         for (const f of files) out[`file:${f.path}`] = fileValue(f);
         return out;
     }
-    const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    const dirs = sorted.map((f) => f.path.split("/").slice(0, -1));
-    const depth = foldingDepth(dirs, directoryLimit);
-    const groups = new Map<string, { hash: Hash; count: number }>();
-    sorted.forEach((f, i) => {
-        const g = groupOf(dirs[i], depth);
-        let group = groups.get(g);
-        if (!group) groups.set(g, (group = { hash: createHash("sha256"), count: 0 }));
-        // One JSON line per file, in path order.
-        group.hash.update(`${JSON.stringify([f.path, fileValue(f)])}\n`);
-        group.count++;
-    });
-    for (const [g, { hash, count }] of groups) out[g] = `sha256:${hash.digest("hex")};files=${count}`;
+    // File sets come sorted (core/fileset.ts): sorted again only when they are not.
+    const sorted = files.every((f, i) => i === 0 || files[i - 1].path < f.path) ? files : [...files].sort(byPath);
+    const depth = foldingDepth(sorted, directoryLimit);
+    const groups = new Map<string, string[]>();
+    for (const f of sorted) {
+        const g = groupOf(f.path, depth);
+        let lines = groups.get(g);
+        if (!lines) groups.set(g, (lines = []));
+        lines.push(JSON.stringify([f.path, fileValue(f)]));
+    }
+    // One JSON line per file, in path order.
+    for (const [g, lines] of groups) out[g] = `sha256:${createHash("sha256").update(lines.join("\n")).digest("hex")};files=${lines.length}`;
     return out;
 }
 

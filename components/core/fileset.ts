@@ -180,8 +180,9 @@ export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) =>
 export async function hashFiles(root: string, relPaths: string[], cache: StatCache, concurrency = 8): Promise<FileEntry[]> {
     // Stats are answered from the kernel's inode cache: one synchronous pass is several times
     // faster than a promise per file, and a warm re-key is nothing but stats.
+    const base = path.resolve(root) + path.sep;
     const files = relPaths.map((rel) => {
-        const abs = path.resolve(root, rel);
+        const abs = base + rel;
         const st = fs.statSync(abs);
         return { rel, abs, st, sha: cache.lookup(abs, st) };
     });
@@ -194,7 +195,8 @@ export async function hashFiles(root: string, relPaths: string[], cache: StatCac
             cache.remember(f.abs, f.st, f.sha);
         },
     );
-    return files.map((f) => ({ path: f.rel.split(path.sep).join("/"), sha256: f.sha as string, executable: (f.st.mode & 0o100) !== 0 }));
+    const slashed = path.sep === "/" ? (rel: string) => rel : (rel: string) => rel.split(path.sep).join("/");
+    return files.map((f) => ({ path: slashed(f.rel), sha256: f.sha as string, executable: (f.st.mode & 0o100) !== 0 }));
 }
 
 export async function hashFileSet(spec: FileSetSpec, cache: StatCache): Promise<FileEntry[]> {

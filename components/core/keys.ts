@@ -52,7 +52,23 @@ export function computeKey(material: KeyMaterial): string {
             throw new Error(`file ${files[i].path} appears twice in the inputs of a ${material.kind}`);
         }
     }
-    return sha256Hex(canonicalJson({ ...material, files }));
+    return sha256Hex(canonicalMaterial({ ...material, files }));
+}
+
+/**
+ * canonicalJson of key material, the same text, with the file list written directly: one generic
+ * canonicalization per file entry is most of a warm re-key's time on a large context.
+ */
+export function canonicalMaterial(material: KeyMaterial): string {
+    const rest = canonicalJson({ ...material, files: [] });
+    // Top-level keys are sorted and only `entries` (strings) comes before `files`: the first
+    // `"files":[]` is the material's own.
+    const at = rest.indexOf('"files":[]');
+    const entry = (f: FileEntry) =>
+        Object.keys(f).length === 3 && typeof f.executable === "boolean" && typeof f.path === "string" && typeof f.sha256 === "string"
+            ? `{"executable":${f.executable},"path":${JSON.stringify(f.path)},"sha256":${JSON.stringify(f.sha256)}}`
+            : canonicalJson(f);
+    return `${rest.slice(0, at)}"files":[${material.files.map(entry).join(",")}]${rest.slice(at + '"files":[]'.length)}`;
 }
 
 /** The short form that goes into tags; the full key travels as an annotation. */

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { execFileSync } from "child_process";
-import { canonicalJson, computeKey, diffInputs, describeInputChanges, inputSummary, KeyMaterial, shortKey } from "../../../components/core/keys";
+import { canonicalJson, canonicalMaterial, computeKey, diffInputs, describeInputChanges, inputSummary, KeyMaterial, shortKey } from "../../../components/core/keys";
 import { hashFileSet, StatCache } from "../../../components/core/fileset";
 import { tempDir, removeTempDirs, writeTree } from "../../support/tmp";
 
@@ -71,6 +71,27 @@ describe("content keys", () => {
         const m: KeyMaterial = { kind: "k", recipeVersion: 1, files, params: { x: 1 }, upstream: {} };
         assert.equal(computeKey(m), computeKey({ ...m, files: [...files].reverse() }));
         assert.throws(() => computeKey({ ...m, files: [...files, files[0]] }), /appears twice/);
+    });
+
+    it("writes the file list directly, the same text canonicalize gives, whatever the paths and the other fields", () => {
+        const materials: KeyMaterial[] = [
+            { kind: "FileBundle", recipeVersion: 1, files: [], params: {}, upstream: {} },
+            {
+                kind: "BaseImage",
+                recipeVersion: 3,
+                files: [
+                    { path: 'a "quoted"\\ path/\u00e9t\u00e9/\ud83d\ude00.txt', sha256: "1".repeat(64), executable: true },
+                    { path: "ctl\u0001\n\t.bin", sha256: "2".repeat(64), executable: false },
+                ],
+                params: { files: [], nested: { "files":[] } as unknown, n: 1.5 },
+                upstream: { files: "k" },
+                images: { "FROM a": "sha256:0" },
+                entries: { files: "[]", "unit:tokio": "1.40.0" },
+            },
+            // An entry with a field of its own falls back to the generic path.
+            { kind: "FileBundle", recipeVersion: 1, files: [{ path: "x", sha256: "3".repeat(64), executable: false, extra: 1 } as any], params: {}, upstream: {} },
+        ];
+        for (const m of materials) assert.equal(canonicalMaterial(m), canonicalJson(m));
     });
 
     it("short keys are tag-safe prefixes", () => {
