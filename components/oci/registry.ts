@@ -133,29 +133,6 @@ export class RegistryRequestError extends WarmrunError {
     }
 }
 
-/**
- * A response body's chunks as Buffers (views, no copy), read straight from its reader: measured
- * about twice as fast as `Readable.fromWeb` over the same body.
- */
-export async function* bodyChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Buffer> {
-    const reader = body.getReader();
-    let finished = false;
-    try {
-        for (;;) {
-            const { done, value } = await reader.read();
-            if (done) {
-                finished = true;
-                return;
-            }
-            yield Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-        }
-    } finally {
-        // A reader that stops early (an error downstream) lets the connection go.
-        if (!finished) await reader.cancel().catch(() => undefined);
-        reader.releaseLock();
-    }
-}
-
 export class RegistryClient {
     private tokens = new Map<string, string>();
     private creds?: Promise<RegistryCredentials | undefined>;
@@ -414,7 +391,7 @@ export class RegistryClient {
     async openBlob(repo: string, digest: string): Promise<{ body: Readable; size: number }> {
         const res = await this.request("GET", `/v2/${repo}/blobs/${digest}`, `repository:${repo}:pull`);
         if (!res.ok || !res.body) return this.fail(res, `GET blob ${digest}`);
-        return { body: Readable.from(bodyChunks(res.body), { objectMode: false, highWaterMark: 1 << 20 }), size: Number(res.headers.get("content-length") ?? 0) };
+        return { body: Readable.fromWeb(res.body as any), size: Number(res.headers.get("content-length") ?? 0) };
     }
 
     /** Streams a blob to a file, verifying its digest; returns the bytes written. */
@@ -425,7 +402,7 @@ export class RegistryClient {
         let bytes = 0;
         const tmp = `${file}.partial`;
         const out = fs.createWriteStream(tmp);
-        for await (const chunk of bodyChunks(res.body)) {
+        for await (const chunk of Readable.fromWeb(res.body as any)) {
             hash.update(chunk);
             bytes += chunk.length;
             if (!out.write(chunk)) await new Promise<void>((r) => out.once("drain", () => r()));
