@@ -50,7 +50,27 @@ if [ "${WARMRUN_ENGINE:-}" != build ] && command -v pulumi >/dev/null 2>&1 \
   log "pulumi on PATH is ${have:-unknown}, the project pins v$version: building v$version"
 fi
 
+# The language host is the project's own source: its build is keyed by that source too, so a
+# changed host is rebuilt (alone, the CLI is kept) and a stale one never runs.
+host_source=$(cd "$root/scripts/engine" && cat go.mod go.sum nodejs-host/*.go | sha256sum | cut -c1-16)
+
+build_host() { # build_host DIR: the language host into DIR, from a copy of the build module
+  local tmp
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/warmrun-host.XXXXXX")
+  cp -r "$root/scripts/engine/." "$tmp/"
+  (cd "$tmp" && go build -trimpath -ldflags "$ldflags" -o "$1/pulumi-language-nodejs.partial" ./nodejs-host)
+  rm -rf "$tmp"
+  mv "$1/pulumi-language-nodejs.partial" "$1/pulumi-language-nodejs"
+  echo "$host_source" >"$1/.host-source"
+}
+ldflags="-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$version"
+
 if [ -f "$dest/.complete" ]; then
+  if [ "$(cat "$dest/.host-source" 2>/dev/null)" != "$host_source" ]; then
+    command -v go >/dev/null 2>&1 || { log "Go is needed to rebuild the language host: install Go >= 1.25 and re-run"; exit 1; }
+    log "the language host's source changed: rebuilding it in $dest"
+    build_host "$dest"
+  fi
   log "pulumi v$version already built in $dest"
   echo "$dest"
   exit 0
@@ -77,11 +97,11 @@ if ! grep -q "github.com/pulumi/pulumi/pkg/v3 v$version" go.mod; then
 fi
 
 start=$(date +%s)
-ldflags="-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$version"
 mkdir -p "$dest.partial"
 log "building pulumi v$version (the first build takes several minutes)"
 go build -trimpath -ldflags "$ldflags" -o "$dest.partial/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 go build -trimpath -ldflags "$ldflags" -o "$dest.partial/pulumi-language-nodejs" ./nodejs-host
+echo "$host_source" >"$dest.partial/.host-source"
 write_dynamic_provider_shim "$dest.partial"
 touch "$dest.partial/.complete"
 rm -rf "$dest"

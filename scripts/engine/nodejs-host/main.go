@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
@@ -29,6 +30,9 @@ import (
 
 // The runner's exit code when the program failed and the error is already reported.
 const exitAfterReportedError = 32
+
+// How often the host asks whether the engine that started it is still there.
+const engineCheckInterval = 2 * time.Second
 
 type host struct {
 	pulumirpc.UnimplementedLanguageRuntimeServer
@@ -172,6 +176,20 @@ func main() {
 		h.engineAddress = a
 	}
 	cancel := make(chan bool)
+	// An engine that is killed cannot stop its language host: the host watches the engine's
+	// gRPC health and stops when it no longer answers, so none is left behind.
+	if h.engineAddress != "" {
+		ctx, engineGone := context.WithCancel(context.Background())
+		if err := rpcutil.Healthcheck(ctx, h.engineAddress, engineCheckInterval, engineGone); err == nil {
+			go func() {
+				<-ctx.Done()
+				close(cancel)
+				// A program still running when its engine is gone gets a while to notice, then the host exits.
+				time.Sleep(10 * time.Second)
+				os.Exit(1)
+			}()
+		}
+	}
 	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
 		Cancel: cancel,
 		Init: func(srv *grpc.Server) error {
