@@ -4,7 +4,7 @@
 import { RegistryClient, RegistryConnection } from "../oci/registry";
 import { WarmrunError } from "./errors";
 import { appendJournal, DownloadSummary, NO_DOWNLOADS, WarmFrom, warmLabel } from "./journal";
-import { diffInputs, describeInputChanges, EntryDescriber } from "./keys";
+import { diffInputs, describeInputChanges, EntryDescriber, REASONS_SHOWN } from "./keys";
 import { unfoldSummaries } from "./fileSummary";
 import { KEY_ANNOTATION } from "../oci/annotations";
 import { formatReference, pinnedReference } from "../oci/reference";
@@ -252,11 +252,14 @@ export function diffArtifact(olds: ArtifactOutputs, news: ArtifactInputs, descri
     if (olds.registry?.host !== news.registry.host) replaces.push("registry");
     if (replaces.length > 0) {
         const changes = diffInputs(olds.inputs ?? {}, news.inputs);
-        // Each changed input by its path (inputs["file:Cargo.lock"]), so previews name the files.
-        for (const name of [...changes.changed, ...changes.added, ...changes.removed]) replaces.push(`inputs[${JSON.stringify(name)}]`);
-        // The reason names files where both file lists are kept, directories otherwise.
+        // Files by name where both file lists of folded summaries are kept, directories otherwise.
         const unfolded = unfoldSummaries(olds.inputs ?? {}, news.inputs, olds.fileList, news.fileList);
         const said = unfolded ? { changes: diffInputs(unfolded.olds, unfolded.news), ...unfolded } : { changes, olds: olds.inputs ?? {}, news: news.inputs };
+        // Each changed input by its path (inputs["file:Cargo.lock"]), so previews name the files: at
+        // most REASONS_SHOWN of them, and every changed directory entry of a folded summary.
+        const named = [...said.changes.changed, ...said.changes.added, ...said.changes.removed].slice(0, REASONS_SHOWN);
+        const folders = unfolded ? [...changes.changed, ...changes.added, ...changes.removed].filter((n) => n.startsWith("files:")) : [];
+        for (const name of [...named, ...folders]) replaces.push(`inputs[${JSON.stringify(name)}]`);
         return { changes: true, replaces, reason: describeInputChanges(said.changes, said.olds, said.news, describer) };
     }
     if (news.tagInRegistry === false) return { changes: true, replaces: ["tagInRegistry"], reason: TAG_GONE_REASON };

@@ -94,11 +94,12 @@ describe("file summary: the kept file lists", () => {
         saveFileList(lb, b);
         const withLists = diffArtifact(outputs(artifact("a".repeat(64), a, la)), artifact("b".repeat(64), b, lb));
         assert.equal(withLists.reason, "changed file:src/d1/f77.txt");
-        // The engine's replace list stays bounded: the directory entry.
-        assert.deepEqual(withLists.replaces, ["key", "tag", 'inputs["files:src/d1/"]']);
+        // The engine's replace reasons: the file, and the directory entry that holds it in the state.
+        assert.deepEqual(withLists.replaces, ["key", "tag", 'inputs["file:src/d1/f77.txt"]', 'inputs["files:src/d1/"]']);
         fs.rmSync(la);
         const without = diffArtifact(outputs(artifact("a".repeat(64), a, la)), artifact("b".repeat(64), b, lb));
         assert.equal(without.reason, "files changed under src/d1/ (50 files)");
+        assert.deepEqual(without.replaces, ["key", "tag", 'inputs["files:src/d1/"]']);
         // An older state with one entry per file, against a folded summary with its list: files by name.
         const perFile = outputs({ ...artifact("a".repeat(64), a), inputs: Object.fromEntries(a.map((f) => [`file:${f.path}`, f.sha256])) });
         assert.equal(diffArtifact(perFile, artifact("b".repeat(64), b, lb)).reason, "changed file:src/d1/f77.txt");
