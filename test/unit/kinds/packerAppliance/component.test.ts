@@ -11,7 +11,9 @@ import { registered, resetRegistered, plain, isSecret } from "../../../support/m
 import { tempDir, removeTempDirs, writeTree } from "../../../support/tmp";
 import { NULL_TEMPLATE } from "../../../support/packer";
 
-describe("PackerAppliance component (mocks)", () => {
+describe("PackerAppliance component (mocks)", function () {
+    // The first registration loads the Pulumi runtime and the command provider: over 2 s on a busy machine.
+    this.timeout(20_000);
     let project: string;
     before(() => {
         project = tempDir();
