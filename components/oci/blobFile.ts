@@ -79,7 +79,7 @@ export async function streamToFile(body: AsyncIterable<Buffer>, file: string, op
  * on the way; on a mismatch nothing is left at either path. Returns the bytes written.
  */
 export async function downloadBlobToFile(client: RegistryClient, repository: string, digest: string, file: string): Promise<number> {
-    const { body } = await client.openLargeBlob(repository, digest);
+    const { body } = await client.openBlob(repository, digest);
     const partial = `${file}.partial`;
     try {
         const got = await streamToFile(body as Readable, partial);

@@ -3,7 +3,6 @@
 import * as fs from "fs";
 import { Readable } from "stream";
 import { createHash } from "crypto";
-import { request as undiciRequest } from "undici";
 import { WarmrunError } from "../core/errors";
 import { digestOf, MANIFEST_ACCEPT, MEDIA } from "./manifest";
 import { lookupCredentials, RegistryCredentials, STACK_CONFIG_SOURCE } from "./credentials";
@@ -393,34 +392,6 @@ export class RegistryClient {
         const res = await this.request("GET", `/v2/${repo}/blobs/${digest}`, `repository:${repo}:pull`);
         if (!res.ok || !res.body) return this.fail(res, `GET blob ${digest}`);
         return { body: Readable.fromWeb(res.body as any), size: Number(res.headers.get("content-length") ?? 0) };
-    }
-
-    /**
-     * A large blob's bytes (a disk, an appliance file) over undici's `request`, whose body is a Node
-     * stream, not fetch's web stream: measured to cost less CPU per GiB. A HEAD answers the
-     * registry's challenge first (the token is cached), so the GET carries its credentials; redirects
-     * to another origin (a storage backend's signed URL) get none. Anything but a 200 falls back to
-     * openBlob, whose answer says what went wrong.
-     */
-    async openLargeBlob(repo: string, digest: string): Promise<{ body: Readable; size: number }> {
-        const scope = `repository:${repo}:pull`;
-        const blobPath = `/v2/${repo}/blobs/${digest}`;
-        const head = await this.request("HEAD", blobPath, scope);
-        if (head.ok) {
-            const token = this.tokens.get(scope);
-            const auth = token ? `Bearer ${token}` : this.basicAuth();
-            try {
-                const res = await undiciRequest(this.baseUrl + blobPath, { method: "GET", headers: auth ? { authorization: auth } : {}, maxRedirections: 5 });
-                if (res.statusCode === 200) {
-                    this.calls.GET = (this.calls.GET ?? 0) + 1;
-                    return { body: res.body, size: Number(res.headers["content-length"] ?? 0) };
-                }
-                res.body.resume();
-            } catch {
-                // openBlob below gives the diagnosis.
-            }
-        }
-        return this.openBlob(repo, digest);
     }
 
     /** Streams a blob to a file, verifying its digest; returns the bytes written. */

@@ -122,7 +122,7 @@ async function streamLayer(
     progress?: (done: number, total: number) => void,
     extraFiles: Record<string, string> = {},
 ): Promise<{ sha256?: string; bytes: number; name: string; extras: string[] } | undefined> {
-    const { body } = await client.openLargeBlob(repository, layer.digest);
+    const { body } = await client.openBlob(repository, layer.digest);
     const layerHash = createHash("sha256");
     let received = 0;
     const counting = new Transform({
