@@ -1,6 +1,6 @@
 // A bounded summary of an artifact's input files for the state: one entry per file up to a limit,
 // above it one digest per directory (down to the depth that stays within the limit), so a 50,000-file
-// context costs the state a few kilobytes. The full file list of such a key is kept in the cache
+// context costs the state tens of kilobytes, not megabytes. The full file list of such a key is kept in the cache
 // directory, so a diff can still name the files that changed when both lists are there.
 import * as fs from "fs";
 import * as path from "path";
@@ -81,7 +81,7 @@ export function isFolded(summary: Record<string, string>): boolean {
     return false;
 }
 
-/** `files under src/ changed (501 files, was 500)`: a directory entry's change when no file list says more. */
+/** `files changed under src/ (501 files, was 500)`: a directory entry's change when no file list says more. */
 export function describeFolderChange(entry: string, old: string | undefined, now: string | undefined): string {
     const dir = entry.slice("files:".length);
     const count = (v: string | undefined) => Number(/;files=(\d+)$/.exec(v ?? "")?.[1] ?? NaN);
