@@ -1,12 +1,12 @@
 // The custom resource each artifact kind publishes through.
 import * as pulumi from "@pulumi/pulumi";
 import { artifactProvider } from "./provider";
-import { randomUUID } from "crypto";
+import { programRunId } from "./runId";
 import { DownloadSummary, NO_DOWNLOADS } from "./journal";
 import { Provenance } from "../oci/provenance";
 
-/** This program run: artifacts created (built or adopted) by it carry it as createdInRun. */
-export const RUN_ID = randomUUID();
+/** This program run: artifacts created (built or adopted) by it carry it as createdInRun (core/runId.ts). */
+export const RUN_ID = programRunId();
 
 export interface RegistryArgs {
     host: string;
@@ -30,7 +30,6 @@ export interface ArtifactArgs {
     build: pulumi.Input<any>;
     /** Where it came from: the OCI provenance annotations every pushed manifest carries. */
     provenance?: pulumi.Input<Provenance>;
-    runId?: string;
     /** A kind published as a local file: its path (its lifecycle checks the file). */
     path?: pulumi.Input<string>;
     /** warmrun:leaseSeconds, for the provider's create (core/lease.ts). */

@@ -31,7 +31,7 @@ export interface ArtifactInputs {
     build: any;
     /** Where it came from (git remote, commit, commit time, base): annotations of every manifest pushed. */
     provenance?: Provenance;
-    /** The program run registering this artifact (never part of the key or the diff). */
+    /** The deployment creating this artifact: set by the provider (core/runId.ts), not an input the program passes. */
     runId?: string;
     /** A kind published as a local file: its path (its lifecycle checks the file). */
     path?: string;

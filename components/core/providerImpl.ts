@@ -5,6 +5,7 @@ import { appendJournal } from "./journal";
 import { kindNamed } from "../kinds";
 import { candidateSlot, WarmCandidate, warmCandidateOf } from "../images/warmStart";
 import { exitWhenOrphaned, isDynamicProvider } from "./orphan";
+import { providerRunId } from "./runId";
 import { artifactMessage, userMessage, WarmrunError } from "./errors";
 
 // Loaded by the provider process when it first has work: from then on it leaves when its engine is gone.
@@ -70,7 +71,11 @@ export function diff(_id: string, olds: ArtifactOutputs, news: ArtifactInputs) {
     });
 }
 
-export function create(inputs: ArtifactInputs) {
+/** This deployment's run id, the program's too (core/runId.ts); a create given one (a test) keeps it. */
+const RUN = providerRunId();
+
+export function create(given: ArtifactInputs) {
+    const inputs: ArtifactInputs = given.runId === undefined && RUN !== undefined ? { ...given, runId: RUN } : given;
     return reported(inputs.name, async () => {
         const own = buildModuleOf(inputs.kind)?.lifecycle;
         const outs = own ? await own.create(inputs, DEPS.log!) : await createArtifact(inputs, depsFor(inputs));

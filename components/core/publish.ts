@@ -3,7 +3,7 @@
 // take part through their component module (component.ts): checks that need the wiring side, and
 // the Artifact's build input (upstream references, secrets, a Docker build on a miss...).
 import * as pulumi from "@pulumi/pulumi";
-import { Artifact, CiOutputs, ciOutputs, RegistryArgs, RUN_ID } from "./artifact";
+import { Artifact, CiOutputs, ciOutputs, RegistryArgs } from "./artifact";
 import { computeKey, inputSummary, KeyMaterial, shortKey } from "./keys";
 import { fileListPath, isFolded, saveFileList } from "./fileSummary";
 import { ArtifactSpec, BuilderChoice } from "./config";
@@ -162,7 +162,6 @@ export function publish(o: PublishOptions): Artifact {
             ...(p.fileList !== undefined ? { fileList: p.fileList } : {}),
             build: o.build,
             ...(o.provenance !== undefined ? { provenance: o.provenance } : {}),
-            runId: RUN_ID,
             // The planning look-up's answer (asked once per tag): a tag gone from the registry replaces the artifact.
             tagInRegistry: p.hit,
             ...(o.path !== undefined ? { path: o.path } : {}),
