@@ -10,7 +10,7 @@ import { isDynamicProvider } from "./orphan";
 
 /** The id of the deployment served by the engine at `engineAddress` on `host`. */
 export function deploymentRunId(engineAddress: string, host: string = os.hostname()): string {
-    return `run-${createHash("sha256").update(`${host}\n${engineAddress}`).digest("hex").slice(0, 16)}`;
+    return createHash("sha256").update(`${host}\n${engineAddress}`).digest("hex").slice(0, 16);
 }
 
 /** The program's run id: its deployment's, or one of its own outside an engine (mocks, scripts). */

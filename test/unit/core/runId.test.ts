@@ -9,7 +9,7 @@ describe("the deployment's run id", () => {
         const program = programRunId({ PULUMI_NODEJS_ENGINE: "127.0.0.1:39435" }, "runner-1");
         const provider = providerRunId(["/usr/bin/node", PROVIDER, "127.0.0.1:39435"], "runner-1");
         assert.equal(program, provider);
-        assert.match(program, /^run-[0-9a-f]{16}$/);
+        assert.match(program, /^[0-9a-f]{16}$/);
     });
 
     it("another engine, or the same address on another host, is another run", () => {
