@@ -12,8 +12,9 @@ export = () => {
     // the SDK takes (one per resource for its source position, one per promise it tracks) through
     // the source maps: in a profile of a preview of 80 artifacts, close to a second of the program's
     // CPU. Compiled, the program keeps V8's own stack format; warmrun's errors reach users without
-    // stacks anyway. Through ts-node (a checkout whose dist/ is stale) the mapping stays.
-    if (__filename.endsWith(".js")) (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
+    // stacks anyway. With WARMRUN_DEBUG (an unexpected error's stack shown), or through ts-node (a
+    // checkout whose dist/ is stale), the mapping stays.
+    if (__filename.endsWith(".js") && !process.env.WARMRUN_DEBUG) (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
     const projectRoot = path.resolve(process.env.WARMRUN_PROJECT_ROOT || findPackageRoot(__dirname));
     process.chdir(projectRoot);
     return runProgram(projectRoot);
