@@ -2,7 +2,7 @@
 import { strict as assert } from "assert";
 import { deploymentRunId, programRunId, providerRunId } from "../../../components/core/runId";
 
-const PROVIDER = "/work/p/node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js";
+const PROVIDER = "/home/ci/project/node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js";
 
 describe("the deployment's run id", () => {
     it("the program (PULUMI_NODEJS_ENGINE) and the provider (its first argument) given one engine address get the same id", () => {
@@ -20,7 +20,7 @@ describe("the deployment's run id", () => {
 
     it("a program outside an engine gets an id of its own each time; a process that is not the provider gets none", () => {
         assert.notEqual(programRunId({}), programRunId({}));
-        assert.equal(providerRunId(["/usr/bin/node", "/work/p/scripts/x.js", "127.0.0.1:1"]), undefined);
+        assert.equal(providerRunId(["/usr/bin/node", "/home/ci/project/scripts/x.js", "127.0.0.1:1"]), undefined);
         assert.equal(providerRunId(["/usr/bin/node", PROVIDER]), undefined);
     });
 });
