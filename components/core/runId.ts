@@ -8,7 +8,11 @@ import * as os from "os";
 import { createHash, randomUUID } from "crypto";
 import { isDynamicProvider } from "./orphan";
 
-/** The id of the deployment served by the engine at `engineAddress` on `host`. */
+/**
+ * The id of the deployment served by the engine at `engineAddress` on `host`. A later deployment on
+ * the same host that is given the same port gets the same id; what the id decides (whether this run
+ * created an artifact, whose builder-storage ledger an image is on) tolerates that rare repeat.
+ */
 export function deploymentRunId(engineAddress: string, host: string = os.hostname()): string {
     return createHash("sha256").update(`${host}\n${engineAddress}`).digest("hex").slice(0, 16);
 }
