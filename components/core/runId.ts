@@ -10,8 +10,9 @@ import { isDynamicProvider } from "./orphan";
 
 /**
  * The id of the deployment served by the engine at `engineAddress` on `host`. A later deployment on
- * the same host that is given the same port gets the same id; what the id decides (whether this run
- * created an artifact, whose builder-storage ledger an image is on) tolerates that rare repeat.
+ * the same host that is given the same port gets the same id: an artifact that earlier deployment
+ * created would then report its build's downloads as this run's, and its builder-storage ledger
+ * would be released with this run's (it is over, so it would be anyway).
  */
 export function deploymentRunId(engineAddress: string, host: string = os.hostname()): string {
     return createHash("sha256").update(`${host}\n${engineAddress}`).digest("hex").slice(0, 16);
