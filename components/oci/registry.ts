@@ -2,10 +2,10 @@
 // (No maintained npm library covers push with bearer auth without a daemon.)
 import * as fs from "fs";
 import { Readable } from "stream";
-import { createHash } from "crypto";
 import { WarmrunError } from "../core/errors";
 import { digestOf, MANIFEST_ACCEPT, MEDIA } from "./manifest";
 import { lookupCredentials, RegistryCredentials, STACK_CONFIG_SOURCE } from "./credentials";
+import { downloadBlobToFile } from "./blobFile";
 
 const HOST = String.raw`(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?`;
 const PATH_COMPONENT = String.raw`[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*`;
@@ -394,27 +394,9 @@ export class RegistryClient {
         return { body: Readable.fromWeb(res.body as any), size: Number(res.headers.get("content-length") ?? 0) };
     }
 
-    /** Streams a blob to a file, verifying its digest; returns the bytes written. */
+    /** Streams a blob to a file, verifying its digest (nothing is left behind on a mismatch); returns the bytes written. */
     async downloadBlob(repo: string, digest: string, file: string): Promise<number> {
-        const res = await this.request("GET", `/v2/${repo}/blobs/${digest}`, `repository:${repo}:pull`);
-        if (!res.ok || !res.body) return this.fail(res, `GET blob ${digest}`);
-        const hash = createHash("sha256");
-        let bytes = 0;
-        const tmp = `${file}.partial`;
-        const out = fs.createWriteStream(tmp);
-        for await (const chunk of Readable.fromWeb(res.body as any)) {
-            hash.update(chunk);
-            bytes += chunk.length;
-            if (!out.write(chunk)) await new Promise<void>((r) => out.once("drain", () => r()));
-        }
-        await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
-        const got = `sha256:${hash.digest("hex")}`;
-        if (got !== digest) {
-            fs.rmSync(tmp, { force: true });
-            throw new WarmrunError(`registry ${this.conn.host}: blob ${digest} arrived as ${got}; nothing was written`);
-        }
-        fs.renameSync(tmp, file);
-        return bytes;
+        return downloadBlobToFile(this, repo, digest, file);
     }
 
     /** The referrers API's index of manifests whose subject is `digest`, or undefined when the registry has no such API. */
