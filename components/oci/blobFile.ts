@@ -1,11 +1,11 @@
-// Blobs into files at the rate they arrive: the bytes are hashed once, as they stream (a large blob on
-// a worker thread, beside the receiving), and written in large batches (one writev per few MiB of the
-// chunks as they came, no copy); a file whose digest does not verify is deleted, never left behind.
+// Blobs into files at the rate they arrive: the bytes are hashed once, as they stream, and written in
+// large batches (one writev per few MiB of the chunks as they came, no copy); a file whose digest does
+// not verify is deleted, never left behind.
 import * as fs from "fs";
+import { createHash, Hash } from "crypto";
 import { Readable } from "stream";
 import { WarmrunError } from "../core/errors";
 import type { RegistryClient } from "./registry";
-import { streamHash } from "./streamHash";
 
 /** Bytes gathered before one write: large enough that the system calls cost little. */
 export const WRITE_BATCH_BYTES = 8 << 20;
@@ -58,31 +58,20 @@ export class BatchedFile {
     }
 }
 
-/**
- * Streams `body` into `file`, hashing it on the way; returns the bytes and the sha256 (hex).
- * `expectedBytes` (e.g. the blob's size) picks where the hash runs (see streamHash).
- */
-export async function streamToFile(
-    body: AsyncIterable<Buffer>,
-    file: string,
-    opts: { expectedBytes?: number; onChunk?: (bytes: number) => void } = {},
-): Promise<{ bytes: number; sha256: string }> {
-    const hash = streamHash(opts.expectedBytes ?? 0);
-    let sha256: string | undefined;
+/** Streams `body` into `file`, hashing it on the way; returns the bytes and the sha256 (hex). */
+export async function streamToFile(body: AsyncIterable<Buffer>, file: string, opts: { hash?: Hash; onChunk?: (bytes: number) => void } = {}): Promise<{ bytes: number; sha256: string }> {
+    const hash = opts.hash ?? createHash("sha256");
     const out = await BatchedFile.create(file);
     try {
         for await (const chunk of body) {
-            const taken = hash.update(chunk);
-            if (taken) await taken;
+            hash.update(chunk);
             await out.write(chunk);
             opts.onChunk?.(out.bytes);
         }
-        sha256 = await hash.digest();
     } finally {
-        if (sha256 === undefined) hash.abort();
         await out.close();
     }
-    return { bytes: out.bytes, sha256 };
+    return { bytes: out.bytes, sha256: hash.digest("hex") };
 }
 
 /**
@@ -90,10 +79,10 @@ export async function streamToFile(
  * on the way; on a mismatch nothing is left at either path. Returns the bytes written.
  */
 export async function downloadBlobToFile(client: RegistryClient, repository: string, digest: string, file: string): Promise<number> {
-    const { body, size } = await client.openBlob(repository, digest);
+    const { body } = await client.openBlob(repository, digest);
     const partial = `${file}.partial`;
     try {
-        const got = await streamToFile(body as Readable, partial, { expectedBytes: size });
+        const got = await streamToFile(body as Readable, partial);
         if (`sha256:${got.sha256}` !== digest) {
             throw new WarmrunError(`${repository}: blob ${digest} arrived as sha256:${got.sha256}; nothing was written`);
         }

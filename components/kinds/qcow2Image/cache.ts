@@ -5,6 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as zlib from "zlib";
+import { createHash, Hash } from "crypto";
 import { Transform } from "stream";
 import { pipeline } from "stream/promises";
 import * as tarStream from "tar-stream";
@@ -12,7 +13,6 @@ import { RegistryClient } from "../../oci/registry";
 import { WarmrunError } from "../../core/errors";
 import { DISK_PATH_ANNOTATION, DISK_SHA256_ANNOTATION } from "../../oci/annotations";
 import { BatchedFile, WRITE_BATCH_BYTES } from "../../oci/blobFile";
-import { StreamHash, streamHash } from "../../oci/streamHash";
 
 export interface RestoreResult {
     found: boolean;
@@ -95,21 +95,17 @@ export async function restoreDisk(
 }
 
 /** The tar entry's bytes into `out` in large writes, hashed on the way when `hash` is given. */
-async function writeEntry(stream: AsyncIterable<Buffer>, out: string, hash: StreamHash | undefined): Promise<{ bytes: number; sha256?: string }> {
+async function writeEntry(stream: AsyncIterable<Buffer>, out: string, hash: Hash | undefined): Promise<number> {
     const file = await BatchedFile.create(out);
-    let sha256: string | undefined;
     try {
         for await (const chunk of stream) {
-            const taken = hash?.update(chunk);
-            if (taken) await taken;
+            hash?.update(chunk);
             await file.write(chunk);
         }
-        sha256 = await hash?.digest();
     } finally {
-        if (hash && sha256 === undefined) hash.abort();
         await file.close();
     }
-    return { bytes: file.bytes, sha256 };
+    return file.bytes;
 }
 
 /**
@@ -127,16 +123,15 @@ async function streamLayer(
     extraFiles: Record<string, string> = {},
 ): Promise<{ sha256?: string; bytes: number; name: string; extras: string[] } | undefined> {
     const { body } = await client.openBlob(repository, layer.digest);
-    const layerHash = streamHash(layer.size);
+    const layerHash = createHash("sha256");
     let received = 0;
     const counting = new Transform({
         highWaterMark: 1 << 20,
         transform(chunk, _e, cb) {
+            layerHash.update(chunk);
             received += chunk.length;
             progress?.(received, layer.size);
-            const taken = layerHash.update(chunk);
-            if (taken) taken.then(() => cb(null, chunk), cb);
-            else cb(null, chunk);
+            cb(null, chunk);
         },
     });
     const gzip = /gzip/.test(layer.mediaType ?? "");
@@ -160,10 +155,10 @@ async function streamLayer(
             stream.resume();
             return;
         }
-        const diskHash = hashDisk ? streamHash(header.size ?? 0) : undefined;
+        const diskHash = hashDisk ? createHash("sha256") : undefined;
         writeEntry(stream as AsyncIterable<Buffer>, out, diskHash).then(
-            ({ bytes, sha256 }) => {
-                found = { sha256, bytes, name: "/" + header.name.replace(/^\.?\/+/, "") };
+            (bytes) => {
+                found = { sha256: diskHash?.digest("hex"), bytes, name: "/" + header.name.replace(/^\.?\/+/, "") };
                 next();
             },
             (err) => next(err),
@@ -172,15 +167,8 @@ async function streamLayer(
     const stages: any[] = [body, counting];
     if (gzip) stages.push(zlib.createGunzip());
     stages.push(extract);
-    let hex: string;
-    try {
-        await (pipeline as any)(...stages);
-        hex = await layerHash.digest();
-    } catch (e) {
-        layerHash.abort();
-        throw e;
-    }
-    const digest = `sha256:${hex}`;
+    await (pipeline as any)(...stages);
+    const digest = `sha256:${layerHash.digest("hex")}`;
     if (digest !== layer.digest) {
         fs.rmSync(out, { force: true });
         for (const f of Object.values(extraFiles)) fs.rmSync(f, { force: true });
