@@ -8,6 +8,7 @@ import { parseRegistryPrefix } from "../components/oci/registry";
 import { Project } from "./project";
 import { pulumiOutput } from "./engine";
 import { runScript } from "./script";
+import { gitRemote, repositoryOfRemote } from "../components/core/gitState";
 
 /** The port of a loopback `warmrun:registry` (127.x.x.x or localhost with a port), else undefined. */
 export function loopbackRegistryPort(registry: unknown): number | undefined {
@@ -30,9 +31,52 @@ export function configuredRegistry(stackFile: string): string | undefined {
     return typeof value === "string" ? value : undefined;
 }
 
-/** Selects the stack, creating it when the backend has none of that name. */
+/** The stack tag naming the repository whose artifacts a stack holds. */
+export const REPOSITORY_TAG = "warmrun:repository";
+
+export type PulumiCall = (args: string[]) => { code: number; stdout: string; stderr: string };
+
+/**
+ * Every repository's generated project is named warmrun, so on a backend that several repositories
+ * share, two repositories' stacks of one name are one stack: an `up` from the second would delete
+ * the first one's artifacts from the state and replace its outputs. The stack's tag names the
+ * repository that uses it (set on first use); another repository's use is refused before anything
+ * runs, unless `claim` (the repository moved). A backend without stack tags is not checked.
+ */
+export function checkStackOwner(pulumi: PulumiCall, stack: string, repository: string, opts: { backend?: string; claim?: boolean } = {}): "tagged" | "same" | "claimed" | "unchecked" {
+    const got = pulumi(["stack", "tag", "get", REPOSITORY_TAG, "--stack", stack]);
+    const owner = got.code === 0 ? got.stdout.trim() : undefined;
+    if (owner === repository) return "same";
+    if (owner && !opts.claim) {
+        throw new WarmrunError(
+            `stack ${stack} (backend ${opts.backend ?? "?"}) holds the artifacts of ${owner}, not of this repository (${repository}): ` +
+                `on a shared backend every repository needs its own stack names. Name this one's differently (rename Pulumi.${stack}.yaml and run with --stack <name>); ` +
+                `if this is the same repository under a new remote, run once with WARMRUN_CLAIM_STACK=1`,
+        );
+    }
+    if (!owner && !/not found/i.test(got.stderr)) return "unchecked";
+    return pulumi(["stack", "tag", "set", REPOSITORY_TAG, repository, "--stack", stack]).code === 0 ? (owner ? "claimed" : "tagged") : "unchecked";
+}
+
+/**
+ * Selects the stack, creating it when the backend has none of that name, and checks that it is
+ * this repository's (checkStackOwner; a checkout without a remote is not checked).
+ */
 export function ensureStack(project: Project, env: NodeJS.ProcessEnv): { created: boolean } {
-    if (pulumiOutput(project, env, ["stack", "select", project.stack, "--non-interactive"]).code === 0) return { created: false };
+    const created = selectOrCreateStack(project, env);
+    const remote = gitRemote(project.root, env);
+    if (remote) {
+        const claimed = checkStackOwner((args) => pulumiOutput(project, env, args), project.stack, repositoryOfRemote(remote), {
+            backend: env.PULUMI_BACKEND_URL?.split("?")[0],
+            claim: env.WARMRUN_CLAIM_STACK === "1",
+        });
+        if (claimed === "claimed") process.stderr.write(`warmrun: stack ${project.stack} now names ${repositoryOfRemote(remote)} as its repository\n`);
+    }
+    return { created };
+}
+
+function selectOrCreateStack(project: Project, env: NodeJS.ProcessEnv): boolean {
+    if (pulumiOutput(project, env, ["stack", "select", project.stack, "--non-interactive"]).code === 0) return false;
     const hadSalt = fs.existsSync(project.stackFile) && /^encryptionsalt:/m.test(fs.readFileSync(project.stackFile, "utf8"));
     const init = pulumiOutput(project, env, ["stack", "init", project.stack, "--non-interactive"]);
     if (init.code !== 0) {
@@ -42,7 +86,7 @@ export function ensureStack(project: Project, env: NodeJS.ProcessEnv): { created
     process.stderr.write(`warmrun: created stack ${project.stack} (state: ${env.PULUMI_BACKEND_URL})\n`);
     const salted = !hadSalt && fs.existsSync(project.stackFile) && /^encryptionsalt:/m.test(fs.readFileSync(project.stackFile, "utf8"));
     if (salted) process.stderr.write(`warmrun: ${rel} now holds the stack's encryptionsalt: commit it, so every checkout decrypts the same secrets and the tree stays clean\n`);
-    return { created: true };
+    return true;
 }
 
 /** Starts the local registry (scripts/registry.sh) when the stack's registry is a loopback one. */

@@ -29,17 +29,23 @@ export function readGitState(cwd: string, env: NodeJS.ProcessEnv = process.env):
     let branch = git(cwd, ["rev-parse", "--abbrev-ref", "HEAD"]);
     if (!branch || branch === "HEAD") branch = env.GITHUB_REF_NAME || env.CI_COMMIT_BRANCH || undefined;
     const status = git(cwd, ["status", "--porcelain", "--untracked-files=normal"]);
-    const remoteName = git(cwd, ["remote"])?.split("\n").filter(Boolean).sort((a, b) => (a === "origin" ? -1 : b === "origin" ? 1 : 0))[0];
-    const rawRemote = remoteName ? git(cwd, ["remote", "get-url", remoteName]) : env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}` : undefined;
+    const remote = gitRemote(cwd, env);
     const seconds = Number(git(cwd, ["show", "-s", "--format=%ct", "HEAD"]));
     return {
         branch,
         commit,
         shortCommit: git(cwd, ["rev-parse", "--short", "HEAD"]),
         clean: status === "",
-        ...(rawRemote ? { remote: stripCredentials(rawRemote) } : {}),
+        ...(remote ? { remote } : {}),
         ...(Number.isFinite(seconds) && seconds > 0 ? { commitTime: new Date(seconds * 1000).toISOString().replace(/\.000Z$/, "Z") } : {}),
     };
+}
+
+/** The checkout's remote (origin, else the first; else GitHub's variables), credentials stripped. */
+export function gitRemote(cwd: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+    const remoteName = git(cwd, ["remote"])?.split("\n").filter(Boolean).sort((a, b) => (a === "origin" ? -1 : b === "origin" ? 1 : 0))[0];
+    const raw = remoteName ? git(cwd, ["remote", "get-url", remoteName]) : env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}` : undefined;
+    return raw ? stripCredentials(raw) : undefined;
 }
 
 /**
@@ -72,4 +78,21 @@ export function aliasTagsFor(state: GitState, policy: AliasPolicy, prefix = ""):
     if (policy.latestBranch && state.clean && state.branch === policy.latestBranch) tags.push(`${prefix}latest`);
     if (policy.gitShaAlias && state.commit) tags.push(`${prefix}git-${state.commit.slice(0, 12)}`);
     return tags;
+}
+
+/**
+ * The repository a remote names, one string for its https and ssh forms alike:
+ * `https://host/org/repo`, `git@host:org/repo.git` and `ssh://git@host:22/org/repo` are all
+ * `host/org/repo`. A local path stays a path (without a trailing `.git` or slash).
+ */
+export function repositoryOfRemote(remote: string): string {
+    const bare = (p: string) => p.replace(/\/+$/, "").replace(/\.git$/, "").replace(/\/+$/, "");
+    const stripped = stripCredentials(remote);
+    try {
+        const u = new URL(stripped);
+        if (u.hostname) return `${u.hostname.toLowerCase()}${bare(decodeURIComponent(u.pathname))}`;
+    } catch {
+        // not a URL: a local path
+    }
+    return bare(stripped);
 }

@@ -97,6 +97,8 @@ describe("the installable package: `warmrun` in a repository of its own, and com
             }),
         });
         git(repo, ["init", "-q", "-b", "main"]);
+        // The remote names the repository a stack belongs to (its credentials never reach the state).
+        git(repo, ["remote", "add", "origin", "https://ci:s3cret@git.example.com/acme/myapp.git"]);
         const installed = await run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--save-dev", "--save-exact", tarball], repo, env);
         assert.equal(installed.code, 0, installed.stderr);
         const pkg = path.join(repo, "node_modules", "warmrun");
@@ -148,6 +150,30 @@ describe("the installable package: `warmrun` in a repository of its own, and com
         const again = await warmrun(["pulumi", "--", "up", "--expect-no-changes", "--yes"]);
         assert.equal(again.code, 0, again.stdout + again.stderr);
         assert.equal(git(repo, ["status", "--porcelain"]), "", "the tree stays clean");
+    });
+
+    it("another repository's warmrun up on this backend and stack name is refused before anything runs, in one line; the stack stays this one's", async () => {
+        const other = path.join(path.dirname(repo), "other-app");
+        writeTree(other, {
+            "package.json": JSON.stringify({ name: "other-app", private: true }, null, 2) + "\n",
+            "ci/run.sh": "#!/bin/sh\nexit 0\n",
+            "Pulumi.ci.yaml": YAML.stringify({ config: { "warmrun:registry": `${registry}/other`, "warmrun:artifacts": { "ci-scripts": { kind: "FileBundle", root: "ci" } } } }),
+        });
+        fs.symlinkSync(path.join(repo, "node_modules"), path.join(other, "node_modules"));
+        git(other, ["init", "-q", "-b", "main"]);
+        git(other, ["remote", "add", "origin", "git@git.example.com:acme/other-app.git"]);
+        const shared = { ...env, PULUMI_BACKEND_URL: `file://${path.join(repo, ".warmrun", "state")}` };
+        const refused = await run(path.join(other, "node_modules", ".bin", "warmrun"), ["up", "--stack", "ci"], other, shared);
+        assert.notEqual(refused.code, 0, refused.stdout + refused.stderr);
+        const said = refused.stdout + refused.stderr;
+        assert.match(said, /stack ci \(backend file:\/\/\S+\) holds the artifacts of git\.example\.com\/acme\/myapp, not of this repository \(git\.example\.com\/acme\/other-app\)/);
+        assert.equal(said.match(/holds the artifacts of/g)?.length, 1, "said once");
+        assert.doesNotMatch(said, /\n\s+at /, "no stack trace");
+        assert.doesNotMatch(said, /Updating|Previewing/, "nothing ran");
+        const tag = await warmrun(["pulumi", "--", "stack", "tag", "get", "warmrun:repository"]);
+        assert.equal(tag.stdout.trim(), "git.example.com/acme/myapp", tag.stderr);
+        const again = await warmrun(["pulumi", "--", "preview", "--expect-no-changes"]);
+        assert.equal(again.code, 0, again.stdout + again.stderr);
     });
 
     it("warmrun report --format json: every artifact a hit to keep", async () => {

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { execFileSync } from "child_process";
-import { aliasTagsFor, readGitState, stripCredentials } from "../../../components/core/gitState";
+import { aliasTagsFor, readGitState, repositoryOfRemote, stripCredentials } from "../../../components/core/gitState";
 import { tempDir, removeTempDirs } from "../../support/tmp";
 
 describe("alias tags from git state", () => {
@@ -74,5 +74,20 @@ describe("git state for provenance", () => {
         g("commit", "-q", "--allow-empty", "-m", "x");
         assert.equal(readGitState(repo, {}).remote, undefined);
         assert.equal(readGitState(repo, { GITHUB_SERVER_URL: "https://github.com", GITHUB_REPOSITORY: "acme/app" }).remote, "https://github.com/acme/app");
+    });
+
+    it("one repository name for a remote's https and ssh forms, with no credentials in it", () => {
+        const want = "git.example.com/acme/app";
+        for (const remote of [
+            "https://git.example.com/acme/app",
+            "https://git.example.com/acme/app.git",
+            "https://ci:s3cret@git.example.com/acme/app.git/",
+            "git@git.example.com:acme/app.git",
+            "ssh://git@Git.Example.com:22/acme/app",
+        ]) {
+            assert.equal(repositoryOfRemote(remote), want, remote);
+        }
+        assert.notEqual(repositoryOfRemote("https://git.example.com/acme/other"), want);
+        assert.equal(repositoryOfRemote("/srv/git/app.git"), "/srv/git/app");
     });
 });
