@@ -51,7 +51,9 @@ export function budArgs(
     spec: ImageBuildSpec,
     opts: { contextDir: string; containerfile: string; image: string; insecure: boolean; labels: Record<string, string>; authfile?: string; annotations?: Record<string, string> },
 ): string[] {
-    const args = [...BUILDAH_GLOBAL, "bud", "--isolation", "chroot", "--format", "oci", ...buildahLayerCacheArgs(spec.layerCache), "-f", opts.containerfile, "-t", opts.image];
+    // --force-rm: a failed or interrupted build's working containers go too; left behind, each holds
+    // the images it was made from, which the run's storage release could then never remove.
+    const args = [...BUILDAH_GLOBAL, "bud", "--isolation", "chroot", "--format", "oci", "--force-rm", ...buildahLayerCacheArgs(spec.layerCache), "-f", opts.containerfile, "-t", opts.image];
     if (opts.insecure) args.push("--tls-verify=false");
     if (opts.authfile) args.push("--authfile", opts.authfile);
     if (spec.target) args.push("--target", spec.target);

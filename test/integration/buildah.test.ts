@@ -1,5 +1,6 @@
 // Image builds with real buildah (vfs storage, chroot isolation) into a real registry.
 import { strict as assert } from "assert";
+import * as fs from "fs";
 import * as path from "path";
 import { execFileSync } from "child_process";
 import { startRegistry, TestRegistry } from "../support/registry";
@@ -84,6 +85,22 @@ describe("BaseImage with buildah against a real registry", function () {
         const outs = await createArtifact(second, { kinds: buildModuleOf });
         assert.equal(outs.cacheHit, false);
         assert.equal(await client.resolveTag("test/steps", second.tag), outs.digest);
+    });
+
+    it("a build with step reuse whose RUN step fails leaves no working container behind (one would hold its images in storage for good)", async () => {
+        const busybox = ["/bin/busybox", "/usr/bin/busybox"].find((f) => fs.existsSync(f));
+        assert.ok(busybox, "busybox is not installed: run `npm run setup` (it installs Debian's busybox-static)");
+        const dir = tempDir();
+        writeTree(dir, { Containerfile: 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "false"]\n' });
+        fs.mkdirSync(path.join(dir, "context"));
+        fs.copyFileSync(busybox!, path.join(dir, "context", "busybox"));
+        const inputs = await imageInputs("failing-run", "FROM scratch\n", {});
+        const store = tempDir("warmrun-buildah-store-");
+        const storage = ["--root", path.join(store, "root"), "--runroot", path.join(store, "run")];
+        const args = budArgs(inputs.build, { contextDir: path.join(dir, "context"), containerfile: path.join(dir, "Containerfile"), image: "localhost/failing-run:x", insecure: true, labels: {} });
+        assert.throws(() => execFileSync("buildah", [...storage, ...args], { stdio: "ignore" }), "the RUN step fails the build");
+        const containers = JSON.parse(execFileSync("buildah", [...storage, "--storage-driver", "vfs", "containers", "--all", "--json"], { encoding: "utf8" }) || "[]") ?? [];
+        assert.deepEqual(containers.map((c: any) => c.containername), [], "no working container left");
     });
 
     it("builds, labels the image with its key and pushes it under the key tag", async () => {
