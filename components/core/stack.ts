@@ -206,7 +206,8 @@ function secretKeys(): Set<string> {
 function releaseBuilderStorage(artifacts: Record<string, KindComponent>): void {
     pulumi.all(Object.values(artifacts).map((a) => a.artifact.digest)).apply(async () => {
         const r = await releaseRunImages(RUN_ID);
-        if (r.removed.length || r.kept.length) pulumi.log.info(`builder storage: removed ${r.removed.length} image name(s) this run's builds made or pulled${r.kept.length ? `; ${r.kept.length} still in use, left for a later run` : ""}`);
+        const containers = r.containers?.length ? ` and ${r.containers.length} container(s) of builds that never reached their end` : "";
+        if (r.removed.length || r.kept.length || containers) pulumi.log.info(`builder storage: removed ${r.removed.length} image name(s) this run's builds made or pulled${containers}${r.kept.length ? `; ${r.kept.length} still in use, left for a later run` : ""}`);
         if (r.abandoned.length) pulumi.log.warn(`builder storage: ${r.abandoned.join(", ")} still in use by a container after ${RELEASE_ATTEMPTS} runs; no run asks again: \`buildah containers\` lists what holds them, \`buildah rm\` and \`buildah rmi\` free them`);
     });
 }

@@ -15,6 +15,8 @@ export interface LedgerEntry {
     /** CONTAINERS_STORAGE_CONF of the build, so the release asks the same storage. */
     storageConf?: string;
     names: string[];
+    /** Working containers the build names itself (a warm start's), removed first: a killed build leaves them, holding its images. */
+    containers?: string[];
     /** Releases that found these names still in use (a container of a killed build holds them). */
     attempts?: number;
 }
@@ -49,17 +51,23 @@ export function fromReferences(containerfileText: string, buildArgs: Record<stri
 
 /**
  * Records, before a build starts, the names of the images it makes (`image`, tagged by the build)
- * and pulls (the references it builds FROM, and `also`, e.g. an earlier image a warm start pulls),
- * for the release at the end of its run.
+ * and pulls (the references it builds FROM, and `also`, e.g. the earlier image a warm start pulls),
+ * and the working containers it names itself, for the release at the end of its run.
  */
 export function recordBuildImages(
     build: { name: string; runId?: string; build: { containerfileText?: string; buildArgs?: Record<string, string> } },
     image: string,
-    also: string[] = [],
+    extra: { also?: string[]; containers?: string[] } = {},
     env: NodeJS.ProcessEnv = process.env,
 ): void {
-    const names = [...new Set([image, ...fromReferences(build.build.containerfileText ?? "", build.build.buildArgs ?? {}), ...also])];
-    const entry: LedgerEntry = { pid: process.pid, artifact: build.name, ...(env.CONTAINERS_STORAGE_CONF ? { storageConf: env.CONTAINERS_STORAGE_CONF } : {}), names };
+    const names = [...new Set([image, ...fromReferences(build.build.containerfileText ?? "", build.build.buildArgs ?? {}), ...(extra.also ?? [])])];
+    const entry: LedgerEntry = {
+        pid: process.pid,
+        artifact: build.name,
+        ...(env.CONTAINERS_STORAGE_CONF ? { storageConf: env.CONTAINERS_STORAGE_CONF } : {}),
+        names,
+        ...(extra.containers?.length ? { containers: extra.containers } : {}),
+    };
     try {
         fs.mkdirSync(ledgerDir(env), { recursive: true, mode: 0o700 });
         fs.appendFileSync(path.join(ledgerDir(env), ledgerName(build.runId ?? `pid-${process.pid}`)), JSON.stringify(entry) + "\n");
@@ -100,6 +108,8 @@ export function ledgersToRelease(runId: string, files: { name: string; mtimeMs: 
 export interface Release {
     /** Image names removed from storage (or untagged, where the image has other names). */
     removed: string[];
+    /** Working containers of builds that never reached their end, removed before their images. */
+    containers?: string[];
     /** Names no longer there (removed by an earlier release, never pulled, a failed build). */
     absent: string[];
     /** Names buildah would not remove, e.g. an image a running container uses; left for a later release. */
@@ -152,6 +162,10 @@ export async function releaseRunImages(runId: string, opts: { env?: NodeJS.Proce
         const seen = new Set<string>();
         for (const e of [...entries].reverse()) {
             const storageEnv = e.storageConf ? { ...env, CONTAINERS_STORAGE_CONF: e.storageConf } : env;
+            // The build's own containers: gone already unless it was killed (its finally never ran).
+            for (const c of e.containers ?? []) {
+                if ((await buildah(["rm", c], storageEnv)).code === 0) (result.containers ??= []).push(c);
+            }
             const inUse: string[] = [];
             for (const image of e.names) {
                 const id = `${e.storageConf ?? ""} ${image}`;
@@ -166,7 +180,7 @@ export async function releaseRunImages(runId: string, opts: { env?: NodeJS.Proce
             if (attempts >= RELEASE_ATTEMPTS) result.abandoned.push(...inUse);
             else if (inUse.length) {
                 result.kept.push(...inUse);
-                left.unshift({ ...e, names: inUse, attempts });
+                left.unshift({ ...e, names: inUse, attempts, containers: undefined });
             }
         }
         const file = path.join(dir, name);

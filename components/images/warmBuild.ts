@@ -15,6 +15,7 @@ import { ARTIFACT_ANNOTATION, artifactAnnotations, KEY_ANNOTATION } from "../oci
 import { provenanceAnnotations } from "../oci/provenance";
 import { BUILDAH_GLOBAL, buildWithBuildah, debPackagesOfLocalImage, HOST_CA_BUNDLE, ImageBuildSpec, materializeContext, pushWithBuildah, writeAuthFile } from "./buildah";
 import { runTool } from "../core/process";
+import { recordBuildImages } from "./storage";
 import { summaryOf } from "../downloads/counter";
 import { RegistryClient } from "../oci/registry";
 import {
@@ -103,6 +104,7 @@ async function warmBuild(ctx: BuildContext, spec: DepsSpec, compat: string, pare
     const secrets = [inputs.registry.password ?? ""];
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "warmrun-warm-"));
     const container = `warmrun-warm-${name}-${randomBytes(4).toString("hex")}`;
+    const image = `localhost/warmrun-build/${name}:${inputs.tag}`;
     const buildah = (args: string[], opts: { stdout?: (d: Buffer) => void; quiet?: boolean; stream?: (t: string) => void } = {}) =>
         runTool(name, "buildah", [...BUILDAH_GLOBAL, ...args], { secrets, stdout: opts.stdout, stream: opts.quiet ? () => undefined : opts.stream });
     const tls = inputs.registry.insecure ? ["--tls-verify=false"] : [];
@@ -113,6 +115,8 @@ async function warmBuild(ctx: BuildContext, spec: DepsSpec, compat: string, pare
         const auth = authfile ? ["--authfile", authfile] : [];
         const parentRef = `${inputs.registry.host}/${inputs.repository}@${parent.digest}`;
         log(`${name}: warm start from ${shortKey(parent.key)} (${parentRef})`);
+        // Builder storage: the parent it pulls, the image it commits and its container go when the run ends.
+        recordBuildImages(inputs, image, { also: [parentRef], containers: [container] });
         const t0 = Date.now();
         await buildah(["from", "--quiet", "--name", container, ...tls, ...auth, `docker://${parentRef}`], { quiet: true });
         created = true;
@@ -171,7 +175,6 @@ async function warmBuild(ctx: BuildContext, spec: DepsSpec, compat: string, pare
         for (const [k, v] of Object.entries(annotations).sort()) config.push("--annotation", `${k}=${v}`);
         await buildah([...config, container], { quiet: true });
         await buildah(["umount", container], { quiet: true });
-        const image = `localhost/warmrun-build/${name}:${inputs.tag}`;
         await buildah(["commit", "--quiet", "--format", "oci", container, image], { quiet: true });
         const t2 = Date.now();
         const digest = await pushWithBuildah(inputs, image, tmp, authfile);

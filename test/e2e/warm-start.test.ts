@@ -141,6 +141,14 @@ describe("CargoDepsImage warm start (real engine, buildah, registry)", function 
         const out = (await warm.outputs()).outputs[WARM];
         assert.notEqual(out.key, first.key);
         second = { digest: out.digest, key: out.key, units: e.compiledUnits!, seconds: e.buildSeconds! };
+        // Builder storage: the parent the warm start pulled, the image it committed and its working
+        // container went with the run.
+        const left = (JSON.parse(buildah(["images", "--json"]) || "[]") ?? []).filter(
+            (i: any) => i.digest === first.digest || (i.names ?? []).some((n: string) => new RegExp(`/(warmrun|warmrun-build)/${WARM}([@:]|$)`).test(n)),
+        );
+        assert.deepEqual(left.map((i: any) => i.names), [], "the warm start's images are released");
+        const containers = (JSON.parse(buildah(["containers", "--json"]) || "[]") ?? []).map((c: any) => c.containername);
+        assert.ok(!containers.some((c: string) => c.startsWith(`warmrun-warm-${WARM}-`)), containers.join(", "));
         assert.ok(second.units < first.units, `${second.units} units compiled warm, ${first.units} cold`);
         assert.deepEqual(second.units, 4, "itoa, serde_json (which uses it) and the two workspace crates");
 

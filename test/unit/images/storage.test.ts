@@ -17,7 +17,7 @@ describe("builder storage ledger", () => {
 
     it("records, per run, the image a build tags and the ones it builds FROM", () => {
         const env = { WARMRUN_BUILDAH_LEDGER: tempDir(), CONTAINERS_STORAGE_CONF: "/etc/x/storage.conf" };
-        recordBuildImages({ name: "rust-deps", runId: "run-1", build: { containerfileText: "ARG BASE\nFROM ${BASE}\n", buildArgs: { BASE: `r/rust-base@${D("b")}` } } }, "localhost/warmrun-build/rust-deps:abc", [`r/rust-deps@${D("c")}`], env);
+        recordBuildImages({ name: "rust-deps", runId: "run-1", build: { containerfileText: "ARG BASE\nFROM ${BASE}\n", buildArgs: { BASE: `r/rust-base@${D("b")}` } } }, "localhost/warmrun-build/rust-deps:abc", { also: [`r/rust-deps@${D("c")}`] }, env);
         assert.deepEqual(readLedger(path.join(env.WARMRUN_BUILDAH_LEDGER, "run-1.jsonl")), [
             { pid: process.pid, artifact: "rust-deps", storageConf: "/etc/x/storage.conf", names: ["localhost/warmrun-build/rust-deps:abc", `r/rust-base@${D("b")}`, `r/rust-deps@${D("c")}`] },
         ]);
@@ -77,6 +77,32 @@ describe("builder storage ledger", () => {
         calls.length = 0;
         await releaseRunImages("run-2", { env, buildah });
         assert.deepEqual(calls, [], "no later run asks again");
+    });
+
+    it("a killed warm start's own container is removed before the images it holds, once", async () => {
+        const env = { WARMRUN_BUILDAH_LEDGER: tempDir() };
+        recordBuildImages(
+            { name: "rust-deps", runId: "run-3", build: {} },
+            "localhost/warmrun-build/rust-deps:def",
+            { also: [`r/rust-deps@${D("p")}`], containers: ["warmrun-warm-rust-deps-0a1b2c3d"] },
+            env,
+        );
+        const calls: string[] = [];
+        let containerGone = false;
+        const buildah: Buildah = async (args) => {
+            calls.push(args.join(" "));
+            if (args[0] === "rm") {
+                const had = !containerGone;
+                containerGone = true;
+                return had ? { code: 0, stderr: "" } : { code: 125, stderr: "Error: no container with name or ID" };
+            }
+            return containerGone ? { code: 0, stderr: "" } : { code: 125, stderr: "image is in use by a container" };
+        };
+        const r = await releaseRunImages("run-3", { env, buildah });
+        assert.deepEqual(calls, ["rm warmrun-warm-rust-deps-0a1b2c3d", "rmi localhost/warmrun-build/rust-deps:def", `rmi r/rust-deps@${D("p")}`]);
+        assert.deepEqual(r.containers, ["warmrun-warm-rust-deps-0a1b2c3d"]);
+        assert.deepEqual(r.removed.sort(), ["localhost/warmrun-build/rust-deps:def", `r/rust-deps@${D("p")}`].sort());
+        assert.deepEqual(fs.readdirSync(env.WARMRUN_BUILDAH_LEDGER), [], "released");
     });
 
     it("a run with no ledger starts no buildah", async () => {
