@@ -57,6 +57,12 @@ function inImage(image: string, dir: string, script: string): string {
         return out;
     } finally {
         buildah(["rm", ctr]);
+        // The test's own pull goes too, so no run leaves images in the machine's storage.
+        try {
+            buildah(["rmi", image]);
+        } catch {
+            // another test's container still uses it
+        }
     }
 }
 
@@ -144,7 +150,7 @@ describe("CargoDepsImage warm start (real engine, buildah, registry)", function 
         // Builder storage: the parent the warm start pulled, the image it committed and its working
         // container went with the run.
         const left = (JSON.parse(buildah(["images", "--json"]) || "[]") ?? []).filter(
-            (i: any) => i.digest === first.digest || (i.names ?? []).some((n: string) => new RegExp(`/(warmrun|warmrun-build)/${WARM}([@:]|$)`).test(n)),
+            (i: any) => i.digest === first.digest || (i.names ?? []).some((n: string) => n.startsWith(`localhost/warmrun-build/${WARM}:`)),
         );
         assert.deepEqual(left.map((i: any) => i.names), [], "the warm start's images are released");
         const containers = (JSON.parse(buildah(["containers", "--json"]) || "[]") ?? []).map((c: any) => c.containername);
@@ -195,6 +201,7 @@ describe("CargoDepsImage warm start (real engine, buildah, registry)", function 
             assert.deepEqual(compiling(out).sort(), ["wordfreq", "wordfreq-cli"], out);
         } finally {
             buildah(["rm", ctr]);
+            buildah(["rmi", `${REGISTRY}/warmrun/${WARM}@${second.digest}`]);
         }
     });
 
