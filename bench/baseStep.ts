@@ -17,9 +17,10 @@ import { computeKey, inputSummary, shortKey } from "../components/core/keys";
 import { ArtifactInputs, createArtifact } from "../components/core/lifecycle";
 import { buildModuleOf } from "../components/core/providerImpl";
 import { layerCacheRepository } from "../components/images/layerCache";
+import { storageDriver } from "../components/images/storage";
 import { BenchOptions, Figure, figure, secs } from "./lib";
 
-const B = ["--storage-driver", "vfs"];
+const B = ["--storage-driver", storageDriver()];
 
 function buildah(args: string[]): string {
     return execFileSync("buildah", [...B, ...args], { encoding: "utf8", maxBuffer: 64 << 20 }).trim();
@@ -52,10 +53,10 @@ function pushBusyboxBase(ref: string, work: string): string {
     }
 }
 
-/** A containers-storage configuration of the bench's own (vfs under `work`), so emptying it touches nothing else. */
+/** A containers-storage configuration of the bench's own (under `work`, the builds' driver), so emptying it touches nothing else. */
 function ownStorage(work: string): string {
     const conf = path.join(work, "storage.conf");
-    fs.writeFileSync(conf, `[storage]\ndriver = "vfs"\ngraphroot = "${path.join(work, "storage")}"\nrunroot = "${path.join(work, "run")}"\n`);
+    fs.writeFileSync(conf, `[storage]\ndriver = "${storageDriver()}"\ngraphroot = "${path.join(work, "storage")}"\nrunroot = "${path.join(work, "run")}"\n`);
     return conf;
 }
 
@@ -119,7 +120,7 @@ export async function baseStepBench(opts: BenchOptions): Promise<Figure[]> {
         }
         const med = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
         figures.push(
-            figure({ section: "base step", name: "only the last RUN step changed: the build (time ratio to that step alone)", warmrun: secs(med(warm)), baseline: `step alone ${secs(med(step))}`, ratio: med(warm) / med(step), target: "<= 1.1", note: `cold build of the same Containerfile ${secs(med(cold))}` }),
+            figure({ section: "base step", name: "only the last RUN step changed: the build (time ratio to that step alone)", warmrun: secs(med(warm)), baseline: `step alone ${secs(med(step))}`, ratio: med(warm) / med(step), target: "<= 1.1", note: `cold build of the same Containerfile ${secs(med(cold))}; buildah storage driver ${storageDriver()}` }),
             figure({ section: "base step", name: "only the last RUN step changed: the build (time ratio to that step and its layer's commit)", warmrun: secs(med(warm)), baseline: `step + commit ${secs(med(stepCommitted))}`, ratio: med(warm) / med(stepCommitted), target: "<= 1.1" }),
             // What a changed build costs beside its step (pulling the base and the cached layers,
             // committing, pushing, the SBOM): a constant, so the ratio above depends on the step's length.

@@ -14,7 +14,7 @@ import { provenanceAnnotations } from "../oci/provenance";
 import { buildahLayerCacheArgs } from "./layerCache";
 import type { CookSpec } from "./warmStart";
 import { DebPackage, debPackagesOfTree } from "../sbom/dpkg";
-import { recordBuildImages } from "./storage";
+import { recordBuildImages, storageDriver } from "./storage";
 import { withLabelInstruction } from "./containerfile";
 
 export interface ImageBuildSpec {
@@ -32,7 +32,7 @@ export interface ImageBuildSpec {
     cook?: CookSpec;
 }
 
-export const BUILDAH_GLOBAL = ["--storage-driver", "vfs"];
+export const BUILDAH_GLOBAL = ["--storage-driver", storageDriver()];
 /** Debian's path of the system CA bundle, on the host and in Debian-based images. */
 export const HOST_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
 

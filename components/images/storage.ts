@@ -14,6 +14,8 @@ export interface LedgerEntry {
     artifact: string;
     /** CONTAINERS_STORAGE_CONF of the build, so the release asks the same storage. */
     storageConf?: string;
+    /** The build's storage driver when it is not vfs (STORAGE_DRIVER), for the same reason. */
+    storageDriver?: string;
     names: string[];
     /** Working containers the build names itself (a warm start's), removed first: a killed build leaves them, holding its images. */
     containers?: string[];
@@ -65,6 +67,7 @@ export function recordBuildImages(
         pid: process.pid,
         artifact: build.name,
         ...(env.CONTAINERS_STORAGE_CONF ? { storageConf: env.CONTAINERS_STORAGE_CONF } : {}),
+        ...(storageDriver(env) !== "vfs" ? { storageDriver: storageDriver(env) } : {}),
         names,
         ...(extra.containers?.length ? { containers: extra.containers } : {}),
     };
@@ -120,9 +123,18 @@ export interface Release {
 
 export type Buildah = (args: string[], env: NodeJS.ProcessEnv) => Promise<{ code: number; stderr: string }>;
 
+/**
+ * buildah's storage driver: STORAGE_DRIVER (buildah's own variable) when set, e.g. `overlay` where
+ * the kernel has it; else vfs, which works on any file system and in any container, at the price
+ * of a full copy of every layer.
+ */
+export function storageDriver(env: NodeJS.ProcessEnv = process.env): string {
+    return env.STORAGE_DRIVER || "vfs";
+}
+
 const runBuildah: Buildah = (args, env) =>
     new Promise((resolve) => {
-        execFile("buildah", ["--storage-driver", "vfs", ...args], { env, maxBuffer: 16 << 20 }, (err, _stdout, stderr) => {
+        execFile("buildah", ["--storage-driver", storageDriver(env), ...args], { env, maxBuffer: 16 << 20 }, (err, _stdout, stderr) => {
             resolve({ code: err ? (typeof (err as any).code === "number" ? (err as any).code : 127) : 0, stderr: String(stderr) });
         });
     });
@@ -161,14 +173,14 @@ export async function releaseRunImages(runId: string, opts: { env?: NodeJS.Proce
         // Dependents first (recorded later), so an upstream's image is no longer in use when its turn comes.
         const seen = new Set<string>();
         for (const e of [...entries].reverse()) {
-            const storageEnv = e.storageConf ? { ...env, CONTAINERS_STORAGE_CONF: e.storageConf } : env;
+            const storageEnv = { ...env, ...(e.storageConf ? { CONTAINERS_STORAGE_CONF: e.storageConf } : {}), STORAGE_DRIVER: e.storageDriver ?? "vfs" };
             // The build's own containers: gone already unless it was killed (its finally never ran).
             for (const c of e.containers ?? []) {
                 if ((await buildah(["rm", c], storageEnv)).code === 0) (result.containers ??= []).push(c);
             }
             const inUse: string[] = [];
             for (const image of e.names) {
-                const id = `${e.storageConf ?? ""} ${image}`;
+                const id = `${e.storageConf ?? ""} ${e.storageDriver ?? ""} ${image}`;
                 if (seen.has(id)) continue;
                 seen.add(id);
                 const r = await buildah(["rmi", image], storageEnv);

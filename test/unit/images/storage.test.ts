@@ -2,7 +2,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { fromReferences, ledgersToRelease, readLedger, recordBuildImages, releaseRunImages, Buildah, RELEASE_ATTEMPTS } from "../../../components/images/storage";
+import { fromReferences, ledgersToRelease, readLedger, recordBuildImages, releaseRunImages, Buildah, RELEASE_ATTEMPTS, storageDriver } from "../../../components/images/storage";
 import { tempDir, removeTempDirs } from "../../support/tmp";
 
 const D = (c: string) => `sha256:${c.repeat(64)}`;
@@ -21,6 +21,22 @@ describe("builder storage ledger", () => {
         assert.deepEqual(readLedger(path.join(env.WARMRUN_BUILDAH_LEDGER, "run-1.jsonl")), [
             { pid: process.pid, artifact: "rust-deps", storageConf: "/etc/x/storage.conf", names: ["localhost/warmrun-build/rust-deps:abc", `r/rust-base@${D("b")}`, `r/rust-deps@${D("c")}`] },
         ]);
+    });
+
+    it("a build on another storage driver (STORAGE_DRIVER) is released on that driver", async () => {
+        const env = { WARMRUN_BUILDAH_LEDGER: tempDir(), STORAGE_DRIVER: "overlay" };
+        assert.equal(storageDriver(env), "overlay");
+        assert.equal(storageDriver({}), "vfs");
+        recordBuildImages({ name: "base", runId: "run-4", build: {} }, "localhost/warmrun-build/base:1", {}, env);
+        assert.equal(readLedger(path.join(env.WARMRUN_BUILDAH_LEDGER, "run-4.jsonl"))[0].storageDriver, "overlay");
+        const drivers: (string | undefined)[] = [];
+        const buildah: Buildah = async (_args, e) => {
+            drivers.push(e.STORAGE_DRIVER);
+            return { code: 0, stderr: "" };
+        };
+        // The release runs in a later process without the variable: the ledger says which driver.
+        await releaseRunImages("run-4", { env: { WARMRUN_BUILDAH_LEDGER: env.WARMRUN_BUILDAH_LEDGER }, buildah });
+        assert.deepEqual(drivers, ["overlay"]);
     });
 
     it("a release handles its own run, runs whose writers are gone, and ledgers older than a week", () => {
