@@ -1,4 +1,4 @@
-// Image builds without a daemon: buildah with vfs storage and chroot isolation, from a context
+// Image builds without a daemon: buildah with chroot isolation (vfs storage unless STORAGE_DRIVER names another), from a context
 // directory that holds exactly the files the key was computed from.
 import * as fs from "fs";
 import * as os from "os";
