@@ -12,6 +12,7 @@ import { EngineSession, engineDir, PROJECT_ROOT } from "../support/engine";
 import { startRegistry, TestRegistry } from "../support/registry";
 import { tempDir, removeTempDirs } from "../support/tmp";
 import { readJournal } from "../../components/core/journal";
+import { storageDriver } from "../../components/images/storage";
 
 function duBytes(dir: string): Promise<number> {
     return new Promise((resolve) => execFile("du", ["-sb", dir], (_e, out) => resolve(Number(String(out).split("\t")[0]) || 0)));
@@ -25,8 +26,8 @@ describe("buildah storage across the dev stack's cold up (real engine, real buil
     let graphroot: string;
     let ledger: string;
     let env: NodeJS.ProcessEnv;
-    const buildahImages = () => JSON.parse(execFileSync("buildah", ["--storage-driver", "vfs", "images", "--json"], { encoding: "utf8", env }) || "[]") ?? [];
-    const buildahContainers = () => JSON.parse(execFileSync("buildah", ["--storage-driver", "vfs", "containers", "--json"], { encoding: "utf8", env }) || "[]") ?? [];
+    const buildahImages = () => JSON.parse(execFileSync("buildah", ["--storage-driver", storageDriver(), "images", "--json"], { encoding: "utf8", env }) || "[]") ?? [];
+    const buildahContainers = () => JSON.parse(execFileSync("buildah", ["--storage-driver", storageDriver(), "containers", "--json"], { encoding: "utf8", env }) || "[]") ?? [];
 
     before(async () => {
         engineDir();
@@ -42,7 +43,7 @@ describe("buildah storage across the dev stack's cold up (real engine, real buil
         graphroot = path.join(work, "buildah", "graph");
         ledger = path.join(work, "ledger");
         fs.mkdirSync(path.dirname(graphroot), { recursive: true });
-        fs.writeFileSync(path.join(work, "buildah", "storage.conf"), `[storage]\ndriver = "vfs"\ngraphroot = "${graphroot}"\nrunroot = "${path.join(work, "buildah", "run")}"\n`);
+        fs.writeFileSync(path.join(work, "buildah", "storage.conf"), `[storage]\ndriver = "${storageDriver()}"\ngraphroot = "${graphroot}"\nrunroot = "${path.join(work, "buildah", "run")}"\n`);
         const dev = YAML.parse(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8")).config;
         const configFile = path.join(work, "Pulumi.storage.yaml");
         // The VM chain (vm-guest, a BaseImage like rust-base, and the disk made from it without buildah)
@@ -56,7 +57,7 @@ describe("buildah storage across the dev stack's cold up (real engine, real buil
         });
         env = session.env;
         await session.init();
-        execFileSync("buildah", ["--storage-driver", "vfs", "images"], { stdio: "ignore", env }); // the empty storage
+        execFileSync("buildah", ["--storage-driver", storageDriver(), "images"], { stdio: "ignore", env }); // the empty storage
     });
     after(async () => {
         await registry?.stop();

@@ -21,12 +21,14 @@ import { RegistryClient } from "../../components/oci/registry";
 import { reportRows, renderTable } from "../../components/report/cacheReport";
 import { WARM_DEPTH_ANNOTATION, WARM_PARENT_ANNOTATION } from "../../components/oci/annotations";
 import { HOST_CA_BUNDLE } from "../../components/images/buildah";
+import { storageDriver } from "../../components/images/storage";
 import { devRegistryServing } from "../support/registry";
 
 const REGISTRY = "127.0.0.1:5000";
 const WARM = "warm-deps";
 const COLD = "warm-deps-cold";
-const B = ["--storage-driver", "vfs"];
+// The driver warmrun builds with, so what the test inspects is what the builds left.
+const B = ["--storage-driver", storageDriver()];
 
 /**
  * What may differ between two images that hold the same compiled units; names are compared, the

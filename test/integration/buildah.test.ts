@@ -1,4 +1,4 @@
-// Image builds with real buildah (vfs storage, chroot isolation) into a real registry.
+// Image builds with real buildah (the driver warmrun uses: vfs unless STORAGE_DRIVER, chroot isolation) into a real registry.
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
@@ -11,6 +11,7 @@ import { KEY_ANNOTATION } from "../../components/oci/annotations";
 import { buildModuleOf } from "../../components/core/providerImpl";
 import { plan as baseImagePlan } from "../../components/kinds/baseImage/plan";
 import { budArgs } from "../../components/images/buildah";
+import { storageDriver } from "../../components/images/storage";
 import { layerCacheRepository } from "../../components/images/layerCache";
 import { computeKey, inputSummary, shortKey } from "../../components/core/keys";
 import { StatCache } from "../../components/core/fileset";
@@ -79,7 +80,7 @@ describe("BaseImage with buildah against a real registry", function () {
         const out = execFileSync("buildah", ["--root", path.join(store, "root"), "--runroot", path.join(store, "run"), ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
         assert.match(out, /STEP 2\/3: COPY a\.txt \/a\.txt\n--> Cache pulled from remote /);
         assert.doesNotMatch(out.split("STEP 3/3")[1], /Cache pulled from remote|Using cache/, "the changed step runs");
-        execFileSync("buildah", ["--root", path.join(store, "root"), "--runroot", path.join(store, "run"), "--storage-driver", "vfs", "rmi", "--all", "--force"], { stdio: "ignore" });
+        execFileSync("buildah", ["--root", path.join(store, "root"), "--runroot", path.join(store, "run"), "--storage-driver", storageDriver(), "rmi", "--all", "--force"], { stdio: "ignore" });
 
         // The cache never decides a hit: the second key is still a miss, and builds.
         const outs = await createArtifact(second, { kinds: buildModuleOf });
@@ -99,7 +100,7 @@ describe("BaseImage with buildah against a real registry", function () {
         const storage = ["--root", path.join(store, "root"), "--runroot", path.join(store, "run")];
         const args = budArgs(inputs.build, { contextDir: path.join(dir, "context"), containerfile: path.join(dir, "Containerfile"), image: "localhost/failing-run:x", insecure: true, labels: {} });
         assert.throws(() => execFileSync("buildah", [...storage, ...args], { stdio: "ignore" }), "the RUN step fails the build");
-        const containers = JSON.parse(execFileSync("buildah", [...storage, "--storage-driver", "vfs", "containers", "--all", "--json"], { encoding: "utf8" }) || "[]") ?? [];
+        const containers = JSON.parse(execFileSync("buildah", [...storage, "--storage-driver", storageDriver(), "containers", "--all", "--json"], { encoding: "utf8" }) || "[]") ?? [];
         assert.deepEqual(containers.map((c: any) => c.containername), [], "no working container left");
     });
 
