@@ -106,6 +106,7 @@ export async function restoreBench(opts: BenchOptions): Promise<Figure[]> {
         const layerUrl = `http://${HOST}/v2/${REPOSITORY}/blobs/${layerDigest}`;
         await run("bash", ["-c", `cat "${disk}" > /dev/null`]);
         const registryPid = await listenerPid(Number(HOST.split(":")[1]));
+        if (registryPid === undefined) opts.log(`restore: which process serves ${HOST} is not known (ss from iproute2 tells): the CPU rows are left out`);
         const restore = async () => {
             const got = await restoreDisk(client, REPOSITORY, TAG, out);
             if (!got.found || got.bytes !== DISK_BYTES) throw new Error(`restore: ${HOST}/${REPOSITORY}:${TAG} restored ${got.bytes} bytes`);

@@ -66,11 +66,12 @@ export function ensureStack(project: Project, env: NodeJS.ProcessEnv): { created
     const created = selectOrCreateStack(project, env);
     const remote = gitRemote(project.root, env);
     if (remote) {
-        const claimed = checkStackOwner((args) => pulumiOutput(project, env, args), project.stack, repositoryOfRemote(remote), {
+        const repository = repositoryOfRemote(remote);
+        const claimed = checkStackOwner((args) => pulumiOutput(project, env, args), project.stack, repository, {
             backend: env.PULUMI_BACKEND_URL?.split("?")[0],
             claim: env.WARMRUN_CLAIM_STACK === "1",
         });
-        if (claimed === "claimed") process.stderr.write(`warmrun: stack ${project.stack} now names ${repositoryOfRemote(remote)} as its repository\n`);
+        if (claimed === "claimed") process.stderr.write(`warmrun: stack ${project.stack} now names ${repository} as its repository\n`);
     }
     return { created };
 }

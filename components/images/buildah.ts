@@ -1,5 +1,5 @@
-// Image builds without a daemon: buildah with chroot isolation (vfs storage unless STORAGE_DRIVER names another), from a context
-// directory that holds exactly the files the key was computed from.
+// Image builds without a daemon: buildah with chroot isolation (vfs storage unless STORAGE_DRIVER
+// names another), from a context directory that holds exactly the files the key was computed from.
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
